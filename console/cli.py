@@ -1,0 +1,88 @@
+"""The `outbound-console` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from console import __version__
+
+SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="outbound-console")
+def main() -> None:
+    """Add records to Genesys outbound calling lists through GWS and watch what comes back."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (loopback unless you mean otherwise).")
+@click.option("--port", default=8090, show_default=True, type=int, help="Port (0 picks one).")
+@click.option("--user", "user_name", default="demo", show_default=True, help="Demo user name.")
+@click.option("--fault", "faults", multiple=True, metavar="NAME=VALUE",
+              help="Inject a fault, e.g. ack_drop=0.1, ack_delay_ms=200 (repeatable).")
+@click.option("--faults-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of fault settings (applied before --fault).")
+@click.option("--seed", type=int, default=None, help="Seed for reproducible faults.")
+def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
+        faults_file: Path | None, seed: int | None) -> None:
+    """Run the GWS simulator (REST + CometD) until Ctrl-C.
+
+    The password comes from OUTBOUND_CONSOLE_SIM_PASSWORD, or is generated and printed.
+    """
+    from console.sim import FaultError, Faults, Simulator, load_fault_file
+    from console.sim.faults import apply_settings, parse_assignments
+
+    try:
+        settings: dict[str, object] = {}
+        if faults_file is not None:
+            settings.update(load_fault_file(faults_file))
+        settings.update(parse_assignments(faults))
+        if seed is not None:
+            settings["seed"] = seed
+        fault_config = apply_settings(Faults(), settings)
+    except FaultError as exc:
+        raise click.UsageError(str(exc)) from None
+    password = os.environ.get(SIM_PASSWORD_ENV)
+    generated = not password
+    simulator = Simulator(host=host, port=port, user=user_name, password=password or None,
+                          faults=fault_config)
+
+    async def serve() -> None:
+        try:
+            await simulator.start()
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        click.echo(f"GWS SIMULATOR listening on {simulator.url}")
+        click.echo(f"  REST     {simulator.url}/api/v2/me")
+        click.echo(f"  CometD   {simulator.url}/api/v2/notifications")
+        click.echo(f"  control  {simulator.url}/sim/state")
+        if generated:
+            click.echo(f"  user {simulator.user}  password {simulator.password}  "
+                       f"(generated; set {SIM_PASSWORD_ENV} to choose it)")
+        else:
+            click.echo(f"  user {simulator.user}  password from {SIM_PASSWORD_ENV}")
+        active = {k: v for k, v in fault_config.as_dict().items() if v != getattr(Faults(), k)}
+        if active:
+            click.echo(f"  faults   {active}")
+        click.echo("Ctrl-C to stop.")
+        sys.stdout.flush()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await simulator.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        click.echo("simulator stopped")
+
+
+if __name__ == "__main__":
+    main()
