@@ -128,7 +128,8 @@ class GwsApp:
         try:
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:
-            return gws_reply(10, f"Request body larger than {MAX_BODY} bytes",)
+            return web.json_response({"statusCode": 10, "statusMessage":
+                                      f"Request body larger than {MAX_BODY} bytes"}, status=413)
         except web.HTTPNotFound:
             if request.path.startswith("/api/"):
                 return web.json_response({"statusCode": 6, "statusMessage":
