@@ -113,8 +113,9 @@ class GwsApp:
             web.get("/api/v2/me/devices", self.get_devices),
             web.get("/api/v2/features", self.get_features),
             web.post("/api/v2/me/outbound-records", self.post_outbound_record),
-            web.post("/api/v2/notifications", self.post_notifications),
-            web.get("/api/v2/notifications", self.get_notifications),
+            # CometD clients append `/`, `/handshake`, `/connect`... to the URL by default.
+            web.post(r"/api/v2/notifications{kind:(/[a-z]*)?}", self.post_notifications),
+            web.get(r"/api/v2/notifications{kind:(/[a-z]*)?}", self.get_notifications),
             *self.admin_routes,
         ])
         return app

@@ -13,6 +13,8 @@ const auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 
 const cometd = new CometD();
+// GWS 8.5 offers long-polling only, as its documentation tells JavaScript clients.
+cometd.unregisterTransport("websocket");
 cometd.configure({
     url: url + "/api/v2/notifications",
     requestHeaders: { Authorization: auth },
@@ -40,7 +42,7 @@ cometd.addListener("/meta/connect", (m) => {
         lastConnect = state;
     }
 });
-cometd.addListener("/meta/unsuccessful", (m) => out({ event: "unsuccessful", channel: m.channel ?? null, error: m.error ?? null }));
+cometd.addListener("/meta/unsuccessful", (m) => out({ event: "unsuccessful", channel: m.channel ?? null, error: m.error ?? null, failure: String(m.failure?.reason ?? m.failure?.exception ?? "") , status: m.failure?.httpCode ?? null }));
 cometd.handshake();
 
 const rl = readline.createInterface({ input: process.stdin });
