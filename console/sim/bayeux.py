@@ -321,33 +321,39 @@ class BayeuxServer:
                        "clientId": session.client_id, "advice": self._advice()})
         return answer
 
-    def _subscribe(self, message: dict[str, Any], session: Session) -> dict[str, Any]:
+    def _channels(self, message: dict[str, Any]) -> list[str] | None:
+        """The subscription's channel names, or None when it is not a valid one."""
         subscription = message.get("subscription")
         names = subscription if isinstance(subscription, list) else [subscription]
         if not names or not all(_valid_channel(n) for n in names):
-            answer = self._error(message, "405::subscription_invalid")
-            answer["subscription"] = subscription if isinstance(subscription, (str, list)) else None
-            return answer
-        if any(n.startswith("/meta/") or n.startswith("/service/") for n in names):
-            answer = self._error(message, "403::subscription_denied")
-            answer["subscription"] = subscription
-            return answer
+            return None
+        return [str(n) for n in names]
+
+    def _subscription_error(self, message: dict[str, Any], error: str) -> dict[str, Any]:
+        answer = self._error(message, error)
+        subscription = message.get("subscription")
+        answer["subscription"] = subscription if isinstance(subscription, (str, list)) else None
+        return answer
+
+    def _subscribe(self, message: dict[str, Any], session: Session) -> dict[str, Any]:
+        names = self._channels(message)
+        if names is None:
+            return self._subscription_error(message, "405::subscription_invalid")
+        if any(n.startswith(("/meta/", "/service/")) for n in names):
+            return self._subscription_error(message, "403::subscription_denied")
         for name in names:
             if name not in session.subscriptions:
                 session.subscriptions.add(name)
                 self._subscribers.setdefault(name, set()).add(session)
         self.counters.subscribes += 1
         answer = self._ok(message)
-        answer["subscription"] = subscription
+        answer["subscription"] = message["subscription"]
         return answer
 
     def _unsubscribe(self, message: dict[str, Any], session: Session) -> dict[str, Any]:
-        subscription = message.get("subscription")
-        names = subscription if isinstance(subscription, list) else [subscription]
-        if not names or not all(_valid_channel(n) for n in names):
-            answer = self._error(message, "405::subscription_invalid")
-            answer["subscription"] = subscription if isinstance(subscription, (str, list)) else None
-            return answer
+        names = self._channels(message)
+        if names is None:
+            return self._subscription_error(message, "405::subscription_invalid")
         for name in names:
             session.subscriptions.discard(name)
             subs = self._subscribers.get(name)
@@ -357,7 +363,7 @@ class BayeuxServer:
                     del self._subscribers[name]
         self.counters.unsubscribes += 1
         answer = self._ok(message)
-        answer["subscription"] = subscription
+        answer["subscription"] = message["subscription"]
         return answer
 
     async def _connect(self, message: dict[str, Any], session: Session, reply: Reply) -> None:
