@@ -1,0 +1,79 @@
+"""Every error the engine raises, in one tree, each with a message that says what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConsoleError", "FieldProblem", "RecordInvalid", "ProfileError", "GwsError", "GwsHttpError",
+    "GwsStatusError", "GwsUnreachable", "CsrfError", "StreamError",
+]
+
+from dataclasses import dataclass
+
+
+class ConsoleError(Exception):
+    """Base of every error outbound-console reports to a person."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid AddRecord field: which, what was given, what is expected."""
+
+    field: str
+    """The GWS name of the field (e.g. `phoneType`)."""
+    given: object
+    """The value as given (never a secret: AddRecord carries none)."""
+    expected: str
+    """What would be accepted, in words."""
+
+    def __str__(self) -> str:
+        given = "nothing" if self.given is None else repr(self.given)
+        return f"{self.field}: got {given}; expected {self.expected}"
+
+
+class RecordInvalid(ConsoleError):
+    """An AddRecord that GWS would refuse; `problems` lists every bad field."""
+
+    def __init__(self, problems: list[FieldProblem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(where + "invalid AddRecord:\n  " + "\n  ".join(map(str, problems)))
+
+
+class ProfileError(ConsoleError):
+    """A profile that cannot be used (file, line and fix in the message)."""
+
+
+class GwsError(ConsoleError):
+    """Something went wrong talking to GWS."""
+
+
+class GwsUnreachable(GwsError):
+    """No answer from GWS at all (connection refused, DNS, TLS, timeout)."""
+
+
+class GwsHttpError(GwsError):
+    """GWS answered with an HTTP error status."""
+
+    def __init__(self, message: str, status: int, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.status_code = status_code
+
+
+class CsrfError(GwsHttpError):
+    """HTTP 403 "Missing or invalid Csrf token", even after fetching a new token."""
+
+
+class GwsStatusError(GwsError):
+    """GWS answered with a non-zero statusCode."""
+
+    def __init__(self, message: str, status_code: int, status_message: str, http_status: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.status_message = status_message
+        self.http_status = http_status
+
+
+class StreamError(ConsoleError):
+    """The CometD stream failed for good (the server said `reconnect: none`, bad credentials)."""

@@ -1,0 +1,259 @@
+"""The AddRecord request: the 12 documented fields, validated, serialised to the GWS body.
+
+Choices where GWS documents nothing (also in the README):
+- `from`/`until` accept seconds (0..86399) or `HH:MM[:SS]`; `until < from` is accepted and
+  means a dial window that wraps past midnight (OCS reads it so).
+- Integers given as text (`"134"`, from a form or `--set`) are accepted; `true`, `1.5`, `-1`
+  are not.
+- `phoneNumber` must look like a number (an optional `+`, digits and the separators
+  ` -./()`; `BusinessWithExt` also `x`, `,`, `#`) except for `EmailAddress` (an address) and
+  `InstantMessaging` (any handle without spaces; the documentation sample sends `12345`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from console.errors import FieldProblem, RecordInvalid
+
+__all__ = ["AddRecord", "PHONE_TYPES", "PhoneType", "parse_time_of_day", "format_time_of_day",
+           "new_reference_id"]
+
+PhoneType = Literal[
+    "NoContactType", "HomePhone", "DirectBusinessPhone", "BusinessWithExt", "Mobile",
+    "VacationPhone", "Pager", "Modem", "VoiceMail", "PinPager", "EmailAddress",
+    "InstantMessaging",
+]
+PHONE_TYPES: tuple[str, ...] = get_args(PhoneType)
+OPERATION = "AddRecord"
+SECONDS_PER_DAY = 86400
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DIGITS = re.compile(r"^\+?[0-9][0-9 ()./-]*$")
+_DIGITS_EXT = re.compile(r"^\+?[0-9][0-9 ()./,#x-]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DEVICE = re.compile(r"^/devices/[A-Za-z0-9._:-]+$")
+
+
+def new_reference_id() -> str:
+    """A fresh, unique referenceId."""
+    return uuid.uuid4().hex
+
+
+def parse_time_of_day(value: Any) -> int:
+    """Seconds since midnight from an int/digit string or `HH:MM[:SS]`; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("not a time of day")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        seconds = int(value.strip())
+    elif isinstance(value, str) and (m := _TIME.match(value.strip())):
+        hours, minutes, secs = int(m[1]), int(m[2]), int(m[3] or 0)
+        if hours > 23 or minutes > 59 or secs > 59:
+            raise ValueError("not a time of day")
+        seconds = hours * 3600 + minutes * 60 + secs
+    else:
+        raise ValueError("not a time of day")
+    if not 0 <= seconds < SECONDS_PER_DAY:
+        raise ValueError("out of range")
+    return seconds
+
+
+def format_time_of_day(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _non_negative_int(value: Any) -> int:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("not an integer")
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise ValueError("not an integer")
+        value = int(value.strip())
+    if not isinstance(value, int) or value < 0:
+        raise ValueError("not a non-negative integer")
+    return value
+
+
+_EXPECTED: dict[str, str] = {
+    "chainId": "a non-negative integer (or nothing, for a new chain)",
+    "applicationId": "a non-negative integer (the OCS application DBID)",
+    "campaignName": "the name of an outbound campaign (non-empty text)",
+    "callingList": "the name of a calling list of that campaign (non-empty text)",
+    "phoneNumber": "a phone number for this phoneType",
+    "timeZone": "the name of a Genesys Time Zone object, e.g. GMT, PST (not an IANA name)",
+    "phoneType": "one of " + ", ".join(PHONE_TYPES),
+    "from": "seconds since midnight 0..86399 or HH:MM[:SS]",
+    "until": "seconds since midnight 0..86399 or HH:MM[:SS]",
+    "otherFields": "a map of field names to text or numbers",
+    "devicePath": "a device path like /devices/<id>",
+    "referenceId": "non-empty text without spaces (or nothing: one is generated)",
+    "operationName": "AddRecord",
+}
+
+
+class AddRecord(BaseModel):
+    """One AddRecord request, valid by construction; `body()` is what GWS receives."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    chain_id: int | None = Field(default=None, alias="chainId")
+    """Chain to add the record to; absent: GWS creates a new chain."""
+    application_id: int = Field(alias="applicationId")
+    """DBID of the OCS application."""
+    campaign_name: str = Field(alias="campaignName", min_length=1)
+    """Outbound campaign used for the operation."""
+    calling_list: str = Field(alias="callingList", min_length=1)
+    """Calling list the record is added to."""
+    phone_number: str = Field(alias="phoneNumber", min_length=1)
+    """The record's phone number (an address for EmailAddress / InstantMessaging)."""
+    time_zone: str = Field(alias="timeZone", min_length=1)
+    """Name of a Genesys Time Zone object (e.g. GMT)."""
+    phone_type: PhoneType = Field(alias="phoneType")
+    """One of the 12 documented contact types."""
+    from_: int = Field(alias="from")
+    """Start of the dial window, seconds since midnight in the record's time zone."""
+    until: int = Field(alias="until")
+    """End of the dial window; smaller than `from` means it wraps past midnight."""
+    other_fields: dict[str, str | int | float] | None = Field(default=None, alias="otherFields")
+    """Calling-list fields attached to the record as user data."""
+    device_path: str = Field(alias="devicePath")
+    """Device used for the TLib request, `/devices/<id>`."""
+    reference_id: str = Field(default_factory=new_reference_id, alias="referenceId")
+    """Maps this request to its CometD answer; generated when absent."""
+
+    @field_validator("chain_id", "application_id", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        return None if value is None else _non_negative_int(value)
+
+    @field_validator("from_", "until", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> int:
+        return parse_time_of_day(value)
+
+    @field_validator("campaign_name", "calling_list", "time_zone", "phone_number", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError("empty")
+        return value
+
+    @field_validator("device_path")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not _DEVICE.match(value):
+            raise ValueError("not a device path")
+        return value
+
+    @field_validator("reference_id")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        if not value or any(c.isspace() for c in value) or len(value) > 128:
+            raise ValueError("bad referenceId")
+        return value
+
+    @field_validator("other_fields", mode="before")
+    @classmethod
+    def _other(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("not a map")
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.strip():
+                raise ValueError("field names must be text")
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise ValueError(f"{key}: not text or a number")
+        return value
+
+    @model_validator(mode="after")
+    def _phone_for_type(self) -> AddRecord:
+        number, kind = self.phone_number, self.phone_type
+        if kind == "EmailAddress":
+            ok = bool(_EMAIL.match(number))
+        elif kind == "InstantMessaging":
+            ok = not any(c.isspace() for c in number)
+        elif kind == "BusinessWithExt":
+            ok = bool(_DIGITS_EXT.match(number))
+        else:
+            ok = bool(_DIGITS.match(number))
+        if ok and kind not in ("EmailAddress", "InstantMessaging"):
+            ok = 3 <= sum(c.isdigit() for c in number) <= 32
+        if not ok:
+            raise ValueError("phoneNumber does not fit phoneType")
+        return self
+
+    # -- construction and serialisation ----------------------------------------------------
+    @classmethod
+    def parse(cls, data: dict[str, Any], source: str | None = None) -> AddRecord:
+        """Validate `data` (GWS field names); RecordInvalid lists every bad field."""
+        if not isinstance(data, dict):
+            raise RecordInvalid([FieldProblem("(request)", data, "a map of AddRecord fields")],
+                                source)
+        fields = dict(data)
+        op = fields.pop("operationName", OPERATION)
+        problems: list[FieldProblem] = []
+        if op != OPERATION:
+            problems.append(FieldProblem("operationName", op, "AddRecord"))
+        try:
+            record = cls.model_validate(fields)
+        except ValidationError as exc:
+            problems.extend(_problems(exc, fields))
+            raise RecordInvalid(problems, source) from None
+        if problems:
+            raise RecordInvalid(problems, source)
+        return record
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of `POST /api/v2/me/outbound-records`."""
+        return {"operationName": OPERATION,
+                **self.model_dump(by_alias=True, exclude_none=True)}
+
+    def renewed(self) -> AddRecord:
+        """The same request with a fresh referenceId (for the next send)."""
+        return self.model_copy(update={"reference_id": new_reference_id()})
+
+
+def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for error in exc.errors():
+        loc = error["loc"]
+        name = str(loc[0]) if loc else "phoneNumber"
+        if error["type"] == "extra_forbidden":
+            problems.append(FieldProblem(name, given.get(name), "no such AddRecord field; "
+                                         "known: " + ", ".join(sorted(_EXPECTED))))
+            continue
+        if error["type"] == "missing":
+            if name not in seen:
+                seen.add(name)
+                problems.append(FieldProblem(name, None, _EXPECTED.get(name, "a value") +
+                                             " (required)"))
+            continue
+        if not loc:  # the model-level phone check
+            phone_type = given.get("phoneType")
+            problems.append(FieldProblem("phoneNumber", given.get("phoneNumber"),
+                                         _phone_expectation(str(phone_type))))
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        problems.append(FieldProblem(name, given.get(name), _EXPECTED.get(name, "a valid value")))
+    return problems
+
+
+def _phone_expectation(phone_type: str) -> str:
+    if phone_type == "EmailAddress":
+        return "an e-mail address (phoneType EmailAddress)"
+    if phone_type == "InstantMessaging":
+        return "an IM handle without spaces (phoneType InstantMessaging)"
+    if phone_type == "BusinessWithExt":
+        return "digits (3 to 32) with an optional + and separators, extension after x , or #"
+    return f"digits (3 to 32) with an optional + and separators ' -./()' (phoneType {phone_type})"
