@@ -1,0 +1,244 @@
+"""The GWS REST session: start-up (`GET /api/v2/me?subresources=*`), CSRF, AddRecord POSTs.
+
+Every statusCode and HTTP failure becomes a message in plain words that says what failed and
+what to check. On a CSRF 403 the session fetches a new token pair once and retries once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from console.connection import Connection
+from console.errors import CsrfError, GwsHttpError, GwsStatusError, GwsUnreachable
+from console.model import AddRecord
+
+__all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
+
+OUTBOUND_FEATURE = "api-voice-outbound"
+CSRF_MESSAGE = "Missing or invalid Csrf token"
+
+#: GWS statusCode values in plain words (shared/reference/gws.md).
+STATUS_MEANINGS: dict[int, str] = {
+    0: "success",
+    1: "a required parameter is missing",
+    2: "the operation is not valid in the current state",
+    3: "forbidden",
+    4: "internal GWS error",
+    5: "the user has no permission for this",
+    6: "not found (campaign, calling list, application or device unknown to GWS/OCS)",
+    7: "partial success",
+    8: "the user must change the password",
+    9: "processing incomplete",
+    10: "input validation failed",
+    11: "read-only property",
+    12: "GWS could not retrieve the object",
+    13: "GWS could not create the object",
+    14: "GWS could not delete the object",
+    15: "GWS could not update the object",
+    16: "GWS could not assign",
+    17: "GWS could not unassign",
+    18: "already exists",
+    19: "in use",
+    20: "not authenticated (check user and password)",
+}
+
+
+def explain_status(code: int, message: str | None = None) -> str:
+    meaning = STATUS_MEANINGS.get(code, "unknown statusCode")
+    return f"statusCode {code} ({meaning})" + (f": {message}" if message else "")
+
+
+@dataclass(frozen=True)
+class Me:
+    """What GWS said about the user at start-up."""
+
+    user_name: str
+    """The user's name as GWS knows it."""
+    devices: tuple[str, ...]
+    """Device paths (`/devices/<id>`) of the user."""
+    features: tuple[str, ...]
+    """Features enabled for the user."""
+    warnings: tuple[str, ...] = ()
+    """Things worth telling the user (e.g. a missing `api-voice-outbound`)."""
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """The HTTP outcome of one AddRecord POST (statusCode 0)."""
+
+    http_status: int
+    """HTTP status of the reply."""
+    status_code: int
+    """GWS statusCode (0 here: failures raise)."""
+    elapsed_ms: float
+    """Time from sending the request to reading the reply."""
+    body: dict[str, Any] = field(default_factory=dict)
+    """The reply body."""
+
+
+class GwsSession:
+    """One authenticated GWS HTTP session (cookie + CSRF pair)."""
+
+    def __init__(self, connection: Connection,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.connection = connection
+        self._http = httpx.AsyncClient(
+            base_url=connection.api, auth=(connection.username, connection.password.reveal()),
+            verify=connection.ssl_context(), timeout=connection.timeout_s,
+            trust_env=connection.trust_env, transport=transport,
+            headers={"Accept": "application/json"},
+        )
+        self._csrf: dict[str, str] = {}
+        self.me: Me | None = None
+
+    async def __aenter__(self) -> GwsSession:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # -- start-up --------------------------------------------------------------------------
+    async def start(self) -> Me:
+        """GET /api/v2/me?subresources=*: cookie, CSRF pair, devices, features."""
+        reply = await self._request("GET", "/me", params={"subresources": "*"})
+        body = self._check(reply, "GET /api/v2/me")
+        self._take_csrf(reply)
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        assert isinstance(user, dict)
+        devices = tuple(str(d.get("path") or f"/devices/{d.get('id')}")
+                        for d in user.get("devices", []) if isinstance(d, dict))
+        features = tuple(_feature_names(user.get("features", [])))
+        warnings: list[str] = []
+        if OUTBOUND_FEATURE not in features:
+            warnings.append(f"GWS does not list the feature {OUTBOUND_FEATURE} for "
+                            f"{self.connection.username}: AddRecord will likely be refused "
+                            "(ask for the feature to be enabled on the user or tenant)")
+        if not devices:
+            warnings.append("GWS lists no device for this user: set devicePath in the profile")
+        self.me = Me(str(user.get("userName", self.connection.username)), devices, features,
+                     tuple(warnings))
+        return self.me
+
+    def _take_csrf(self, reply: httpx.Response) -> None:
+        name = reply.headers.get("X-CSRF-HEADER")
+        token = reply.headers.get("X-CSRF-TOKEN")
+        if name and token:
+            self._csrf = {name: token}
+
+    @property
+    def device_path(self) -> str | None:
+        """The profile's device, or the first GWS listed."""
+        if self.connection.device_path:
+            return self.connection.device_path
+        return self.me.devices[0] if self.me and self.me.devices else None
+
+    def cookie_header(self) -> str:
+        """The session cookies as one `Cookie` header, for the CometD stream."""
+        return "; ".join(f"{c.name}={c.value}" for c in self._http.cookies.jar)
+
+    # -- AddRecord -------------------------------------------------------------------------
+    async def add_record(self, record: AddRecord) -> PostResult:
+        """POST the record; raises GwsStatusError / GwsHttpError / GwsUnreachable on failure."""
+        body = record.body()
+        started = time.perf_counter()
+        reply = await self._post("/me/outbound-records", body)
+        if reply.status_code == 403 and _is_csrf(reply):
+            # The token lives as long as the HTTP session; a GWS restart ends both.
+            await self.start()
+            reply = await self._post("/me/outbound-records", body)
+            if reply.status_code == 403 and _is_csrf(reply):
+                raise CsrfError("GWS refused the CSRF token twice (HTTP 403 "
+                                f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
+                                "cookie and the X-CSRF-TOKEN header", 403)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        answer = self._check(reply, "AddRecord")
+        return PostResult(reply.status_code, int(answer.get("statusCode", 0)), elapsed, answer)
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return await self._request("POST", path, json=body, headers=self._csrf)
+
+    # -- plumbing --------------------------------------------------------------------------
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = self.connection.api + path
+        try:
+            return await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise GwsUnreachable(f"{method} {url}: no answer within {self.connection.timeout_s:g} s "
+                                 "(check the URL, the GWS node and any proxy; raise the "
+                                 "profile's timeout if GWS is just slow)") from None
+        except httpx.ConnectError as exc:
+            raise GwsUnreachable(f"{method} {url}: cannot connect ({_reason(exc)}); check the "
+                                 "profile's url and that GWS is running") from None
+        except httpx.TransportError as exc:
+            raise GwsUnreachable(f"{method} {url}: {_reason(exc)}") from None
+
+    def _check(self, reply: httpx.Response, what: str) -> dict[str, Any]:
+        """The reply's JSON body when it is a success; a clear exception otherwise."""
+        try:
+            body = reply.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            snippet = reply.text[:120].replace("\n", " ")
+            if reply.is_success:
+                raise GwsHttpError(f"{what}: HTTP {reply.status_code} but the body is not a "
+                                   f"GWS JSON object ({snippet!r}); is the URL a GWS node?",
+                                   reply.status_code)
+            raise GwsHttpError(f"{what}: HTTP {reply.status_code} {reply.reason_phrase} "
+                               f"({snippet!r}){_http_hint(reply.status_code)}", reply.status_code)
+        code = body.get("statusCode")
+        message = body.get("statusMessage")
+        if reply.status_code == 403 and _is_csrf(reply):
+            raise CsrfError(f"{what}: HTTP 403 {CSRF_MESSAGE}", 403)
+        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+            raise GwsStatusError(f"{what}: GWS answered {explain_status(code, message)} "
+                                 f"(HTTP {reply.status_code})", code, str(message or ""),
+                                 reply.status_code)
+        if not reply.is_success:
+            raise GwsHttpError(f"{what}: HTTP {reply.status_code} {reply.reason_phrase}"
+                               f"{_http_hint(reply.status_code)}", reply.status_code,
+                               code if isinstance(code, int) else None)
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise GwsHttpError(f"{what}: the reply has no integer statusCode ({body!r:.120}); "
+                               "is the URL a GWS node?", reply.status_code)
+        return body
+
+
+def _is_csrf(reply: httpx.Response) -> bool:
+    return CSRF_MESSAGE.lower() in reply.text.lower()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _http_hint(status: int) -> str:
+    if status == 401:
+        return ": check the user and password"
+    if status == 404:
+        return ": check the URL, and that the feature api-voice-outbound is enabled"
+    if status in (502, 503, 504):
+        return ": GWS or a load balancer is unavailable; retry later"
+    if status >= 500:
+        return ": GWS failed internally; see its logs"
+    return ""
+
+
+def _feature_names(raw: Any) -> list[str]:
+    names: list[str] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict):
+            name = item.get("id") or item.get("name")
+            if isinstance(name, str):
+                names.append(name)
+    return names
