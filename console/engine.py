@@ -1,0 +1,151 @@
+"""The engine: one GWS session, its CometD stream, the tracker and the journal, together.
+
+It imports no UI. The CLI, the TUI and a notebook all use it the same way:
+
+    async with Engine(connection) as engine:
+        tracked = await engine.send(record)
+        await engine.wait(tracked)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from console.connection import Connection
+from console.correlation import Tracked, Tracker
+from console.errors import GwsError, GwsHttpError, GwsStatusError
+from console.events import Event, StreamItem, StreamStatus
+from console.journal import Journal
+from console.model import AddRecord
+from console.session import GwsSession, Me
+from console.stream import EventStream
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """Send AddRecords and follow what GWS says about them."""
+
+    def __init__(self, connection: Connection, *, journal: Journal | None = None,
+                 ack_timeout_s: float = 10.0, channels: tuple[str, ...] | None = None,
+                 stream: bool = True) -> None:
+        self.connection = connection
+        self.journal = journal
+        self.session = GwsSession(connection)
+        self.tracker = Tracker(ack_timeout_s)
+        self.stream: EventStream | None = (
+            EventStream(connection, cookie_header=self.session.cookie_header,
+                        channels=channels) if stream else None)
+        self.me: Me | None = None
+        self.status: StreamStatus | None = None
+        self._listeners: list[asyncio.Queue[StreamItem]] = []
+        self._pump: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+
+    async def __aenter__(self) -> Engine:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self, wait_connected_s: float = 15.0) -> Engine:
+        """Start the GWS session and the stream; waits until the stream is subscribed."""
+        self.me = await self.session.start()
+        self._journal("session", url=self.connection.base_url, user=self.me.user_name,
+                      devices=list(self.me.devices), features=list(self.me.features),
+                      warnings=list(self.me.warnings))
+        if self.stream is not None:
+            await self.stream.start()
+            self._pump = asyncio.get_running_loop().create_task(self._pump_stream())
+            if wait_connected_s > 0:
+                try:
+                    await asyncio.wait_for(self._connected.wait(), wait_connected_s)
+                except asyncio.TimeoutError:
+                    raise GwsError(f"the CometD stream at {self.connection.notifications_url} "
+                                   f"did not connect within {wait_connected_s:g} s"
+                                   + (f" ({self.status.detail})" if self.status else "")) from None
+        return self
+
+    async def close(self) -> None:
+        if self.stream is not None:
+            await self.stream.close()
+        if self._pump is not None:
+            self._pump.cancel()
+            try:
+                await self._pump
+            except asyncio.CancelledError:
+                pass
+        await self.session.close()
+        if self.journal is not None:
+            self.journal.close()
+
+    # -- events ----------------------------------------------------------------------------
+    async def _pump_stream(self) -> None:
+        assert self.stream is not None
+        async for item in self.stream:
+            if isinstance(item, Event):
+                tracked = self.tracker.observe(item)
+                self._journal("event", seq=item.seq, channel=item.channel, data=item.data,
+                              matched=tracked.reference_id if tracked else None)
+                if tracked is not None and tracked.state != "pending" and tracked.ack is item:
+                    self._journal("verdict", **tracked.verdict())
+            else:
+                self.status = item
+                if item.kind == "connected":
+                    self._connected.set()
+                elif item.kind in ("reconnecting", "failed"):
+                    self._connected.clear()
+                self._journal("status", **item.as_json())
+            for queue in self._listeners:
+                queue.put_nowait(item)
+
+    async def items(self) -> AsyncIterator[StreamItem]:
+        """Every event and status change from now on (one independent feed per caller)."""
+        queue: asyncio.Queue[StreamItem] = asyncio.Queue()
+        self._listeners.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._listeners.remove(queue)
+
+    # -- sending ---------------------------------------------------------------------------
+    async def send(self, record: AddRecord) -> Tracked:
+        """POST one record; the returned Tracked gets its verdict as notifications arrive."""
+        tracked = self.tracker.sent(record)
+        self._journal("request", method="POST", path="/api/v2/me/outbound-records",
+                      url=self.connection.api + "/me/outbound-records", body=record.body())
+        try:
+            result = await self.session.add_record(record)
+        except GwsStatusError as exc:
+            self.tracker.http_failed(tracked, str(exc), exc.http_status)
+            self._journal("response", referenceId=record.reference_id, httpStatus=exc.http_status,
+                          statusCode=exc.status_code, statusMessage=exc.status_message)
+        except GwsHttpError as exc:
+            self.tracker.http_failed(tracked, str(exc), exc.status)
+            self._journal("response", referenceId=record.reference_id, httpStatus=exc.status,
+                          error=str(exc))
+        except GwsError as exc:
+            self.tracker.http_failed(tracked, str(exc))
+            self._journal("response", referenceId=record.reference_id, error=str(exc))
+        else:
+            self.tracker.http_ok(tracked, result.http_status)
+            self._journal("response", referenceId=record.reference_id,
+                          httpStatus=result.http_status, body=result.body,
+                          elapsedMs=round(result.elapsed_ms, 1))
+        if tracked.state == "failed":
+            self._journal("verdict", **tracked.verdict())
+        return tracked
+
+    async def wait(self, tracked: Tracked, timeout_s: float | None = None) -> Tracked:
+        before = tracked.state
+        await self.tracker.wait(tracked, timeout_s)
+        if before == "pending" and tracked.state == "no_answer":
+            self._journal("verdict", **tracked.verdict())
+        return tracked
+
+    def _journal(self, kind: str, **fields: Any) -> None:
+        if self.journal is not None:
+            self.journal.write(kind, **fields)

@@ -1,0 +1,230 @@
+"""Profiles: where a GWS is and how to log in to it, as `profiles/<name>.yaml`.
+
+A profile never holds a password: one with a `password` key is refused. The password comes
+from an environment variable, the system keyring (when the `keyring` package is installed) or
+a prompt. Search path: `--profiles DIR`, `$OUTBOUND_CONSOLE_HOME/profiles`, `./profiles`, then
+the user config dir (`platformdirs`). The `demo` profile (built in, and shipped as
+`profiles/demo.yaml`) runs the embedded simulator in-process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import platformdirs
+
+from console.connection import DEFAULT_CHANNELS, Connection, Secret
+from console.errors import ProfileError
+from console.yamlfile import YamlError, load_yaml_mapping
+
+__all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_password",
+           "PASSWORD_ENV", "DEMO"]
+
+PASSWORD_ENV = "OUTBOUND_CONSOLE_PASSWORD"
+HOME_ENV = "OUTBOUND_CONSOLE_HOME"
+KNOWN_KEYS = {"name", "description", "url", "username", "password_from", "device_path",
+              "channels", "tls", "timeout", "proxy_from_env", "simulator"}
+TLS_KEYS = {"verify", "ca_bundle", "client_cert"}
+SECRET_KEYS = {"password", "passwd", "secret", "token"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One GWS target (no secret inside)."""
+
+    name: str
+    """Profile name (the file name without .yaml)."""
+    url: str | None = None
+    """GWS base URL; None for the embedded simulator."""
+    username: str | None = None
+    """GWS user."""
+    password_from: str = f"env:{PASSWORD_ENV}"
+    """`env:NAME`, `keyring` or `prompt`."""
+    device_path: str | None = None
+    """Device for AddRecord; None: discover it from GWS."""
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    """CometD channels."""
+    verify: bool = True
+    """TLS verification (stays on unless the profile says `tls: {verify: false}`)."""
+    ca_bundle: Path | None = None
+    """CA bundle file."""
+    client_cert: Path | None = None
+    """Client certificate (PEM)."""
+    timeout_s: float = 10.0
+    """REST timeout."""
+    proxy_from_env: bool = True
+    """Use HTTPS_PROXY/NO_PROXY from the environment."""
+    simulator: bool = False
+    """True: run the embedded simulator and connect to it."""
+    description: str = ""
+    """Free text."""
+    path: Path | None = field(default=None, compare=False)
+    """Where it was read from (None: built in or from flags)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What `profiles show` prints: everything, secrets excluded by construction."""
+        return {
+            "name": self.name, "file": str(self.path) if self.path else "(built in)",
+            "description": self.description,
+            "url": self.url or "(embedded simulator)", "username": self.username,
+            "password_from": self.password_from, "device_path": self.device_path or "(discover)",
+            "channels": list(self.channels),
+            "tls": {"verify": self.verify, "ca_bundle": str(self.ca_bundle or ""),
+                    "client_cert": str(self.client_cert or "")},
+            "timeout": self.timeout_s, "proxy_from_env": self.proxy_from_env,
+            "simulator": self.simulator,
+        }
+
+    def connection(self, password: Secret, url: str | None = None) -> Connection:
+        base = url or self.url
+        if not base:
+            raise ProfileError(f"profile {self.name!r} has no url")
+        return Connection(
+            base_url=base, username=self.username or "", password=password,
+            device_path=self.device_path, channels=self.channels, verify=self.verify,
+            ca_bundle=self.ca_bundle, client_cert=self.client_cert, timeout_s=self.timeout_s,
+            trust_env=self.proxy_from_env, simulator=self.simulator)
+
+
+DEMO = Profile(name="demo", username="demo", simulator=True,
+               description="The embedded GWS simulator (no real GWS is contacted)")
+
+
+def search_path(profiles_dir: Path | None = None) -> list[Path]:
+    dirs: list[Path] = []
+    if profiles_dir is not None:
+        dirs.append(profiles_dir)
+    home = os.environ.get(HOME_ENV)
+    if home:
+        dirs.append(Path(home) / "profiles")
+    dirs.append(Path.cwd() / "profiles")
+    dirs.append(Path(platformdirs.user_config_dir("outbound-console")) / "profiles")
+    return dirs
+
+
+def list_profiles(dirs: list[Path]) -> list[Profile | ProfileError]:
+    """Every profile on the search path (first one wins per name), plus the built-in demo."""
+    found: dict[str, Profile | ProfileError] = {}
+    for directory in dirs:
+        for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+            if path.stem in found:
+                continue
+            try:
+                found[path.stem] = read_profile(path)
+            except ProfileError as exc:
+                found[path.stem] = exc
+    found.setdefault("demo", DEMO)
+    return list(found.values())
+
+
+def load_profile(name: str, dirs: list[Path]) -> Profile:
+    for directory in dirs:
+        path = directory / f"{name}.yaml"
+        if path.is_file():
+            return read_profile(path)
+    if name == "demo":
+        return DEMO
+    looked = ", ".join(str(d) for d in dirs)
+    raise ProfileError(f"no profile named {name!r} (looked for {name}.yaml in {looked}); "
+                       "`outbound-console profiles list` shows the ones there are")
+
+
+def read_profile(path: Path) -> Profile:
+    try:
+        data, lines = load_yaml_mapping(path)
+    except YamlError as exc:
+        raise ProfileError(str(exc)) from None
+
+    def where(key: str) -> str:
+        return f"{path}:{lines.get(key, 1)}"
+
+    for key in data:
+        if str(key).lower() in SECRET_KEYS:
+            raise ProfileError(f"{where(key)}: profiles must not hold a {key}: remove the line "
+                               f"and use password_from: env:{PASSWORD_ENV}, keyring or prompt")
+        if key not in KNOWN_KEYS:
+            raise ProfileError(f"{where(key)}: unknown key {key!r}; known keys: "
+                               + ", ".join(sorted(KNOWN_KEYS)))
+
+    def text(key: str, default: str | None = None) -> str | None:
+        value = data.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise ProfileError(f"{where(key)}: {key} must be text, got {value!r}")
+        return value
+
+    simulator = data.get("simulator", False)
+    if simulator not in (False, True, "embedded"):
+        raise ProfileError(f"{where('simulator')}: simulator must be 'embedded' or false")
+    url = text("url")
+    if not simulator and not url:
+        raise ProfileError(f"{path}: a profile needs url: (e.g. https://gws.example.com:8090) "
+                           "or simulator: embedded")
+    if url and not url.startswith(("http://", "https://")):
+        raise ProfileError(f"{where('url')}: url must start with https:// or http://, got {url!r}")
+    password_from = text("password_from", f"env:{PASSWORD_ENV}") or ""
+    if not (password_from in ("keyring", "prompt") or password_from.startswith("env:")
+            and len(password_from) > 4):
+        raise ProfileError(f"{where('password_from')}: password_from must be env:NAME, keyring "
+                           f"or prompt, got {password_from!r}")
+    channels = data.get("channels", list(DEFAULT_CHANNELS))
+    if not isinstance(channels, list) or not channels or not all(
+            isinstance(c, str) and c.startswith("/") for c in channels):
+        raise ProfileError(f"{where('channels')}: channels must be a list of channel names "
+                           "like /v2/me/outbound")
+    tls = data.get("tls", {}) or {}
+    if not isinstance(tls, dict) or set(tls) - TLS_KEYS:
+        raise ProfileError(f"{where('tls')}: tls takes verify, ca_bundle, client_cert")
+    verify = tls.get("verify", True)
+    if not isinstance(verify, bool):
+        raise ProfileError(f"{where('tls')}: tls.verify must be true or false")
+    timeout = data.get("timeout", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ProfileError(f"{where('timeout')}: timeout must be a number of seconds > 0")
+    device = text("device_path")
+    if device is not None and not device.startswith("/devices/"):
+        raise ProfileError(f"{where('device_path')}: device_path looks like /devices/<id>")
+
+    def file_of(key: str) -> Path | None:
+        value = tls.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ProfileError(f"{where('tls')}: tls.{key} must be a file path")
+        return (path.parent / Path(value).expanduser()).resolve()
+
+    return Profile(
+        name=path.stem, url=url, username=text("username", "demo" if simulator else None),
+        password_from=password_from, device_path=device, channels=tuple(channels),
+        verify=verify, ca_bundle=file_of("ca_bundle"), client_cert=file_of("client_cert"),
+        timeout_s=float(timeout), proxy_from_env=bool(data.get("proxy_from_env", True)),
+        simulator=bool(simulator), description=text("description", "") or "", path=path)
+
+
+def resolve_password(profile: Profile, prompt: Callable[[str], str] | None) -> Secret:
+    """The password from the environment (OUTBOUND_CONSOLE_PASSWORD first), the keyring or
+    a prompt; ProfileError saying what to set when none is available."""
+    env_value = os.environ.get(PASSWORD_ENV)
+    if env_value:
+        return Secret(env_value)
+    source = profile.password_from
+    if source.startswith("env:"):
+        value = os.environ.get(source[4:])
+        if value:
+            return Secret(value)
+    elif source == "keyring":
+        try:
+            import keyring  # type: ignore[import-not-found]
+        except ImportError:
+            keyring = None
+        if keyring is not None:
+            value = keyring.get_password("outbound-console", f"{profile.name}:{profile.username}")
+            if value:
+                return Secret(value)
+    if prompt is not None:
+        return Secret(prompt(f"GWS password for {profile.username} ({profile.name})"))
+    hint = source[4:] if source.startswith("env:") else PASSWORD_ENV
+    raise ProfileError(f"no password for profile {profile.name!r}: set {hint} (or "
+                       f"{PASSWORD_ENV}) in the environment, or run from a terminal to be asked")
