@@ -84,5 +84,15 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
         click.echo("simulator stopped")
 
 
+def _register() -> None:
+    from console.commands import profiles, send, watch
+
+    main.add_command(send)
+    main.add_command(watch)
+    main.add_command(profiles)
+
+
+_register()
+
 if __name__ == "__main__":
     main()

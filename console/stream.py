@@ -131,6 +131,7 @@ class EventStream:
         self._lost_at: float | None = None
         self._handshakes = 0
         self._closed = False
+        self._subscribed = False
         self.handshakes = 0
         """How many successful handshakes this stream made (1 + re-handshakes)."""
         self.server_dropped = 0
@@ -185,10 +186,13 @@ class EventStream:
                              connection_timeout=self._connection_timeout,
                              ssl=self.connection.ssl_context(),
                              extensions=[_Watch(self)])
+            self._subscribed = False
             try:
                 await asyncio.wait_for(client.open(), self._connection_timeout + 5)
                 for channel in self.channels:
                     await asyncio.wait_for(client.subscribe(channel), self._connection_timeout)
+                # Connected means subscribed: only now can nothing sent from here be missed.
+                self._subscribed = True
                 self._connected(None, force=True)
                 failures = 0
                 async for message in client:
@@ -246,6 +250,8 @@ class EventStream:
             self.server_dropped += int(dropped)
             self._put(StreamStatus("gap", f"the server dropped {dropped} events from this "
                                    "session's queue", now, now, now, {"dropped": dropped}))
+        if not self._subscribed:
+            return
         if self._state != "connected" or force and self._lost_at is not None:
             if self._lost_at is not None:
                 self._put(StreamStatus("gap", "events published while disconnected may be "
