@@ -198,6 +198,12 @@ class GwsSession:
         message = body.get("statusMessage")
         if reply.status_code == 403 and _is_csrf(reply):
             raise CsrfError(f"{what}: HTTP 403 {CSRF_MESSAGE}", 403)
+        if reply.status_code >= 500:
+            # A server or load-balancer failure, whatever statusCode rides along: retryable.
+            extra = f"; {explain_status(code, message)}" if isinstance(code, int) else ""
+            raise GwsHttpError(f"{what}: HTTP {reply.status_code} {reply.reason_phrase}{extra}"
+                               f"{_http_hint(reply.status_code)}", reply.status_code,
+                               code if isinstance(code, int) else None)
         if isinstance(code, int) and not isinstance(code, bool) and code != 0:
             raise GwsStatusError(f"{what}: GWS answered {explain_status(code, message)} "
                                  f"(HTTP {reply.status_code})", code, str(message or ""),

@@ -1,0 +1,103 @@
+"""The tracker: verdicts by referenceId, the GSW_* rule for user events, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from console.correlation import Tracker
+from console.events import Event
+from console.model import AddRecord
+from tests.helpers import sample, sample_request
+
+
+def ack(ref: str, kind: str = "AddRecordAcknowledge", **extra: Any) -> Event:
+    data = {"record": {}, "notificationType": kind, "messageType": "OutboundRecordMessage",
+            "referenceId": ref, **extra}
+    return Event("/v2/me/outbound", data, 0.0)
+
+
+def user_event(**user_data: Any) -> Event:
+    data = dict(sample()["notifications"][1]["data"])
+    data["userData"] = {**data["userData"], **user_data}
+    return Event("/me/internal", data, 0.0)
+
+
+def test_ack_before_http_reply_is_not_lost() -> None:
+    tracker = Tracker()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    assert tracker.observe(ack("123456789")) is tracked
+    tracker.http_ok(tracked, 200)
+    assert tracked.state == "acknowledged" and tracked.latency_ms is not None
+
+
+def test_error_notification_fails_with_its_message() -> None:
+    tracker = Tracker()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    tracker.observe(ack("123456789", "Error", errorCode=13, errorMessage="OCS said no"))
+    assert tracked.state == "failed" and "13" in tracked.reason and "OCS said no" in tracked.reason
+
+
+def test_other_reference_ids_do_not_match() -> None:
+    tracker = Tracker()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    assert tracker.observe(ack("someone-else")) is None
+    assert tracked.state == "pending"
+
+
+def test_first_verdict_wins() -> None:
+    tracker = Tracker()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    tracker.http_failed(tracked, "statusCode 6", 404)
+    tracker.observe(ack("123456789"))
+    assert tracked.state == "failed"
+
+
+def test_user_event_rule() -> None:
+    tracker = Tracker()
+    first = tracker.sent(AddRecord.parse(sample_request(referenceId="a")))
+    second = tracker.sent(AddRecord.parse(sample_request(referenceId="b")))
+    other = tracker.sent(AddRecord.parse(sample_request(referenceId="c", phoneNumber="999")))
+    assert tracker.observe(user_event()) is first
+    assert tracker.observe(user_event()) is second
+    assert tracker.observe(user_event(GSW_PHONE="999")) is other
+    assert tracker.observe(user_event(GSW_CHAIN_ID=5)) is None  # chainId 2 was asked for
+
+
+def test_error_user_event_fails_a_pending_request() -> None:
+    tracker = Tracker()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    tracker.observe(user_event(GSW_USER_EVENT="Error", GSW_ERROR="no such list"))
+    assert tracked.state == "failed" and "no such list" in tracked.reason
+
+
+async def test_wait_gives_no_answer_after_the_timeout() -> None:
+    tracker = Tracker(timeout_s=0.1)
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    await tracker.wait(tracked)
+    assert tracked.state == "no_answer" and "0.1 s" in tracked.reason
+
+
+async def test_wait_returns_at_the_ack() -> None:
+    tracker = Tracker(timeout_s=5)
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    asyncio.get_running_loop().call_later(0.05, tracker.observe, ack("123456789"))
+    await asyncio.wait_for(tracker.wait(tracked), 1.0)
+    assert tracked.state == "acknowledged"
+
+
+def test_expire() -> None:
+    now = [0.0]
+    tracker = Tracker(timeout_s=10, clock=lambda: now[0])
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    now[0] = 9.9
+    assert tracker.expire() == []
+    now[0] = 10.0
+    assert tracker.expire() == [tracked] and tracked.state == "no_answer"
+
+
+def test_tracker_is_bounded() -> None:
+    tracker = Tracker(keep=3)
+    for n in range(5):
+        tracker.sent(AddRecord.parse(sample_request(referenceId=f"r{n}")))
+    assert len(tracker) == 3 and tracker.get("r0") is None and tracker.get("r4") is not None
