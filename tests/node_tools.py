@@ -31,6 +31,7 @@ class NodeProcess:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[dict[str, Any]] = []
+        self.raw: list[str] = []
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
@@ -46,6 +47,7 @@ class NodeProcess:
         assert self.proc.stdout is not None
         async for raw in self.proc.stdout:
             line = raw.decode().strip()
+            self.raw.append(line)
             if line.startswith("{"):
                 self.lines.append(json.loads(line))
 

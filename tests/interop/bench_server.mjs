@@ -6,7 +6,6 @@ import cometdServerPackage from "cometd-nodejs-server";
 const { createCometDServer } = cometdServerPackage;
 
 const cometd = createCometDServer({ timeout: 30000, maxInterval: 10000 });
-const outbound = cometd.createServerChannel("/v2/me/outbound");
 
 const server = http.createServer((req, res) => {
     if (req.method === "POST" && req.url === "/publish") {
@@ -16,7 +15,7 @@ const server = http.createServer((req, res) => {
             const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
             res.writeHead(200, { "Content-Type": "application/json" });
             res.end('{"statusCode":0}');
-            setImmediate(() => outbound.publish(null, {
+            setImmediate(() => cometd.createServerChannel("/v2/me/outbound").publish(null, {
                 record: { devicePath: body.devicePath, callingList: body.callingList,
                           applicationId: body.applicationId, campaignName: body.campaignName },
                 notificationType: "AddRecordAcknowledge",

@@ -1,0 +1,208 @@
+"""The CometD stream against the simulator and the official CometD NodeJS server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from console.connection import Connection, Secret
+from console.events import Event, StreamItem, StreamStatus
+from console.sim import Simulator
+from console.stream import EventStream
+from tests.helpers import Gws, eventually, sample_request
+from tests.node_tools import NodeProcess
+
+
+class Collector:
+    """Runs a stream and keeps what it yields."""
+
+    def __init__(self, stream: EventStream) -> None:
+        self.stream = stream
+        self.items: list[StreamItem] = []
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        async for item in self.stream:
+            self.items.append(item)
+
+    @property
+    def events(self) -> list[Event]:
+        return [i for i in self.items if isinstance(i, Event)]
+
+    def statuses(self, kind: str | None = None) -> list[StreamStatus]:
+        return [i for i in self.items if isinstance(i, StreamStatus)
+                and (kind is None or i.kind == kind)]
+
+    async def close(self) -> None:
+        await self.stream.close()
+        await asyncio.wait_for(self.task, 5)
+
+
+def sim_connection(sim: Simulator, host: str = "127.0.0.1") -> Connection:
+    return Connection(f"http://{host}:{sim.port}", sim.user, Secret(sim.password))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_receives_typed_events_from_the_simulator(sim: Simulator, gws: Gws,
+                                                        host: str) -> None:
+    c = Collector(EventStream(sim_connection(sim, host)))
+    await eventually(lambda: c.statuses("connected"))
+    await gws.add_record(sample_request(referenceId="s1"))
+    await eventually(lambda: len(c.events) == 2)
+    ack = next(e for e in c.events if e.channel == "/v2/me/outbound")
+    assert ack.reference_id == "s1" and ack.notification_type == "AddRecordAcknowledge"
+    assert ack.message_type == "OutboundRecordMessage"
+    user_event = next(e for e in c.events if e.channel == "/me/internal")
+    assert user_event.user_data["GSW_PHONE"] == "12345"
+    assert [e.seq for e in c.events] == [1, 2]
+    await c.close()
+    assert c.statuses()[-1].kind == "closed"
+
+
+async def test_first_connect_asks_for_an_immediate_answer(sim: Simulator) -> None:
+    c = Collector(EventStream(sim_connection(sim)))
+    await eventually(lambda: c.statuses("connected"), timeout=3)
+    # The simulator's counters: the first connect was not held.
+    assert sim.bayeux.counters.connects >= 1
+    await c.close()
+
+
+async def test_restart_gives_reconnecting_gap_and_one_subscribe_per_channel(
+        sim: Simulator, gws: Gws) -> None:
+    c = Collector(EventStream(sim_connection(sim)))
+    await eventually(lambda: c.statuses("connected"))
+    await gws.add_record(sample_request(referenceId="before"))
+    await eventually(lambda: len(c.events) == 2)
+    subscribes_before = sim.bayeux.counters.subscribes
+    await sim.restart()
+    await eventually(lambda: c.statuses("gap"), timeout=10)
+    await eventually(lambda: len(c.statuses("connected")) == 2, timeout=10)
+    assert c.statuses("reconnecting")
+    gap = c.statuses("gap")[0]
+    assert gap.gap_from is not None and gap.gap_to is not None and gap.gap_from <= gap.gap_to
+    # One subscribe message per channel after the re-handshake, none twice.
+    await asyncio.sleep(0.2)
+    [session] = sim.bayeux.describe()
+    assert sorted(session["subscriptions"]) == ["/me/internal", "/v2/me/outbound"]
+    assert sim.bayeux.counters.subscribes - subscribes_before <= 2
+    assert c.stream.handshakes == 2
+    await gws.start()
+    await gws.add_record(sample_request(referenceId="after"))
+    await eventually(lambda: len(c.events) == 4)
+    refs = Counter(e.reference_id for e in c.events if e.reference_id)
+    assert refs == {"before": 1, "after": 1}
+    await c.close()
+
+
+async def test_server_queue_drops_become_a_gap(gws: Gws) -> None:
+    from console.sim import BayeuxSettings
+
+    async with Simulator(password="x", bayeux=BayeuxSettings(queue_max=2)) as small:
+        # Hold every connect so the queue fills, then release by lifting the fault.
+        c = Collector(EventStream(Connection(small.url, small.user, Secret("x"))))
+        await eventually(lambda: c.statuses("connected"))
+        small.set_faults({"hold_forever": True})
+        poster = Gws(small.url, small.user, "x")
+        await poster.start()
+        await asyncio.sleep(0.1)
+        for n in range(4):
+            await poster.add_record(sample_request(referenceId=f"d{n}"))
+        small.set_faults({"hold_forever": False})
+        for session in small.bayeux.sessions.values():
+            session.wake()
+        await eventually(lambda: c.statuses("gap"), timeout=5)
+        await eventually(lambda: c.stream.server_dropped == small.bayeux.counters.events_dropped)
+        assert small.bayeux.counters.events_dropped > 0
+        assert c.statuses("gap")[0].extra["dropped"] > 0
+        await poster.close()
+        await c.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def start_official(port: int) -> NodeProcess:
+    server = await NodeProcess.start("cometd_server.mjs", str(port))
+    await server.wait_for(lambda l: l["event"] == "listening")
+    return server
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_official_server_stream(host: str) -> None:
+    port = free_port()
+    server = await start_official(port)
+    try:
+        conn = Connection(f"http://{host}:{port}", "any", Secret("unused"),
+                          channels=("/v2/me/outbound",))
+        c = Collector(EventStream(conn))
+        await eventually(lambda: c.statuses("connected"), timeout=10)
+        server.send("publish 50")
+        await eventually(lambda: len(c.events) == 50, timeout=10)
+        assert [e.data["seq"] for e in c.events] == list(range(1, 51))
+        await c.close()
+    finally:
+        await server.stop()
+
+
+@pytest.mark.interop
+async def test_official_server_killed_and_restarted() -> None:
+    port = free_port()
+    server = await start_official(port)
+    conn = Connection(f"http://127.0.0.1:{port}", "any", Secret("unused"),
+                      channels=("/v2/me/outbound",))
+    c = Collector(EventStream(conn, connection_timeout=3.0, max_backoff=2.0))
+    try:
+        await eventually(lambda: c.statuses("connected"), timeout=10)
+        server.send("publish 20")
+        await eventually(lambda: len(c.events) == 20, timeout=10)
+        server.proc.kill()  # SIGKILL mid-stream
+        await server.proc.wait()
+        await eventually(lambda: c.statuses("reconnecting"), timeout=10)
+        await asyncio.sleep(1.0)
+        server = await start_official(port)
+        await eventually(lambda: c.statuses("gap"), timeout=20)
+        await eventually(lambda: len(c.statuses("connected")) >= 2, timeout=20)
+        subs = await server.wait_for(lambda l: l["event"] == "subscribed", timeout=10)
+        await asyncio.sleep(0.5)
+        subs = [l for l in server.lines if l["event"] == "subscribed"]
+        assert [s["channel"] for s in subs] == ["/v2/me/outbound"]  # exactly once
+        server.send("publish 20")
+        await eventually(lambda: len(c.events) == 40, timeout=10)
+        seqs = [e.data["seq"] for e in c.events]
+        assert seqs == list(range(1, 21)) * 2  # the new server counts from 1 again
+        assert len({(e.seq) for e in c.events}) == 40  # no event delivered twice
+        gap = c.statuses("gap")[0]
+        assert gap.gap_from is not None and gap.gap_to is not None and gap.gap_to > gap.gap_from
+    finally:
+        await c.close()
+        await server.stop()
+
+
+@pytest.mark.interop
+async def test_long_outage_reports_reconnecting_then_recovers() -> None:
+    port = free_port()
+    server = await start_official(port)
+    conn = Connection(f"http://127.0.0.1:{port}", "any", Secret("unused"),
+                      channels=("/v2/me/outbound",))
+    c = Collector(EventStream(conn, connection_timeout=2.0, max_backoff=2.0))
+    try:
+        await eventually(lambda: c.statuses("connected"), timeout=10)
+        await server.stop()
+        await eventually(lambda: c.statuses("reconnecting"), timeout=10)
+        await asyncio.sleep(6.0)  # several failed attempts with backoff
+        assert c.stream.state == "reconnecting"
+        server = await start_official(port)
+        await eventually(lambda: c.stream.state == "connected", timeout=15)
+        server.send("publish 3")
+        await eventually(lambda: len(c.events) == 3, timeout=10)
+    finally:
+        await c.close()
+        await server.stop()
