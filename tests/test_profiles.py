@@ -1,0 +1,127 @@
+"""Profiles: YAML read safely, no secrets, search path, flags override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.errors import ProfileError
+from console.profiles import DEMO, list_profiles, load_profile, read_profile, resolve_password, search_path
+from console.target import choose_profile
+
+REPO = Path(__file__).parent.parent
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_profiles_load() -> None:
+    demo = read_profile(REPO / "profiles" / "demo.yaml")
+    assert demo.simulator and demo.username == "demo"
+    example = read_profile(REPO / "profiles" / "example-production.yaml")
+    assert example.url == "https://gws.example.com:8090" and example.verify is True
+
+
+def test_full_profile(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x")
+    path = write(tmp_path, "eu", """
+url: https://gws.eu.example:8090
+username: agent1
+password_from: env:EU_PASS
+device_path: /devices/abc
+channels: [/v2/me/*]
+tls: {verify: true, ca_bundle: ca.pem}
+timeout: 4.5
+""")
+    profile = read_profile(path)
+    assert profile.name == "eu" and profile.channels == ("/v2/me/*",)
+    assert profile.ca_bundle == (tmp_path / "ca.pem").resolve()
+    assert profile.timeout_s == 4.5 and profile.password_from == "env:EU_PASS"
+
+
+@pytest.mark.parametrize("key", ["password", "Password", "token", "secret"])
+def test_a_profile_holding_a_secret_is_refused(tmp_path: Path, key: str) -> None:
+    path = write(tmp_path, "bad", f"url: https://x\nusername: u\n{key}: hunter2\n")
+    with pytest.raises(ProfileError) as info:
+        read_profile(path)
+    message = str(info.value)
+    assert f"bad.yaml:3" in message and "must not hold" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("url: https://x\nusernme: u\n", "bad.yaml:2: unknown key 'usernme'"),
+    ("url: ftp://x\n", "url must start with"),
+    ("username: u\n", "needs url"),
+    ("url: https://x\ntls: {verify: maybe}\n", "tls.verify"),
+    ("url: https://x\ntimeout: -1\n", "timeout"),
+    ("url: https://x\nchannels: outbound\n", "channels"),
+    ("url: https://x\npassword_from: file:/etc/pw\n", "password_from"),
+    ("url: https://x\ndevice_path: abc\n", "device_path"),
+    ("url: [unclosed\n", "bad.yaml:2"),
+    ("!!python/object/apply:os.system ['echo hi']\n", "not allowed"),
+    ("- a\n- b\n", "expected a mapping"),
+])
+def test_bad_profiles_name_file_line_and_fix(tmp_path: Path, text: str, words: str) -> None:
+    path = write(tmp_path, "bad", text)
+    with pytest.raises(ProfileError, match=words.replace("[", r"\[").replace("(", r"\(")):
+        read_profile(path)
+
+
+def test_search_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, home = tmp_path / "first", tmp_path / "home"
+    (home / "profiles").mkdir(parents=True)
+    first.mkdir()
+    write(first, "p", "url: https://first\n")
+    write(home / "profiles", "p", "url: https://home\n")
+    write(home / "profiles", "q", "url: https://home-q\n")
+    monkeypatch.setenv("OUTBOUND_CONSOLE_HOME", str(home))
+    dirs = search_path(first)
+    assert dirs[0] == first and dirs[1] == home / "profiles"
+    assert load_profile("p", dirs).url == "https://first"
+    assert load_profile("q", dirs).url == "https://home-q"
+    names = [p.name for p in list_profiles(dirs) if not isinstance(p, ProfileError)]
+    assert "demo" in names and names.count("p") == 1
+
+
+def test_unknown_profile_says_where_it_looked(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="no profile named 'nope'.*profiles list"):
+        load_profile("nope", [tmp_path])
+
+
+def test_demo_is_built_in(tmp_path: Path) -> None:
+    assert load_profile("demo", [tmp_path]) == DEMO
+
+
+def test_flags_override_the_profile(tmp_path: Path) -> None:
+    write(tmp_path, "p", "url: https://a\nusername: one\n")
+    profile = choose_profile("p", tmp_path, "https://b", "two")
+    assert profile.url == "https://b" and profile.username == "two"
+    adhoc = choose_profile(None, tmp_path, "https://c", "three")
+    assert adhoc.url == "https://c" and not adhoc.simulator
+
+
+def test_password_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    profile = read_profile(write(tmp_path, "p", "url: https://a\nusername: u\npassword_from: env:MY_PW\n"))
+    monkeypatch.delenv("OUTBOUND_CONSOLE_PASSWORD", raising=False)
+    monkeypatch.delenv("MY_PW", raising=False)
+    with pytest.raises(ProfileError, match="set MY_PW"):
+        resolve_password(profile, None)
+    assert resolve_password(profile, lambda label: "typed").reveal() == "typed"
+    monkeypatch.setenv("MY_PW", "from-env")
+    assert resolve_password(profile, None).reveal() == "from-env"
+    monkeypatch.setenv("OUTBOUND_CONSOLE_PASSWORD", "global")
+    assert resolve_password(profile, None).reveal() == "global"
+
+
+def test_describe_never_contains_the_password(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    monkeypatch.setenv("OUTBOUND_CONSOLE_PASSWORD", "hunter2")
+    profile = read_profile(write(tmp_path, "p", "url: https://a\nusername: u\n"))
+    secret = resolve_password(profile, None)
+    connection = profile.connection(secret)
+    assert "hunter2" not in str(profile.describe()) and "hunter2" not in repr(connection)
