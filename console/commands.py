@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -254,18 +255,11 @@ async def _watch(profile: Any, journal_path: Path | None, channels: tuple[str, .
         async with open_connection(profile, _prompt) as connection:
             journal = Journal(path=journal_path, secrets=(connection.password.reveal(),))
             engine = Engine(connection, journal=journal, channels=channels)
-            feed = engine.items()
+            writer = _StdoutWriter(out)
+            engine.on_item(writer.write)
             try:
                 await engine.open(wait_connected_s=0)
-                async for item in feed:
-                    if isinstance(item, Event):
-                        if as_json:
-                            sys.stdout.write(json.dumps(item.as_json(), ensure_ascii=False) + "\n")
-                        else:
-                            sys.stdout.write(_event_line(item) + "\n")
-                        sys.stdout.flush()
-                    else:
-                        out.status(item)
+                await writer.reader_gone.wait()  # or Ctrl-C
             finally:
                 await engine.close()
     except ConsoleError as exc:
@@ -274,10 +268,36 @@ async def _watch(profile: Any, journal_path: Path | None, channels: tuple[str, .
     return 0
 
 
-def _event_line(event: Event) -> str:
-    import time as _time
+class _StdoutWriter:
+    """Writes each event as it comes; flushes once per burst, not once per line."""
 
-    clock = _time.strftime("%H:%M:%S", _time.localtime(event.received_at))
+    def __init__(self, out: _Printer) -> None:
+        self.out = out
+        self.stdout = sys.stdout
+        self.flush_pending = False
+        self.reader_gone = asyncio.Event()
+
+    def write(self, item: Event | StreamStatus) -> None:
+        if isinstance(item, Event):
+            line = item.json_line() if self.out.as_json else _event_line(item)
+            self.stdout.write(line + "\n")
+            if not self.flush_pending:
+                self.flush_pending = True
+                asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._flush()
+            self.out.status(item)
+
+    def _flush(self) -> None:
+        self.flush_pending = False
+        try:
+            self.stdout.flush()
+        except BrokenPipeError:  # `watch | head`: the reader is gone, stop quietly
+            self.reader_gone.set()
+
+
+def _event_line(event: Event) -> str:
+    clock = time.strftime("%H:%M:%S", time.localtime(event.received_at))
     return (f"{clock} {event.channel} {event.message_type or '-'} "
             f"{event.notification_type or '-'} ref={event.reference_id or '-'} "
             f"{event.summary()}").rstrip()

@@ -10,7 +10,7 @@ It imports no UI. The CLI, the TUI and a notebook all use it the same way:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from console.connection import Connection
@@ -41,6 +41,7 @@ class Engine:
         self.me: Me | None = None
         self.status: StreamStatus | None = None
         self._listeners: list[asyncio.Queue[StreamItem]] = []
+        self._callbacks: list[Callable[[StreamItem], None]] = []
         self._pump: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
 
@@ -87,8 +88,8 @@ class Engine:
         async for item in self.stream:
             if isinstance(item, Event):
                 tracked = self.tracker.observe(item)
-                self._journal("event", seq=item.seq, channel=item.channel, data=item.data,
-                              matched=tracked.reference_id if tracked else None)
+                if self.journal is not None:
+                    self.journal.write_event(item, tracked.reference_id if tracked else None)
                 if tracked is not None and tracked.state != "pending" and tracked.ack is item:
                     self._journal("verdict", **tracked.verdict())
             else:
@@ -98,8 +99,15 @@ class Engine:
                 elif item.kind in ("reconnecting", "failed"):
                     self._connected.clear()
                 self._journal("status", **item.as_json())
+            for callback in self._callbacks:
+                callback(item)
             for queue in self._listeners:
                 queue.put_nowait(item)
+
+    def on_item(self, callback: Callable[[StreamItem], None]) -> None:
+        """Call `callback` for every event and status change, in the stream's own task (the
+        cheapest way to follow a flood; the callback must not block)."""
+        self._callbacks.append(callback)
 
     async def items(self) -> AsyncIterator[StreamItem]:
         """Every event and status change from now on (one independent feed per caller)."""

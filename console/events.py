@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 __all__ = ["Event", "StreamStatus", "StreamItem", "StatusKind"]
@@ -61,6 +63,16 @@ class Event:
     def as_json(self) -> dict[str, Any]:
         return {"type": "event", "seq": self.seq, "receivedAt": self.received_at,
                 "channel": self.channel, "data": self.data}
+
+    @cached_property
+    def data_json(self) -> str:
+        """`data` encoded once, shared by the journal line and the `--json` line."""
+        return json.dumps(self.data, ensure_ascii=False)
+
+    def json_line(self) -> str:
+        """`as_json()` encoded, reusing `data_json` (the hot path of `watch --json`)."""
+        return (f'{{"type": "event", "seq": {self.seq}, "receivedAt": {self.received_at!r}, '
+                f'"channel": {json.dumps(self.channel)}, "data": {self.data_json}}}')
 
 
 @dataclass(frozen=True)

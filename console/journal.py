@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.events import Event
 
 import platformdirs
 
@@ -23,6 +27,16 @@ _SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|cookie|credent
 
 def default_journal_dir() -> Path:
     return Path(platformdirs.user_state_dir("outbound-console")) / "journal"
+
+
+def has_secret_key(value: Any) -> bool:
+    """True when some key, at any depth, names a credential (then `redact` must copy)."""
+    if isinstance(value, dict):
+        return any((isinstance(k, str) and _SECRET_KEY.search(k) is not None)
+                   or has_secret_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_secret_key(v) for v in value)
+    return False
 
 
 def redact(value: Any) -> Any:
@@ -42,7 +56,7 @@ class Journal:
                  secrets: tuple[str, ...] = ()) -> None:
         self._fixed = path
         self._directory = directory or default_journal_dir()
-        self._file: IO[str] | None = None
+        self._file: int | None = None
         self._file_path: Path | None = None
         self._secrets = tuple(s for s in secrets if s)
 
@@ -53,27 +67,39 @@ class Journal:
         return self._directory / f"{dt.date.today().isoformat()}.jsonl"
 
     def write(self, kind: str, **fields: Any) -> None:
-        entry = {"ts": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
-                 "kind": kind, **redact(fields)}
-        line = json.dumps(entry, ensure_ascii=False, default=str)
+        entry = {"ts": _now(), "kind": kind, **redact(fields)}
+        self._append(json.dumps(entry, ensure_ascii=False, default=str))
+
+    def write_event(self, event: Event, matched: str | None) -> None:
+        """An event line; the event's JSON is encoded once and shared with other outputs."""
+        data = event.data_json if not has_secret_key(event.data) else json.dumps(
+            redact(event.data), ensure_ascii=False)
+        self._append(f'{{"ts": "{_now()}", "kind": "event", "seq": {event.seq}, '
+                     f'"channel": {json.dumps(event.channel)}, "data": {data}, '
+                     f'"matched": {json.dumps(matched)}}}')
+
+    def _append(self, line: str) -> None:
         for secret in self._secrets:
             # Belt and braces: a password that slipped into a message is cut out too.
             line = line.replace(secret, "[redacted]")
-        handle = self._handle()
-        handle.write(line + "\n")
-        handle.flush()
+        # One unbuffered write per line: after it returns, the line is the kernel's, and a
+        # kill -9 of this process cannot lose it.
+        os.write(self._fd(), (line + "\n").encode("utf-8"))
 
-    def _handle(self) -> IO[str]:
+    def _fd(self) -> int:
         path = self.path
         if self._file is None or self._file_path != path:
-            if self._file is not None:
-                self._file.close()
+            self.close()
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (kept open, flushed per line)
+            self._file = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             self._file_path = path
         return self._file
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            os.close(self._file)
             self._file = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")

@@ -154,11 +154,16 @@ class EventStream:
 
     async def _iterate(self) -> AsyncIterator[StreamItem]:
         await self.start()
+        queue = self._queue
         while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            yield item
+            item = await queue.get()
+            while True:  # what is already queued goes out without a trip round the loop
+                if item is None:
+                    return
+                yield item
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
 
     async def close(self) -> None:
         self._closed = True
@@ -195,8 +200,7 @@ class EventStream:
                 self._subscribed = True
                 self._connected(None, force=True)
                 failures = 0
-                async for message in client:
-                    self._event(message)
+                await self._receive(client)
                 reason = "the server closed the stream"
             except asyncio.CancelledError:
                 await self._close_client(client)
@@ -211,6 +215,18 @@ class EventStream:
             delay = min(float(failures), self._max_backoff)
             self._lost(f"{reason}; new attempt in {delay:g} s")
             await asyncio.sleep(delay)
+
+    async def _receive(self, client: Client) -> None:
+        """Receive until the client fails. `Client.receive()` starts three tasks per message;
+        under a flood we drain what has already arrived straight from its queue (each message
+        still goes through the library's own check), which is what keeps up with a flood."""
+        while True:
+            self._event(await client.receive())
+            queue = getattr(client, "_incoming_queue", None)
+            while queue is not None and not queue.empty():
+                message = queue.get_nowait()
+                client._verify_response(message)
+                self._event(message)
 
     @staticmethod
     async def _close_client(client: Client) -> None:

@@ -62,3 +62,20 @@ def test_one_file_per_day_in_the_directory(tmp_path: Path) -> None:
     journal.close()
     [path] = list((tmp_path / "journal").glob("*.jsonl"))
     assert path.stem.count("-") == 2  # YYYY-MM-DD
+
+
+def test_event_lines_share_the_encoded_data_and_still_redact(tmp_path: Path) -> None:
+    from console.events import Event
+
+    path = tmp_path / "e.jsonl"
+    journal = Journal(path=path)
+    plain = Event("/v2/me/outbound", {"referenceId": "r", "n": "Grüße"}, 1.0, seq=1)
+    leaky = Event("/me/internal", {"userData": {"GSW_PASSWORD": "hunter2", "x": 1}}, 2.0, seq=2)
+    journal.write_event(plain, "r")
+    journal.write_event(leaky, None)
+    journal.close()
+    first, second = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    assert first["kind"] == "event" and first["data"] == plain.data and first["matched"] == "r"
+    assert second["data"]["userData"] == {"GSW_PASSWORD": "[redacted]", "x": 1}
+    assert "hunter2" not in path.read_text()
+    assert json.loads(plain.json_line())["data"] == plain.data

@@ -40,7 +40,18 @@ function flood(count, done) {
     step();
 }
 
-const server = http.createServer(cometd.handle);
+// A minimal GWS start-up answer, so `outbound-console watch` can be pointed at this server.
+function handle(req, res) {
+    if (req.method === "GET" && req.url.startsWith("/api/v2/me")) {
+        res.writeHead(200, { "Content-Type": "application/json", "X-CSRF-HEADER": "X-CSRF-TOKEN",
+                             "X-CSRF-TOKEN": "bench", "Set-Cookie": "JSESSIONID=bench; Path=/" });
+        res.end(JSON.stringify({ statusCode: 0, user: { userName: "bench", devices: [{ id: "d", path: "/devices/d" }],
+                                                        features: ["api-voice-outbound"] } }));
+        return;
+    }
+    cometd.handle(req, res);
+}
+const server = http.createServer(handle);
 server.listen(port, "127.0.0.1", () => out({ event: "listening", port: server.address().port }));
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
     const [cmd, arg] = line.trim().split(/\s+/);
