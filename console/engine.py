@@ -10,7 +10,7 @@ It imports no UI. The CLI, the TUI and a notebook all use it the same way:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from console.connection import Connection
@@ -42,6 +42,7 @@ class Engine:
         self.status: StreamStatus | None = None
         self._listeners: list[asyncio.Queue[StreamItem]] = []
         self._callbacks: list[Callable[[StreamItem], None]] = []
+        self._cleanups: list[Callable[[], Awaitable[None]]] = []
         self._pump: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
 
@@ -81,6 +82,9 @@ class Engine:
         await self.session.close()
         if self.journal is not None:
             self.journal.close()
+        for cleanup in reversed(self._cleanups):
+            await cleanup()
+        self._cleanups.clear()
 
     # -- events ----------------------------------------------------------------------------
     async def _pump_stream(self) -> None:
@@ -120,8 +124,21 @@ class Engine:
             self._listeners.remove(queue)
 
     # -- sending ---------------------------------------------------------------------------
-    async def send(self, record: AddRecord) -> Tracked:
+    def on_close(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Run `cleanup` when the engine closes (e.g. stop an embedded simulator)."""
+        self._cleanups.append(cleanup)
+
+    def record(self, fields: dict[str, Any]) -> AddRecord:
+        """An AddRecord from GWS field names; devicePath defaults to the session's device."""
+        fields = dict(fields)
+        if not fields.get("devicePath") and self.session.device_path:
+            fields["devicePath"] = self.session.device_path
+        return AddRecord.parse(fields)
+
+    async def send(self, record: AddRecord | dict[str, Any]) -> Tracked:
         """POST one record; the returned Tracked gets its verdict as notifications arrive."""
+        if isinstance(record, dict):
+            record = self.record(record)
         tracked = self.tracker.sent(record)
         self._journal("request", method="POST", path="/api/v2/me/outbound-records",
                       url=self.connection.api + "/me/outbound-records", body=record.body())

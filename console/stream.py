@@ -29,7 +29,7 @@ from typing import Any
 
 import aiohttp
 from aiocometd_noloop import Client, ConnectionType
-from aiocometd_noloop.exceptions import AiocometdException
+from aiocometd_noloop.exceptions import AiocometdException, ServerError
 from aiocometd_noloop.extensions import Extension
 
 from console.connection import Connection
@@ -202,6 +202,14 @@ class EventStream:
                 failures = 0
                 await self._receive(client)
                 reason = "the server closed the stream"
+            except ServerError as exc:
+                if _advice(client).get("reconnect") == "none":
+                    # The server said not to come back (bayeux: reconnect none): stop and say so.
+                    await self._close_client(client)
+                    self._status("failed", f"the server ended the session and advised not to "
+                                 f"reconnect ({exc}); restart to try again")
+                    return
+                reason = _describe(exc)
             except asyncio.CancelledError:
                 await self._close_client(client)
                 raise
@@ -292,6 +300,12 @@ class EventStream:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             pass
+
+
+def _advice(client: Client) -> dict[str, Any]:
+    transport = getattr(client, "_transport", None)
+    advice = getattr(transport, "reconnect_advice", None)
+    return advice if isinstance(advice, dict) else {}
 
 
 def _describe(exc: BaseException) -> str:
