@@ -98,16 +98,19 @@ class _Watch(Extension):  # type: ignore[misc]
 
 
 class _Client(Client):  # type: ignore[misc]
-    """aiocometd's client with a cookie jar that keeps cookies of IP-address hosts."""
+    """aiocometd's client with a cookie jar that keeps cookies of IP-address hosts, and the
+    profile's proxy choice (aiohttp ignores HTTPS_PROXY unless told to trust the environment)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, trust_env: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._trust_env = trust_env
 
     async def _get_http_session(self) -> aiohttp.ClientSession:
         session: aiohttp.ClientSession | None = self.__dict__.get("_http_session")
         if session is None:
             session = aiohttp.ClientSession(json_serialize=self._json_dumps,
-                                            cookie_jar=aiohttp.CookieJar(unsafe=True))
+                                            cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                            trust_env=self._trust_env)
             self._http_session = session
         return session
 
@@ -190,7 +193,7 @@ class EventStream:
                              connection_types=[ConnectionType.LONG_POLLING],
                              connection_timeout=self._connection_timeout,
                              ssl=self.connection.ssl_context(),
-                             extensions=[_Watch(self)])
+                             extensions=[_Watch(self)], trust_env=self.connection.trust_env)
             self._subscribed = False
             try:
                 await asyncio.wait_for(client.open(), self._connection_timeout + 5)
