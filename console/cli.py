@@ -86,7 +86,11 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
 
 def _register() -> None:
     from console.commands import profiles, send, watch
+    from console.replay_command import replay
+    from console.template_commands import templates
 
+    main.add_command(templates)
+    main.add_command(replay)
     main.add_command(send)
     main.add_command(watch)
     main.add_command(profiles)

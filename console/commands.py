@@ -19,7 +19,7 @@ from console.journal import Journal
 from console.model import AddRecord
 from console.profiles import list_profiles, search_path
 from console.target import choose_profile, open_connection
-from console.yamlfile import YamlError, load_yaml_mapping
+from console.templates import TemplateError, load_template
 
 __all__ = ["send", "watch", "profiles", "EXIT_CODES"]
 
@@ -63,22 +63,19 @@ def _prompt(label: str) -> str:
 
 
 def _fields_from(template: Path | None, sets: tuple[str, ...]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if template is not None:
-        try:
-            data, _ = load_yaml_mapping(template)
-        except YamlError as exc:
-            raise RecordInvalid([], str(exc)) from None
-        body = data.get("request", data)
-        if not isinstance(body, dict):
-            raise click.UsageError(f"{template}: 'request' must be a mapping of AddRecord fields")
-        fields.update(body)
+    values: dict[str, Any] = {}
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--set takes field=value (e.g. phoneNumber=5551234), got {item!r}")
-        fields[key.strip()] = _scalar(value)
-    return fields
+        values[key.strip()] = _scalar(value)
+    if template is None:
+        return values
+    try:
+        # --set gives placeholder values and overrides fields of the same name.
+        return load_template(template).render(values)
+    except TemplateError as exc:
+        raise RecordInvalid([], str(exc)) from None
 
 
 def _scalar(value: str) -> Any:
@@ -95,7 +92,7 @@ def _scalar(value: str) -> Any:
 @click.command()
 @with_target
 @click.option("--template", "-t", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="YAML file of AddRecord fields (or a template with a request: mapping).")
+              help="A request template file (see `templates`), or a flat YAML map of fields.")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
               help="Set a field, e.g. --set phoneNumber=5551234 --set from=08:00 (repeatable).")
 @click.option("--no-wait", is_flag=True, help="Return after the HTTP reply.")

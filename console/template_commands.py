@@ -1,0 +1,125 @@
+"""`outbound-console templates list|show|validate|new`."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import click
+
+from console.profiles import search_path
+from console.templates import (
+    Template, TemplateError, dump_template, find_templates, load_template, resolve_template,
+    save_template, template_dirs,
+)
+
+__all__ = ["templates"]
+
+dirs_option = click.option("--profiles", "profiles_dir",
+                           type=click.Path(path_type=Path, file_okay=False),
+                           help="Profiles directory searched first (templates live in its "
+                           "templates/ folder).")
+
+
+def _dirs(profiles_dir: Path | None) -> list[Path]:
+    return template_dirs(search_path(profiles_dir))
+
+
+@click.group()
+def templates() -> None:
+    """Saved AddRecord requests, per campaign and calling list."""
+
+
+@templates.command("list")
+@dirs_option
+def list_(profiles_dir: Path | None) -> None:
+    """Templates grouped campaign -> calling list (as the files say, not the folders)."""
+    tree: dict[str, dict[str, list[Template]]] = defaultdict(lambda: defaultdict(list))
+    broken: list[TemplateError] = []
+    for item in find_templates(_dirs(profiles_dir)):
+        if isinstance(item, TemplateError):
+            broken.append(item)
+        else:
+            tree[item.campaign][item.calling_list].append(item)
+    for campaign in sorted(tree):
+        click.echo(campaign)
+        for calling_list in sorted(tree[campaign]):
+            click.echo(f"  {calling_list}")
+            for template in sorted(tree[campaign][calling_list], key=lambda t: t.name):
+                first = template.description.strip().splitlines()[0] if template.description \
+                    else ""
+                click.echo(f"    {template.name:<28} {first}")
+    for error in broken:
+        click.echo(f"! {error}", err=True)
+    if not tree and not broken:
+        click.echo("no templates (try `outbound-console templates new`)")
+
+
+@templates.command()
+@click.argument("template")
+@dirs_option
+def show(template: str, profiles_dir: Path | None) -> None:
+    """One template: where it is, what it needs, and its YAML."""
+    try:
+        loaded = load_template(resolve_template(template, _dirs(profiles_dir)))
+    except TemplateError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"# {loaded.path}")
+    needs = loaded.placeholders()
+    if needs:
+        click.echo(f"# placeholders to give (--set or rows): {', '.join(needs)}")
+    click.echo(dump_template(loaded), nl=False)
+
+
+@templates.command()
+@click.argument("names", nargs=-1)
+@dirs_option
+def validate(names: tuple[str, ...], profiles_dir: Path | None) -> None:
+    """Check templates (all, or those named); exit 2 if any is bad."""
+    dirs = _dirs(profiles_dir)
+    results: list[Template | TemplateError] = []
+    if names:
+        for name in names:
+            try:
+                results.append(load_template(resolve_template(name, dirs)))
+            except TemplateError as exc:
+                results.append(exc)
+    else:
+        results = find_templates(dirs)
+    bad = 0
+    for item in results:
+        if isinstance(item, TemplateError):
+            bad += 1
+            click.echo(f"FAIL {item}")
+        else:
+            click.echo(f"ok   {item.path}")
+    click.echo(f"{len(results) - bad} valid, {bad} invalid")
+    sys.exit(2 if bad else 0)
+
+
+@templates.command()
+@click.option("--campaign", required=True, help="Campaign name (campaignName).")
+@click.option("--calling-list", required=True, help="Calling list (callingList).")
+@click.option("--name", required=True, help="Template name (its file name).")
+@click.option("--application-id", default=134, show_default=True, type=int)
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("profiles/templates"), show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new(campaign: str, calling_list: str, name: str, application_id: int, directory: Path,
+        force: bool) -> None:
+    """Write a starter template to edit."""
+    path = directory / campaign / calling_list / f"{name}.yaml"
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists (use --force to overwrite)")
+    template = Template(
+        name=name, description=f"AddRecord to {campaign} / {calling_list}.\n"
+        "Give the phone number with --set phone=... or a rows file.\n",
+        request={"applicationId": application_id, "campaignName": campaign,
+                 "callingList": calling_list, "phoneNumber": "${phone}", "timeZone": "GMT",
+                 "phoneType": "Mobile", "from": "08:00", "until": "20:00"})
+    try:
+        saved = save_template(template, path)
+    except TemplateError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {saved.path}")

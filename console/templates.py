@@ -1,0 +1,377 @@
+"""YAML request templates, one per file, organised as
+`templates/<campaign>/<callingList>/<name>.yaml` beside the profiles.
+
+```yaml
+schema: 1
+name: callback-mobile
+description: |
+  Re-inject a customer callback on their mobile.
+request:                      # any AddRecord field; placeholders ${...} expanded at send time
+  applicationId: 134
+  campaignName: Campaign1     # the file is the truth: the folder is only where it is kept
+  callingList: CallingList1
+  phoneNumber: ${phone}
+  timeZone: GMT
+  phoneType: Mobile
+  from: "08:00"
+  until: "20:00"
+  otherFields: {Ticket: "${env:TICKET}", Created: "${now}"}
+defaults:                     # values for placeholders nobody gave
+  phone: "5550100"
+```
+
+Schema 0, the flat form (AddRecord fields at the top level, as `send --template` takes them),
+still loads. Files are read with `yaml.safe_load` only; every error names file:line:column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from console.errors import ConsoleError, FieldProblem, RecordInvalid
+from console.journal import has_secret_key
+from console.model import AddRecord
+from console.placeholders import BUILT_INS, PlaceholderError, expand, names_in
+
+__all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
+           "template_dirs", "resolve_template", "SCHEMA", "FIELDS"]
+
+SCHEMA = 1
+TOP_KEYS = ("schema", "name", "description", "request", "defaults")
+FIELDS = ("chainId", "applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
+          "phoneType", "from", "until", "otherFields", "devicePath", "referenceId")
+REQUIRED = ("applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
+            "phoneType", "from", "until")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+Mark = tuple[int, int]
+
+
+class TemplateError(ConsoleError):
+    """A template that cannot be used: file:line:column, the problem, and the fix."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """One saved request."""
+
+    name: str
+    """Template name (defaults to the file name)."""
+    request: dict[str, Any]
+    """AddRecord fields (GWS names), possibly with ${placeholders}."""
+    description: str = ""
+    """What it is for, in words (may span lines)."""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    """Values for placeholders that nobody gave."""
+    schema: int = SCHEMA
+    """Schema version the file was written in."""
+    path: Path | None = field(default=None, compare=False)
+    """Where it was read from."""
+    marks: dict[str, Mark] = field(default_factory=dict, compare=False, repr=False)
+    """Line and column (1-based) of each key, e.g. `request.phoneNumber`."""
+
+    @property
+    def campaign(self) -> str:
+        return str(self.request.get("campaignName", "?"))
+
+    @property
+    def calling_list(self) -> str:
+        return str(self.request.get("callingList", "?"))
+
+    def where(self, key: str) -> str:
+        line, col = self.marks.get(key, self.marks.get(key.split(".")[0], (1, 1)))
+        return f"{self.path or self.name}:{line}:{col}"
+
+    def placeholders(self) -> list[str]:
+        """Names this template needs values for (built-ins and defaults excluded)."""
+        found: list[str] = []
+        for text in _strings(self.request):
+            for name in names_in(text):
+                if name not in BUILT_INS and name not in self.defaults and name not in found:
+                    found.append(name)
+        return found
+
+    def render(self, values: dict[str, Any], seq: int = 1) -> dict[str, Any]:
+        """The request with placeholders expanded; TemplateError names the field's line."""
+        merged = {**self.defaults, **values}
+        rendered: dict[str, Any] = {}
+        for key, value in self.request.items():
+            try:
+                rendered[key] = expand(value, merged, seq)
+            except PlaceholderError as exc:
+                raise TemplateError(f"{self.where('request.' + key)}: {exc}") from None
+        # A --set/rows value named like a field overrides it.
+        for key, value in values.items():
+            if key in FIELDS:
+                rendered[key] = value
+        return rendered
+
+    def build(self, values: dict[str, Any], seq: int = 1,
+              device_path: str | None = None) -> AddRecord:
+        """The AddRecord for one send (a fresh referenceId unless the template fixes one)."""
+        fields = self.render(values, seq)
+        if not fields.get("devicePath") and device_path:
+            fields["devicePath"] = device_path
+        return AddRecord.parse(fields, source=str(self.path or self.name))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+# -- loading -------------------------------------------------------------------------------
+def _marks(node: yaml.Node, prefix: str = "") -> dict[str, Mark]:
+    marks: dict[str, Mark] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                path = f"{prefix}{key.value}"
+                marks[path] = (key.start_mark.line + 1, key.start_mark.column + 1)
+                marks.update(_marks(value, path + "."))
+    return marks
+
+
+def load_template(path: Path) -> Template:
+    """Read and check one template file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise TemplateError(f"{path}:1:1: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "constructor" in str(exc):
+            problem = (f"{problem}: tags such as !!python/object are not allowed in templates; "
+                       "remove the tag and write the plain value")
+        raise TemplateError(f"{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict) or node is None:
+        raise TemplateError(f"{path}:1:1: a template is a mapping with schema, name, "
+                            "description and request (see `outbound-console templates new`)")
+    _keep_clock_times(data, node)
+    return _from_data(data, _marks(node), path)
+
+
+def _keep_clock_times(data: dict[Any, Any], node: yaml.Node) -> None:
+    """YAML 1.1 reads an unquoted `8:30` as the base-60 number 510; a person meant 08:30.
+    Plain scalars that look like a clock time keep the text they were written as."""
+    def walk(value: Any, value_node: yaml.Node) -> Any:
+        if isinstance(value_node, yaml.MappingNode) and isinstance(value, dict):
+            for key_node, child in value_node.value:
+                key = key_node.value
+                if key in value:
+                    value[key] = walk(value[key], child)
+        elif (isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+              and isinstance(value, int) and _CLOCK.match(value_node.value)):
+            return value_node.value
+        return value
+
+    walk(data, node)
+
+
+def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) -> Template:
+    def where(key: str) -> str:
+        line, col = marks.get(key, (1, 1))
+        return f"{path}:{line}:{col}"
+
+    schema = data.get("schema", 0 if "request" not in data else SCHEMA)
+    if isinstance(schema, bool) or not isinstance(schema, int):
+        raise TemplateError(f"{where('schema')}: schema must be a whole number (this version "
+                            f"writes {SCHEMA}), got {schema!r}")
+    if schema > SCHEMA:
+        raise TemplateError(f"{where('schema')}: schema {schema} was written by a newer "
+                            f"outbound-console; this one reads schemas 0 and {SCHEMA}: upgrade it")
+    if schema < 0:
+        raise TemplateError(f"{where('schema')}: schema {schema} does not exist (0 or {SCHEMA})")
+    if schema == 0:
+        # The flat form: AddRecord fields at the top level; name from the file.
+        data = {"schema": 0, "name": data.pop("name", None), "description":
+                data.pop("description", ""), "request": {k: v for k, v in data.items()
+                                                         if k != "schema"}}
+        marks = {**marks, **{f"request.{k}": v for k, v in marks.items()}}
+    for key in data:
+        if key not in TOP_KEYS:
+            raise TemplateError(f"{where(str(key))}: unknown key {key!r}{_suggest(key, TOP_KEYS)}; "
+                                f"a template has {', '.join(TOP_KEYS)}")
+    name = data.get("name") or (path.stem if path else "template")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise TemplateError(f"{where('name')}: name must be text of letters, digits, space, "
+                            f"'.', '_' or '-', got {name!r}")
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        raise TemplateError(f"{where('description')}: description must be text")
+    request = data.get("request")
+    if not isinstance(request, dict):
+        raise TemplateError(f"{where('request')}: request must be a mapping of AddRecord fields "
+                            f"({', '.join(FIELDS)})")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict) or not all(
+            isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+            for k, v in defaults.items()):
+        raise TemplateError(f"{where('defaults')}: defaults must map placeholder names to text "
+                            "or numbers")
+    template = Template(name=name, request=dict(request), description=description,
+                        defaults=dict(defaults), schema=schema, path=path, marks=marks)
+    check_request(template)
+    return template
+
+
+def _suggest(word: Any, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_STAND_INS: dict[str, Any] = {
+    "chainId": 0, "applicationId": 0, "campaignName": "X", "callingList": "X",
+    "phoneNumber": "5550000", "timeZone": "GMT", "phoneType": "InstantMessaging", "from": 0,
+    "until": 0, "otherFields": {}, "devicePath": "/devices/x", "referenceId": "x",
+}
+
+
+def check_request(template: Template) -> None:
+    """Structure and every field without a placeholder, as the AddRecord model sees them."""
+    request = template.request
+    for key, value in request.items():
+        if key == "operationName" and value == "AddRecord":
+            continue
+        if key not in FIELDS:
+            raise TemplateError(f"{template.where('request.' + str(key))}: {key!r} is not an "
+                                f"AddRecord field{_suggest(key, FIELDS)}")
+        if not isinstance(value, (str, int, float, dict)) or isinstance(value, bool):
+            raise TemplateError(f"{template.where('request.' + key)}: {key} must be text or a "
+                                f"number{' or a mapping' if key == 'otherFields' else ''}, "
+                                f"got {value!r}")
+    missing = [f for f in REQUIRED if request.get(f) in (None, "")]
+    if missing:
+        raise TemplateError(f"{template.where('request')}: missing required field"
+                            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                            "(devicePath may be left out: the session's device is used)")
+    literal_secret = {k: v for k, v in (request.get("otherFields") or {}).items()
+                      if not (isinstance(v, str) and "${" in v)} if isinstance(
+        request.get("otherFields"), dict) else {}
+    if has_secret_key(literal_secret):
+        raise TemplateError(f"{template.where('request.otherFields')}: templates never hold "
+                            "secrets: give such a value as ${env:NAME} instead")
+    with_placeholder = {k for k, v in request.items() if _strings(v) and any(
+        "${" in s for s in _strings(v))}
+    candidate = {k: (_STAND_INS[k] if k in with_placeholder else v) for k, v in request.items()
+                 if k != "operationName"}
+    if "phoneType" in with_placeholder or "phoneNumber" in with_placeholder:
+        candidate["phoneType"] = "InstantMessaging" if "phoneType" in with_placeholder else \
+            candidate["phoneType"]
+        if "phoneNumber" in with_placeholder and candidate.get("phoneType") == "EmailAddress":
+            candidate["phoneNumber"] = "x@example.com"
+    candidate.setdefault("devicePath", "/devices/x")
+    try:
+        AddRecord.parse(candidate)
+    except RecordInvalid as exc:
+        real = [p for p in exc.problems if p.field not in with_placeholder]
+        if real:
+            first = real[0]
+            others = "".join(f"\n  {template.where('request.' + p.field)}: {p}" for p in real[1:])
+            raise TemplateError(f"{template.where('request.' + first.field)}: {first}{others}") \
+                from None
+
+
+# -- saving --------------------------------------------------------------------------------
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line text, everything else as a person would write it."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_template(template: Template) -> str:
+    if has_secret_key(template.request) or has_secret_key(template.defaults):
+        raise TemplateError(f"{template.name}: templates never hold secrets: give such a value "
+                            "as ${env:NAME} instead")
+    body: dict[str, Any] = {"schema": SCHEMA, "name": template.name}
+    if template.description:
+        description = template.description
+        body["description"] = description if description.endswith("\n") or "\n" not in \
+            description else description + "\n"
+    body["request"] = {k: v for k, v in template.request.items() if k != "operationName"}
+    if template.defaults:
+        body["defaults"] = template.defaults
+    return yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
+
+
+def save_template(template: Template, path: Path) -> Template:
+    """Write `template` to `path` (checked first); returns it as read back."""
+    check_request(replace(template, path=path))
+    text = dump_template(template)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # never a half-written template
+    return load_template(path)
+
+
+# -- finding -------------------------------------------------------------------------------
+def template_dirs(profile_dirs: list[Path]) -> list[Path]:
+    return [d / "templates" for d in profile_dirs]
+
+
+def find_templates(dirs: list[Path]) -> list[Template | TemplateError]:
+    """Every template under the directories (the first of a relative path wins)."""
+    found: dict[str, Template | TemplateError] = {}
+    for directory in dirs:
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.rglob("*.yaml")):
+            key = str(path.relative_to(directory))
+            if key in found:
+                continue
+            try:
+                found[key] = load_template(path)
+            except TemplateError as exc:
+                found[key] = exc
+    return list(found.values())
+
+
+def resolve_template(ref: str, dirs: list[Path]) -> Path:
+    """A template by file path, `campaign/list/name`, or bare name (when unique)."""
+    direct = Path(ref)
+    if direct.suffix in (".yaml", ".yml") and direct.is_file():
+        return direct
+    for directory in dirs:
+        candidate = directory / (ref if ref.endswith(".yaml") else ref + ".yaml")
+        if candidate.is_file():
+            return candidate
+    matches = [p for d in dirs if d.is_dir() for p in d.rglob(f"{Path(ref).name}.yaml")]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        options = ", ".join(str(m) for m in matches)
+        raise TemplateError(f"template {ref!r} is ambiguous: {options}; give campaign/list/name")
+    raise TemplateError(f"no template {ref!r} (looked in {', '.join(str(d) for d in dirs)}); "
+                        "`outbound-console templates list` shows them")
+
+
+def problem_at(template: Template, problem: FieldProblem) -> str:
+    return f"{template.where('request.' + problem.field)}: {problem}"
