@@ -5,12 +5,13 @@ reply) until one verdict: acknowledged (with the latency from POST start to the 
 failed (statusCode != 0, an HTTP error, or an Error notification for its referenceId), or no
 answer (nothing within the timeout, 10 s by default).
 
-The rule for the `DeviceUserEventMessage`, which has no referenceId: it belongs to the oldest
-tracked request that has no user event yet and whose GSW_CAMPAIGN_NAME, GSW_CALLING_LIST,
-GSW_PHONE and GSW_APPLICATION_ID equal the request's campaignName, callingList, phoneNumber and
-applicationId (and GSW_CHAIN_ID its chainId, when the request named one). It is evidence; the
-verdict comes from the OutboundRecordMessage, except that a user event whose GSW_USER_EVENT is
-`Error` fails a request that is still pending.
+The rule for the `DeviceUserEventMessage`, which has no referenceId: among the tracked requests
+that have no user event yet and whose campaignName, callingList, phoneNumber and applicationId
+(and chainId, when the request named one) equal its GSW_CAMPAIGN_NAME, GSW_CALLING_LIST,
+GSW_PHONE, GSW_APPLICATION_ID (and GSW_CHAIN_ID), it belongs to the oldest that already has its
+OutboundRecordMessage (GWS sends that first), else to the oldest. It is evidence; the verdict
+comes from the OutboundRecordMessage, except that a user event whose GSW_USER_EVENT is `Error`
+fails a still-pending request when it is the only one that could own it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from console.events import Event
 from console.model import AddRecord
 
 __all__ = ["Tracker", "Tracked", "State"]
+
+
+def _same_record(record: AddRecord, ud: dict[str, Any]) -> bool:
+    return (ud.get("GSW_CAMPAIGN_NAME") == record.campaign_name
+            and ud.get("GSW_CALLING_LIST") == record.calling_list
+            and str(ud.get("GSW_PHONE")) == record.phone_number
+            and ud.get("GSW_APPLICATION_ID") == record.application_id
+            and (record.chain_id is None or ud.get("GSW_CHAIN_ID") == record.chain_id))
 
 State = Literal["pending", "acknowledged", "failed", "no_answer"]
 TERMINAL: frozenset[str] = frozenset({"acknowledged", "failed", "no_answer"})
@@ -127,21 +136,20 @@ class Tracker:
 
     def _user_event(self, event: Event) -> Tracked | None:
         ud = event.user_data
-        for tracked in self._by_ref.values():
-            if tracked.user_event is not None:
-                continue
-            r = tracked.record
-            if (ud.get("GSW_CAMPAIGN_NAME") == r.campaign_name
-                    and ud.get("GSW_CALLING_LIST") == r.calling_list
-                    and str(ud.get("GSW_PHONE")) == r.phone_number
-                    and ud.get("GSW_APPLICATION_ID") == r.application_id
-                    and (r.chain_id is None or ud.get("GSW_CHAIN_ID") == r.chain_id)):
-                tracked.user_event = event
-                if ud.get("GSW_USER_EVENT") == "Error" and tracked.state == "pending":
-                    self._finish(tracked, "failed",
-                                 f"OCS error user event: {ud.get('GSW_ERROR', 'no detail')}")
-                return tracked
-        return None
+        candidates = [t for t in self._by_ref.values()
+                      if t.user_event is None and _same_record(t.record, ud)]
+        if not candidates:
+            return None
+        # GWS sends the OutboundRecordMessage first: a request that has it is the better match.
+        answered = [t for t in candidates if t.ack is not None]
+        tracked = answered[0] if answered else candidates[0]
+        tracked.user_event = event
+        if (ud.get("GSW_USER_EVENT") == "Error" and tracked.state == "pending"
+                and len(candidates) == 1):
+            # Only when no other identical request could own it.
+            self._finish(tracked, "failed",
+                         f"OCS error user event: {ud.get('GSW_ERROR', 'no detail')}")
+        return tracked
 
     def expire(self) -> list[Tracked]:
         """Give pending requests older than the timeout the verdict no_answer."""

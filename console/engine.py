@@ -113,6 +113,14 @@ class Engine:
         cheapest way to follow a flood; the callback must not block)."""
         self._callbacks.append(callback)
 
+    @property
+    def connected(self) -> bool:
+        """The stream is subscribed (or there is no stream): an ack sent now would be seen."""
+        return self.stream is None or self._connected.is_set()
+
+    async def until_connected(self) -> None:
+        await self._connected.wait()
+
     async def items(self) -> AsyncIterator[StreamItem]:
         """Every event and status change from now on (one independent feed per caller)."""
         queue: asyncio.Queue[StreamItem] = asyncio.Queue()

@@ -164,6 +164,11 @@ class Replay:
                 continue
             if self.stopped:
                 break
+            if not self.engine.connected:
+                # Deaf: an ack published now would be lost. Wait for the stream (or Ctrl-C).
+                await self._until(self.engine.until_connected())
+                if self.stopped:
+                    break
             await pacer.wait()
             await self._acquire(slots)
             if self.stopped:
@@ -182,6 +187,13 @@ class Replay:
             if job.seq not in self.outcomes:
                 self._finish(Outcome(job, "not_sent", "stopped before it was sent"))
         return [self.outcomes[job.seq] for job in self.jobs]
+
+    async def _until(self, awaitable: Any) -> None:
+        wait = asyncio.ensure_future(awaitable)
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({wait, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for future in (wait, stop):
+            future.cancel()
 
     async def _acquire(self, slots: asyncio.Semaphore) -> None:
         stop = asyncio.ensure_future(self._stopping.wait())

@@ -101,9 +101,28 @@ class _Client(Client):  # type: ignore[misc]
     """aiocometd's client with a cookie jar that keeps cookies of IP-address hosts, and the
     profile's proxy choice (aiohttp ignores HTTPS_PROXY unless told to trust the environment)."""
 
-    def __init__(self, *args: Any, trust_env: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, trust_env: bool = True,
+                 on_connect_failed: Callable[[BaseException], None] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._trust_env = trust_env
+        self._on_connect_failed = on_connect_failed
+
+    async def _negotiate_transport(self) -> Any:
+        transport = await super()._negotiate_transport()
+        report = self._on_connect_failed
+        if report is not None:
+            # The library retries a failed connect a second later without telling anyone;
+            # we want to know at once (a replay pauses while the stream is deaf).
+            original = transport._connect_done
+
+            def connect_done(future: asyncio.Future[Any]) -> None:
+                if not future.cancelled() and future.exception() is not None:
+                    report(future.exception())  # type: ignore[arg-type]
+                original(future)
+
+            transport._connect_done = connect_done
+        return transport
 
     async def _get_http_session(self) -> aiohttp.ClientSession:
         session: aiohttp.ClientSession | None = self.__dict__.get("_http_session")
@@ -193,7 +212,9 @@ class EventStream:
                              connection_types=[ConnectionType.LONG_POLLING],
                              connection_timeout=self._connection_timeout,
                              ssl=self.connection.ssl_context(),
-                             extensions=[_Watch(self)], trust_env=self.connection.trust_env)
+                             extensions=[_Watch(self)], trust_env=self.connection.trust_env,
+                             on_connect_failed=lambda exc: self._lost(
+                                 f"the connection to GWS failed ({_describe(exc)}); retrying"))
             self._subscribed = False
             try:
                 await asyncio.wait_for(client.open(), self._connection_timeout + 5)

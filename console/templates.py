@@ -152,6 +152,13 @@ def load_template(path: Path) -> Template:
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
     try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
+                # A person never needs them here, and nested aliases can blow up in size.
+                mark = token.start_mark
+                raise TemplateError(f"{path}:{mark.line + 1}:{mark.column + 1}: anchors and "
+                                    "aliases (&name, *name) are not allowed in templates; write "
+                                    "the value out")
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

@@ -102,6 +102,7 @@ class GwsApp:
         self.store = store
         self.http_sessions: dict[str, HttpSession] = {}
         self._auth_cache: dict[str, User] = {}
+        self.in_flight = 0
         self._pending: dict[int, asyncio.Handle] = {}
         self.admin_routes: list[web.RouteDef] = []
 
@@ -124,7 +125,7 @@ class GwsApp:
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         slow = self.faults.faults.slow_ms
-        if slow > 0:
+        if slow > 0 and request.path != "/api/v2/me/outbound-records":
             await asyncio.sleep(slow / 1000.0)
         try:
             return await handler(request)
@@ -245,6 +246,18 @@ class GwsApp:
         return gws_reply(0)
 
     async def post_outbound_record(self, request: web.Request) -> web.Response:
+        # In flight, counted from the moment the middleware let it in (after slow_ms).
+        self.in_flight += 1
+        self.store.counters["in_flight_max"] = max(self.store.counters["in_flight_max"],
+                                                   self.in_flight)
+        try:
+            if self.faults.faults.slow_ms > 0:
+                await asyncio.sleep(self.faults.faults.slow_ms / 1000.0)
+            return await self._add_record(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _add_record(self, request: web.Request) -> web.Response:
         started = time.perf_counter_ns()
         store = self.store
         store.counters["posts"] += 1
