@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import ssl
+import urllib.request
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +76,16 @@ class Connection:
     def basic_auth_header(self) -> str:
         raw = f"{self.username}:{self.password.reveal()}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def proxy(self) -> str | None:
+        """The proxy for this GWS from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (when trusted), or None.
+        Resolved once here rather than by the HTTP client on every request."""
+        if not self.trust_env:
+            return None
+        parts = urlsplit(self.base_url)
+        if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+            return None
+        return urllib.request.getproxies_environment().get(parts.scheme)
 
     def ssl_context(self) -> ssl.SSLContext | bool:
         """The TLS settings for httpx and aiohttp alike."""

@@ -28,12 +28,8 @@ from console.model import AddRecord
 __all__ = ["Tracker", "Tracked", "State"]
 
 
-def _same_record(record: AddRecord, ud: dict[str, Any]) -> bool:
-    return (ud.get("GSW_CAMPAIGN_NAME") == record.campaign_name
-            and ud.get("GSW_CALLING_LIST") == record.calling_list
-            and str(ud.get("GSW_PHONE")) == record.phone_number
-            and ud.get("GSW_APPLICATION_ID") == record.application_id
-            and (record.chain_id is None or ud.get("GSW_CHAIN_ID") == record.chain_id))
+def _key(record: AddRecord) -> tuple[Any, ...]:
+    return (record.campaign_name, record.calling_list, record.phone_number, record.application_id)
 
 State = Literal["pending", "acknowledged", "failed", "no_answer"]
 TERMINAL: frozenset[str] = frozenset({"acknowledged", "failed", "no_answer"})
@@ -91,6 +87,9 @@ class Tracker:
         self._keep = keep
         self._clock = clock
         self._by_ref: OrderedDict[str, Tracked] = OrderedDict()
+        # Requests still without a user event, by (campaign, list, phone, application), oldest
+        # first: a user event finds its candidates without a scan of every request.
+        self._awaiting_event: dict[tuple[Any, ...], list[Tracked]] = {}
 
     def __len__(self) -> int:
         return len(self._by_ref)
@@ -101,9 +100,18 @@ class Tracker:
     def sent(self, record: AddRecord) -> Tracked:
         tracked = Tracked(record, self._clock(), time.time())
         self._by_ref[record.reference_id] = tracked
+        self._awaiting_event.setdefault(_key(record), []).append(tracked)
         while len(self._by_ref) > self._keep:
-            self._by_ref.popitem(last=False)
+            _, old = self._by_ref.popitem(last=False)
+            self._forget_awaiting(old)
         return tracked
+
+    def _forget_awaiting(self, tracked: Tracked) -> None:
+        waiting = self._awaiting_event.get(_key(tracked.record))
+        if waiting is not None and tracked in waiting:
+            waiting.remove(tracked)
+            if not waiting:
+                del self._awaiting_event[_key(tracked.record)]
 
     def http_ok(self, tracked: Tracked, http_status: int) -> None:
         tracked.http_status = http_status
@@ -136,14 +144,17 @@ class Tracker:
 
     def _user_event(self, event: Event) -> Tracked | None:
         ud = event.user_data
-        candidates = [t for t in self._by_ref.values()
-                      if t.user_event is None and _same_record(t.record, ud)]
+        key = (ud.get("GSW_CAMPAIGN_NAME"), ud.get("GSW_CALLING_LIST"), str(ud.get("GSW_PHONE")),
+               ud.get("GSW_APPLICATION_ID"))
+        candidates = [t for t in self._awaiting_event.get(key, ())
+                      if t.record.chain_id is None or ud.get("GSW_CHAIN_ID") == t.record.chain_id]
         if not candidates:
             return None
         # GWS sends the OutboundRecordMessage first: a request that has it is the better match.
         answered = [t for t in candidates if t.ack is not None]
         tracked = answered[0] if answered else candidates[0]
         tracked.user_event = event
+        self._forget_awaiting(tracked)
         if (ud.get("GSW_USER_EVENT") == "Error" and tracked.state == "pending"
                 and len(candidates) == 1):
             # Only when no other identical request could own it.

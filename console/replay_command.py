@@ -77,7 +77,7 @@ class _Progress:
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A placeholder value (or field) for every record; wins over rows.")
 @click.option("--rate", default=DEFAULT_RATE, show_default=True, type=float,
-              help="At most this many records per second (max 500).")
+              help="At most this many records per second (max 5000).")
 @click.option("--concurrency", default=DEFAULT_CONCURRENCY, show_default=True, type=int,
               help="At most this many POSTs in flight (max 64).")
 @click.option("--timeout", default=10.0, show_default=True, type=float,
