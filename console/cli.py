@@ -14,10 +14,42 @@ from console import __version__
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             invoke_without_command=True)
 @click.version_option(__version__, prog_name="outbound-console")
-def main() -> None:
-    """Add records to Genesys outbound calling lists through GWS and watch what comes back."""
+@click.option("--profile", "-p", "profile_name", help="Profile (default: demo, the embedded "
+              "simulator).")
+@click.option("--profiles", "profiles_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Directory searched first for profiles and templates.")
+@click.option("--url", help="GWS base URL (overrides the profile).")
+@click.option("--user", help="GWS user (overrides the profile).")
+@click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Journal file (default: one per day in the user state dir).")
+@click.pass_context
+def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
+         url: str | None, user: str | None, journal_path: Path | None) -> None:
+    """Add records to Genesys outbound calling lists through GWS and watch what comes back.
+
+    With no command: the console (on the embedded simulator unless --profile/--url is given).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from console.errors import ProfileError
+    from console.profiles import resolve_password
+    from console.target import choose_profile
+
+    try:
+        profile = choose_profile(profile_name, profiles_dir, url, user)
+        secret = None if profile.simulator else resolve_password(
+            profile, lambda label: str(click.prompt(label, hide_input=True))
+            if sys.stdin.isatty() else "")
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from None
+    from console.tui.app import OutboundApp  # Textual is imported only for the console
+
+    password = secret.reveal() if secret is not None else None
+    OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
+                prompt=(lambda label: password or "")).run()
 
 
 @main.command()

@@ -31,13 +31,14 @@ def choose_profile(name: str | None, profiles_dir: Path | None, url: str | None,
 
 
 @asynccontextmanager
-async def open_connection(profile: Profile,
-                          prompt: Callable[[str], str] | None) -> AsyncIterator[Connection]:
+async def open_connection(profile: Profile, prompt: Callable[[str], str] | None,
+                          sim_port: int = 0) -> AsyncIterator[Connection]:
     if not profile.simulator:
         yield profile.connection(resolve_password(profile, prompt))
         return
     from console.sim import Simulator  # the simulator is only imported when used
 
     password = secrets.token_urlsafe(16)
-    async with Simulator(user=profile.username or "demo", password=password) as sim:
+    async with Simulator(user=profile.username or "demo", password=password,
+                         port=sim_port) as sim:
         yield profile.connection(Secret(password), url=sim.url)

@@ -1,0 +1,428 @@
+"""The operator console: form, live events, templates, history — keyboard first, 80x24 ready."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+
+from console.connection import Connection
+from console.correlation import Tracked
+from console.curl import as_curl
+from console.engine import Engine
+from console.errors import ConsoleError, RecordInvalid
+from console.events import Event, StreamItem, StreamStatus
+from console.journal import Journal
+from console.model import AddRecord, new_reference_id
+from console.profiles import Profile, search_path
+from console.replay import Replay, plan, summarise
+from console.target import open_connection
+from console.templates import Template, TemplateError, save_template, template_dirs
+from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
+from console.tui.event_list import EventList
+from console.tui.form import RecordForm
+from console.tui.header import StatusHeader
+from console.tui.history_pane import HistoryEntry, HistoryPane, read_journal_requests
+from console.tui.keymap import load_keymap
+from console.tui.templates_pane import TemplatesPane
+
+__all__ = ["OutboundApp"]
+
+NARROW = 110  # below this many columns the panes switch instead of sitting side by side
+
+
+class OutboundApp(App[None]):
+    """`outbound-console` with no command: this app."""
+
+    TITLE = "outbound-console"
+    ENABLE_COMMAND_PALETTE = True
+    CSS = """
+    Screen { layout: vertical; }
+    #body { height: 1fr; }
+    #left { width: 1fr; min-width: 40; }
+    #right { width: 1fr; border-left: solid $panel; }
+    .narrow #right { border-left: none; }
+    .narrow.view-events #left { display: none; }
+    .narrow #right { display: none; }
+    .narrow.view-events #right { display: block; }
+    #event-status { height: 1; background: $panel; color: $text; }
+    #filter { height: 1; border: none; display: none; }
+    #filter.shown { display: block; }
+    #state.pending { color: $warning; }
+    #state.acknowledged { color: $success; text-style: bold; }
+    #state.failed, #state.no_answer { color: $error; text-style: bold; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="request.send", priority=True),
+        Binding("f2", "show('form')", "Form", id="view.form"),
+        Binding("f3", "show('events')", "Events", id="view.events"),
+        Binding("f4", "show('templates')", "Tpl", id="view.templates"),
+        Binding("f5", "show('history')", "Hist", id="view.history"),
+        Binding("ctrl+f", "filter", "Filter", id="events.filter"),
+        Binding("ctrl+o", "save_template", "Save", id="request.save"),
+        Binding("ctrl+y", "copy_curl", "curl", id="request.curl"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    view = reactive("form")
+
+    def __init__(self, profile: Profile, *, journal_path: Path | None = None,
+                 profiles_dir: Path | None = None, clock: Callable[[], float] | None = None,
+                 reference_ids: Callable[[], str] | None = None, sim_port: int = 0,
+                 max_rows: int = 5000, prompt: Callable[[str], str] | None = None) -> None:
+        super().__init__()
+        self.profile = profile
+        self.journal_path = journal_path
+        self.template_dirs = template_dirs(search_path(profiles_dir))
+        self.clock = clock
+        self.reference_ids = reference_ids or new_reference_id
+        self.sim_port = sim_port
+        self.max_rows = max_rows
+        self.prompt = prompt
+        self.engine: Engine | None = None
+        self.connection: Connection | None = None
+        self.current: Tracked | None = None
+        self.loaded_template: Template | None = None
+        self._stack = AsyncExitStack()
+        self._pending: list[StreamItem] = []
+        self._history_bodies: dict[str, dict[str, Any]] = {}
+        self.events_seen = 0
+        """Every event received (the journal has them all; the pane keeps `max_rows`)."""
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        with Horizontal(id="body"):
+            with ContentSwitcher(initial="form", id="left"):
+                yield RecordForm(id="form")
+                yield TemplatesPane(self.template_dirs, id="templates")
+                yield HistoryPane(id="history")
+            with Vertical(id="right"):
+                yield Static("", id="event-status")
+                yield Input(placeholder="filter: text, channel or referenceId (esc clears)",
+                            id="filter")
+                yield EventList(max_rows=self.max_rows, time_of=self._time_of, id="events")
+        yield Footer(compact=True)
+
+    def _time_of(self, event: Event) -> str:
+        at = self.clock() if self.clock else event.received_at
+        return time.strftime("%H:%M:%S", time.localtime(at))
+
+    def on_mount(self) -> None:
+        keymap, problem = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, severity="warning")
+        header = self.query_one(StatusHeader)
+        header.profile = self.profile.name
+        header.simulator = self.profile.simulator
+        header.server = "(embedded simulator)" if self.profile.simulator else (
+            self.profile.url or "")
+        header.user = self.profile.username or ""
+        self._layout(self.size.width)
+        form = self.query_one(RecordForm)
+        form.set_reference(self.reference_ids())
+        form.query_one("#f-applicationId", Input).focus()
+        self.set_interval(0.05, self._drain_stream)
+        self._start()
+
+    def on_resize(self, event: Any) -> None:
+        self._layout(self.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.screen.set_class(width < NARROW, "narrow")
+        self.screen.set_class(self.view == "events", "view-events")
+
+    def watch_view(self, view: str) -> None:
+        if view != "events":
+            self.query_one("#left", ContentSwitcher).current = view
+        self._layout(self.size.width)
+
+    def action_show(self, view: str) -> None:
+        self.view = view
+        target = {"form": "#f-applicationId", "events": "#events",
+                  "templates": "#template-tree", "history": "#history-list"}[view]
+        self.query_one(target).focus()
+
+    # -- the engine ------------------------------------------------------------------------
+    @work(exclusive=True, group="engine")
+    async def _start(self) -> None:
+        header = self.query_one(StatusHeader)
+        try:
+            connection = await self._stack.enter_async_context(
+                open_connection(self.profile, self.prompt, sim_port=self.sim_port))
+            self.connection = connection
+            journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),))
+            engine = Engine(connection, journal=journal)
+            engine.on_item(self._collect)
+            self.engine = engine
+            self._stack.push_async_callback(engine.close)
+            header.server = connection.base_url
+            header.status = "connecting"
+            await engine.open(wait_connected_s=0)
+        except ConsoleError as exc:
+            header.status = "failed"
+            header.detail = str(exc)[:200]
+            self.notify(str(exc), title="cannot start", severity="error", timeout=30)
+            return
+        me = engine.me
+        assert me is not None
+        header.user = me.user_name
+        header.device = engine.session.device_path or ""
+        self.query_one(RecordForm).set_devices(list(me.devices), engine.session.device_path)
+        for warning in me.warnings:
+            self.notify(warning, severity="warning", timeout=20)
+        history = self.query_one(HistoryPane)
+        if journal.path.is_file():
+            history.set_entries(read_journal_requests(journal.path))
+
+    async def action_quit(self) -> None:
+        form = self.query_one(RecordForm)
+        if form.dirty and not await self.push_screen_wait(
+                Confirm("The form has unsaved changes. Quit anyway?")):
+            return
+        await self._stack.aclose()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self._stack.aclose()
+
+    def _collect(self, item: StreamItem) -> None:
+        self._pending.append(item)  # drained by a timer: one UI update per tick, not per event
+
+    def _drain_stream(self) -> None:
+        """Move what the stream delivered into the UI, once per tick (floods stay cheap)."""
+        if not self._pending:
+            return
+        items = self._pending
+        self._pending = []
+        events = [i for i in items if isinstance(i, Event)]
+        self.events_seen += len(events)
+        event_list = self.query_one(EventList)
+        event_list.add_events(events)
+        for item in items:
+            if isinstance(item, StreamStatus):
+                self._status(item)
+        self._refresh_current()
+        self._event_status()
+
+    def _status(self, status: StreamStatus) -> None:
+        header = self.query_one(StatusHeader)
+        if status.kind == "gap":
+            gap_from = time.strftime("%H:%M:%S", time.localtime(status.gap_from or 0))
+            gap_to = time.strftime("%H:%M:%S", time.localtime(status.gap_to or 0))
+            header.detail = f"gap {gap_from}–{gap_to}"
+            self.notify(f"stream gap {gap_from}–{gap_to}: {status.detail}", severity="warning")
+        else:
+            header.status = status.kind
+            header.detail = "" if status.kind == "connected" else status.detail[:80]
+
+    def _event_status(self) -> None:
+        event_list = self.query_one(EventList)
+        parts = [f"{len(event_list.view)} shown"]
+        if not event_list.following:
+            parts.append(f"PAUSED {event_list.unseen} new (end: follow)")
+        if event_list.left_view:
+            parts.append(f"{event_list.left_view} left the view (journal has all)")
+        if event_list.filter_text:
+            parts.append(f"filter '{event_list.filter_text}'")
+        self.query_one("#event-status", Static).update(" | ".join(parts))
+
+    @on(EventList.FollowChanged)
+    def _follow_changed(self) -> None:
+        self._event_status()
+
+    # -- sending ---------------------------------------------------------------------------
+    async def action_send(self) -> None:
+        form = self.query_one(RecordForm)
+        if self.view != "form":
+            self.action_show("form")
+        form.show_all_errors = True
+        problems = form.check()
+        if problems:
+            bad = form.first_bad(problems)
+            if bad is not None:
+                bad.focus()
+            self.notify(f"not sent: {problems[0]}", severity="error")
+            return
+        if self.engine is None or self.engine.me is None:
+            self.notify("not connected to GWS yet", severity="error")
+            return
+        record = AddRecord.parse(form.values())
+        self._send(record)
+
+    @work(group="send")
+    async def _send(self, record: AddRecord) -> None:
+        assert self.engine is not None
+        form = self.query_one(RecordForm)
+        form.set_reference(self.reference_ids())  # the next send gets a new one
+        form.set_state(f"pending  {record.reference_id}", "pending")
+        self.query_one(EventList).set_highlight({record.reference_id}, set())
+        history = self.query_one(HistoryPane)
+        body = record.body()
+        history.add(HistoryEntry(time.strftime("%H:%M:%S"), body))
+        tracked = await self.engine.send(record)
+        self.current = tracked
+        self._refresh_current()
+        if tracked.state == "pending":
+            await self.engine.wait(tracked)
+        self._refresh_current()
+        history.update_state(body, tracked.state)
+
+    def _refresh_current(self) -> None:
+        tracked = self.current
+        if tracked is None:
+            return
+        form = self.query_one(RecordForm)
+        seqs = {tracked.user_event.seq} if tracked.user_event is not None else set()
+        self.query_one(EventList).set_highlight({tracked.reference_id}, seqs)
+        text = f"{tracked.describe()}  {tracked.reference_id}"
+        form.set_state(text, tracked.state)
+
+    # -- events ----------------------------------------------------------------------------
+    @on(EventList.Opened)
+    def _open_event(self, message: EventList.Opened) -> None:
+        self.push_screen(EventDetail(message.event))
+
+    def action_filter(self) -> None:
+        if self.view != "events" and self.screen.has_class("narrow"):
+            self.action_show("events")
+        box = self.query_one("#filter", Input)
+        box.add_class("shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(EventList).set_filter(event.value)
+        self._event_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(EventList).focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.remove_class("shown")
+            self.query_one(EventList).focus()
+
+    # -- templates -------------------------------------------------------------------------
+    @on(TemplatesPane.Load)
+    async def _load_template(self, message: TemplatesPane.Load) -> None:
+        self._load_into_form(message.template.request, message.template)
+
+    @work(group="form")
+    async def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
+        form = self.query_one(RecordForm)
+        if form.dirty and not await self.push_screen_wait(
+                Confirm("The form has unsaved changes. Replace them?")):
+            return
+        fields = {k: v for k, v in fields.items() if k != "referenceId"}
+        if template is not None:
+            try:
+                # Placeholders nobody gave stay visible, for the user to fill in.
+                fields = template.render({n: "${" + n + "}" for n in template.placeholders()})
+            except TemplateError as exc:
+                self.notify(str(exc), severity="error")
+        form.load(fields)
+        self.loaded_template = template
+        self.action_show("form")
+        if template is not None:
+            self.notify(f"loaded template {template.name}")
+
+    @work(group="form")
+    async def action_save_template(self) -> None:
+        form = self.query_one(RecordForm)
+        values = {k: v for k, v in form.values().items() if k != "referenceId"}
+        if self.engine is not None and values.get("devicePath") == \
+                self.engine.session.device_path:
+            values.pop("devicePath")  # the session's device: not worth fixing in the file
+        default = self.loaded_template.name if self.loaded_template else "new-template"
+        name = await self.push_screen_wait(Ask("Save the form as template:", default))
+        if not name:
+            return
+        campaign = str(values.get("campaignName") or "no-campaign")
+        calling_list = str(values.get("callingList") or "no-list")
+        base = next((d for d in self.template_dirs if d.is_dir()), self.template_dirs[-1])
+        path = base / campaign / calling_list / f"{name}.yaml"
+        description = self.loaded_template.description if self.loaded_template else ""
+        try:
+            saved = save_template(Template(name=name, request=values, description=description),
+                                  path)
+        except TemplateError as exc:
+            self.notify(str(exc), title="not saved", severity="error", timeout=15)
+            return
+        form.dirty = False
+        self.loaded_template = saved
+        self.query_one(TemplatesPane).action_reload()
+        self.notify(f"saved {path}")
+
+    @on(TemplatesPane.Replay)
+    def _replay(self, message: TemplatesPane.Replay) -> None:
+        self._run_replay(message.template)
+
+    @work(group="replay", exclusive=True)
+    async def _run_replay(self, template: Template) -> None:
+        if self.engine is None:
+            self.notify("not connected to GWS yet", severity="error")
+            return
+        needs = template.placeholders()
+        answer = await self.push_screen_wait(Ask(
+            f"Replay {template.name}: how many records, or a rows file path"
+            + (f" (needs: {', '.join(needs)})" if needs else ""), "1"))
+        if not answer:
+            return
+        rows = None
+        count = 1
+        if answer.strip().isdigit():
+            count = int(answer.strip())
+        else:
+            from console.rows import RowsError, read_rows
+
+            try:
+                rows = read_rows(Path(answer.strip()).expanduser())
+            except RowsError as exc:
+                self.notify(str(exc), severity="error", timeout=15)
+                return
+        jobs = plan([template], rows, count, {}, self.engine.session.device_path)
+        pane = self.query_one(TemplatesPane)
+        pane.start_progress(len(jobs))
+        run = Replay(self.engine, jobs, on_outcome=lambda outcome: pane.advance())
+        outcomes = await run.run()
+        summary = summarise(outcomes)
+        lines = [f"{key:<24} {value}" for key, value in summary.rows()]
+        lines += [f"  {n} x {reason}" for reason, n in summary.reasons.most_common(5)]
+        pane.show_verdict("\n".join(lines))
+
+    # -- history ---------------------------------------------------------------------------
+    @on(HistoryPane.Load)
+    def _load_history(self, message: HistoryPane.Load) -> None:
+        self._load_into_form(message.entry.body, None)
+
+    # -- copy as curl ----------------------------------------------------------------------
+    def action_copy_curl(self) -> None:
+        form = self.query_one(RecordForm)
+        try:
+            record = AddRecord.parse(form.values())
+        except RecordInvalid as exc:
+            self.notify(f"fix the form first: {exc.problems[0]}", severity="error")
+            return
+        connection = self.connection
+        base = connection.base_url if connection else (self.profile.url or "")
+        user = connection.username if connection else (self.profile.username or "")
+        command = as_curl(base, user, record, verify=connection.verify if connection else True)
+        self.copy_to_clipboard(command)
+        self.push_screen(ShowText("Copied as curl (OSC 52); curl asks for the password:",
+                                  command))

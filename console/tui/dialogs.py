@@ -1,0 +1,114 @@
+"""Small modal screens: confirm, ask for text, show an event's JSON, show text to copy."""
+
+from __future__ import annotations
+
+import json
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from console.events import Event
+
+__all__ = ["Confirm", "Ask", "EventDetail", "ShowText"]
+
+_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 90%; max-width: 100; height: auto; max-height: 90%;
+    border: round $accent; background: $surface; padding: 0 1; }}
+{name} .title {{ text-style: bold; }}
+{name} .keys {{ color: $text-muted; }}
+"""
+
+
+class Confirm(ModalScreen[bool]):
+    """Yes or no."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    DEFAULT_CSS = _CSS.format(name="Confirm")
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, classes="title")
+            yield Label("y yes   n/esc no", classes="keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class Ask(ModalScreen[str | None]):
+    """One line of text (enter) or nothing (escape)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = _CSS.format(name="Ask")
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question, self.value, self.placeholder = question, value, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, classes="title")
+            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Label("enter ok   esc cancel", classes="keys")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class EventDetail(ModalScreen[None]):
+    """An event's full JSON, highlighted; `c` copies it (OSC 52, works over SSH)."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close"),
+                Binding("c", "copy", "Copy JSON", id="detail.copy")]
+    DEFAULT_CSS = _CSS.format(name="EventDetail") + \
+        "EventDetail VerticalScroll { height: auto; max-height: 20; }"
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+        self.text = json.dumps(event.as_json(), indent=2, ensure_ascii=False)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"event #{self.event.seq} on {self.event.channel}", classes="title")
+            with VerticalScroll():
+                yield Static(Syntax(self.text, "json", theme="ansi_dark", word_wrap=True))
+            yield Label("c copy   esc close", classes="keys")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.text)
+        self.notify("event JSON copied (OSC 52)")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ShowText(ModalScreen[None]):
+    """Text the user may want to copy (it is copied already)."""
+
+    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+    DEFAULT_CSS = _CSS.format(name="ShowText")
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield Static(self.text)
+            yield Label("esc close", classes="keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,274 @@
+"""The AddRecord form: one fitting widget per field, errors inline, a key for everything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static
+
+from console.errors import FieldProblem, RecordInvalid
+from console.model import PHONE_TYPES, AddRecord, format_time_of_day, parse_time_of_day
+
+__all__ = ["RecordForm", "FIELD_ORDER"]
+
+#: (GWS name, label, placeholder) in the order people fill them.
+FIELD_ORDER: tuple[tuple[str, str, str], ...] = (
+    ("applicationId", "application", "OCS application DBID, e.g. 134"),
+    ("campaignName", "campaign", "e.g. Campaign1"),
+    ("callingList", "calling list", "e.g. CallingList1"),
+    ("phoneNumber", "phone", "digits, or an address for e-mail/IM"),
+    ("phoneType", "phone type", ""),
+    ("timeZone", "time zone", "Genesys time zone, e.g. GMT"),
+    ("from", "from", "HH:MM[:SS] or seconds"),
+    ("until", "until", "HH:MM[:SS] or seconds"),
+    ("chainId", "chain", "optional: add to this chain"),
+    ("devicePath", "device", ""),
+)
+INT_FIELDS = {"applicationId", "chainId"}
+
+
+class OtherFieldRow(Horizontal):
+    """One otherFields entry: name, value, remove."""
+
+    DEFAULT_CSS = """
+    OtherFieldRow { height: 1; }
+    OtherFieldRow Input { width: 1fr; }
+    OtherFieldRow Button { width: 5; min-width: 5; height: 1; border: none; }
+    """
+
+    def __init__(self, key: str = "", value: str = "") -> None:
+        super().__init__()
+        self._key, self._value = key, value
+
+    def compose(self) -> ComposeResult:
+        yield Input(self._key, placeholder="field name", classes="of-key")
+        yield Input(self._value, placeholder="value", classes="of-value")
+        yield Button("del", classes="of-remove", tooltip="Remove this field")
+
+    def pair(self) -> tuple[str, str]:
+        key = self.query_one(".of-key", Input).value.strip()
+        value = self.query_one(".of-value", Input).value
+        return key, value
+
+    @on(Button.Pressed, ".of-remove")
+    def remove_row(self) -> None:
+        form = next((a for a in self.ancestors if isinstance(a, RecordForm)), None)
+        self.remove()
+        if form is not None:
+            form.mark_changed("otherFields")
+
+
+class RecordForm(VerticalScroll):
+    """Every AddRecord field; `values()` gives GWS names; `check()` shows errors inline."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "add_other", "Add field", id="form.add_other"),
+    ]
+
+    DEFAULT_CSS = """
+    RecordForm { padding: 0 1; }
+    RecordForm .row { height: 1; }
+    RecordForm .label { width: 13; color: $text-muted; }
+    RecordForm Input { height: 1; border: none; padding: 0; width: 1fr; }
+    RecordForm Input:focus { background: $boost; border: none; }
+    RecordForm Select { height: 1; width: 1fr; }
+    RecordForm SelectCurrent { height: 1; border: none; padding: 0; }
+    RecordForm Select:focus > SelectCurrent { border: none; background: $boost; }
+    RecordForm SelectOverlay { max-height: 14; }
+    RecordForm .error { color: $error; height: auto; padding-left: 13; }
+    RecordForm .hint { color: $text-muted; width: 12; }
+    RecordForm #other-title { height: 1; color: $text-muted; }
+    RecordForm #other-add { height: 1; min-width: 14; border: none; }
+    RecordForm #reference { height: 1; color: $text-muted; }
+    RecordForm #state { height: auto; }
+    """
+
+    class Changed(Message):
+        """The form's values changed (it is now unsaved)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.touched: set[str] = set()
+        self.show_all_errors = False
+        self.dirty = False
+        self._loading = False
+        self.reference_id = ""
+
+    def compose(self) -> ComposeResult:
+        for name, label, placeholder in FIELD_ORDER:
+            with Horizontal(classes="row"):
+                yield Label(label, classes="label")
+                if name == "phoneType":
+                    yield Select([(p, p) for p in PHONE_TYPES], id="f-phoneType",
+                                 prompt="choose", allow_blank=True)
+                elif name == "devicePath":
+                    yield Select([], id="f-devicePath", prompt="(discovering devices)",
+                                 allow_blank=True)
+                else:
+                    yield Input(placeholder=placeholder, id=f"f-{name}",
+                                type="integer" if name in INT_FIELDS else "text")
+                if name in ("from", "until"):
+                    yield Static("", id=f"hint-{name}", classes="hint")
+            yield Static("", id=f"err-{name}", classes="error")
+        with Horizontal(classes="row"):
+            yield Label("other fields", id="other-title", classes="label")
+            yield Button("+ add (^n)", id="other-add")
+        yield Vertical(id="other-rows")
+        yield Static("", id="err-otherFields", classes="error")
+        yield Static("", id="reference")
+        yield Static("", id="state")
+
+    # -- reading and writing ---------------------------------------------------------------
+    def widget_for(self, name: str) -> Widget:
+        if name == "otherFields":
+            return self.query_one("#other-add")
+        return self.query_one(f"#f-{name}")
+
+    def values(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for name, _, _ in FIELD_ORDER:
+            widget = self.widget_for(name)
+            if isinstance(widget, Select):
+                value = widget.value
+                if value is not Select.BLANK and value is not None:
+                    fields[name] = value
+            elif isinstance(widget, Input):
+                text = widget.value.strip()
+                if text:
+                    fields[name] = text
+        other: dict[str, Any] = {}
+        for row in self.query(OtherFieldRow):
+            key, value = row.pair()
+            if key or value:
+                other[key] = value
+        if other:
+            fields["otherFields"] = other
+        if self.reference_id:
+            fields["referenceId"] = self.reference_id
+        return fields
+
+    def load(self, fields: dict[str, Any]) -> None:
+        """Fill the form (from a template or history); it is then not dirty."""
+        self._loading = True
+        try:
+            for name, _, _ in FIELD_ORDER:
+                widget = self.widget_for(name)
+                value = fields.get(name)
+                if isinstance(widget, Select):
+                    if name == "devicePath" and value:
+                        self.add_device(str(value))
+                    widget.value = value if value is not None else Select.BLANK
+                elif isinstance(widget, Input):
+                    if name in ("from", "until") and isinstance(value, int):
+                        value = format_time_of_day(value)
+                    widget.value = "" if value is None else str(value)
+            rows = self.query_one("#other-rows", Vertical)
+            rows.remove_children()
+            other = fields.get("otherFields") or {}
+            if isinstance(other, dict):
+                rows.mount_all([OtherFieldRow(str(k), str(v)) for k, v in other.items()])
+            self.touched.clear()
+            self.show_all_errors = False
+        finally:
+            self._loading = False
+        self.dirty = False
+        self.call_after_refresh(self.check)
+
+    def set_devices(self, devices: list[str], default: str | None) -> None:
+        select = self.query_one("#f-devicePath", Select)
+        current = select.value
+        select.set_options([(d, d) for d in devices])
+        select.prompt = "choose a device"
+        if current is not Select.BLANK and current in devices:
+            select.value = current
+        elif default:
+            select.value = default
+
+    def add_device(self, path: str) -> None:
+        select = self.query_one("#f-devicePath", Select)
+        options = [str(v) for _, v in select._options if v is not Select.BLANK]  # noqa: SLF001
+        if path not in options:
+            select.set_options([(d, d) for d in [*options, path]])
+
+    def set_reference(self, reference_id: str) -> None:
+        self.reference_id = reference_id
+        self.query_one("#reference", Static).update(f"referenceId  {reference_id}")
+
+    def set_state(self, text: str, kind: str = "") -> None:
+        state = self.query_one("#state", Static)
+        state.update(text)
+        state.set_classes(kind)
+
+    # -- checking --------------------------------------------------------------------------
+    def check(self) -> list[FieldProblem]:
+        """Validate; show errors for touched fields (all after a send attempt)."""
+        try:
+            AddRecord.parse(self.values())
+            problems: list[FieldProblem] = []
+        except RecordInvalid as exc:
+            problems = exc.problems
+        by_field = {p.field: p for p in problems}
+        for name in [n for n, _, _ in FIELD_ORDER] + ["otherFields"]:
+            box = self.query_one(f"#err-{name}", Static)
+            problem = by_field.get(name)
+            shown = problem is not None and (self.show_all_errors or name in self.touched)
+            box.update(f"^ {problem.expected}" if shown and problem else "")
+            box.display = bool(shown)
+        for name in ("from", "until"):
+            hint = self.query_one(f"#hint-{name}", Static)
+            try:
+                seconds = parse_time_of_day(self.query_one(f"#f-{name}", Input).value)
+                hint.update(f"= {seconds} s")
+            except ValueError:
+                hint.update("")
+        return problems
+
+    def first_bad(self, problems: list[FieldProblem]) -> Widget | None:
+        order = [n for n, _, _ in FIELD_ORDER] + ["otherFields"]
+        names = {p.field for p in problems}
+        for name in order:
+            if name in names:
+                return self.widget_for(name)
+        return None
+
+    def mark_changed(self, name: str) -> None:
+        if self._loading:
+            return
+        self.touched.add(name)
+        self.dirty = True
+        self.check()
+        self.post_message(self.Changed())
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        widget_id = event.input.id or ""
+        name = widget_id[2:] if widget_id.startswith("f-") else "otherFields"
+        self.mark_changed(name)
+
+    @on(Input.Blurred)
+    def _normalise_time(self, event: Input.Blurred) -> None:
+        if event.input.id in ("f-from", "f-until"):
+            try:
+                seconds = parse_time_of_day(event.input.value)
+            except ValueError:
+                return
+            text = format_time_of_day(seconds)
+            if event.input.value != text:
+                event.input.value = text
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        self.mark_changed((event.select.id or "f-")[2:])
+
+    @on(Button.Pressed, "#other-add")
+    def action_add_other(self) -> None:
+        row = OtherFieldRow()
+        self.query_one("#other-rows", Vertical).mount(row)
+        self.call_after_refresh(lambda: row.query_one(".of-key", Input).focus())
+        self.mark_changed("otherFields")

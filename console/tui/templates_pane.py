@@ -1,0 +1,121 @@
+"""The templates pane: campaign -> calling list -> template; load, replay, verdict."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ProgressBar, Static, Tree
+
+from console.templates import Template, TemplateError, find_templates
+
+__all__ = ["TemplatesPane"]
+
+
+class TemplatesPane(Vertical):
+    """A tree of the templates on the search path, and the last replay's progress/verdict."""
+
+    BINDINGS = [
+        Binding("r", "replay", "Replay", id="templates.replay"),
+        Binding("ctrl+r", "reload", "Reload", id="templates.reload"),
+    ]
+
+    DEFAULT_CSS = """
+    TemplatesPane Tree { height: 1fr; }
+    TemplatesPane #template-info { height: auto; max-height: 4; color: $text-muted; }
+    TemplatesPane ProgressBar { height: 1; }
+    TemplatesPane #replay-verdict { height: auto; }
+    """
+
+    class Load(Message):
+        def __init__(self, template: Template) -> None:
+            super().__init__()
+            self.template = template
+
+    class Replay(Message):
+        def __init__(self, template: Template) -> None:
+            super().__init__()
+            self.template = template
+
+    def __init__(self, dirs: list[Path], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.dirs = dirs
+        self.broken: list[TemplateError] = []
+
+    def compose(self) -> ComposeResult:
+        tree: Tree[Template | None] = Tree("templates", id="template-tree")
+        tree.show_root = False
+        yield tree
+        yield Static("enter load into the form   r replay   ^r reload", id="template-info")
+        yield ProgressBar(id="replay-progress", show_eta=False)
+        yield Static("", id="replay-verdict")
+
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).display = False
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        tree = self.query_one("#template-tree", Tree)
+        tree.clear()
+        grouped: dict[str, dict[str, list[Template]]] = defaultdict(lambda: defaultdict(list))
+        self.broken = []
+        for item in find_templates(self.dirs):
+            if isinstance(item, TemplateError):
+                self.broken.append(item)
+            else:
+                grouped[item.campaign][item.calling_list].append(item)
+        for campaign in sorted(grouped):
+            c_node = tree.root.add(campaign, expand=True)
+            for calling_list in sorted(grouped[campaign]):
+                l_node = c_node.add(calling_list, expand=True)
+                for template in sorted(grouped[campaign][calling_list], key=lambda t: t.name):
+                    l_node.add_leaf(template.name, data=template)
+        if self.broken:
+            bad = tree.root.add(f"! {len(self.broken)} invalid", expand=False)
+            for error in self.broken:
+                bad.add_leaf(str(error)[:200])
+
+    def selected(self) -> Template | None:
+        node = self.query_one("#template-tree", Tree).cursor_node
+        return node.data if node is not None and isinstance(node.data, Template) else None
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[Template | None]) -> None:
+        if isinstance(event.node.data, Template):
+            self.post_message(self.Load(event.node.data))
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[Template | None]) -> None:
+        info = self.query_one("#template-info", Static)
+        template = event.node.data
+        if isinstance(template, Template):
+            first = template.description.strip().splitlines()[0] if template.description else ""
+            needs = template.placeholders()
+            info.update(f"{first}\nneeds: {', '.join(needs) or 'nothing'}   "
+                        "enter load   r replay")
+        else:
+            info.update("enter load into the form   r replay   ^r reload")
+
+    def action_replay(self) -> None:
+        template = self.selected()
+        if template is None:
+            self.notify("choose a template first", severity="warning")
+            return
+        self.post_message(self.Replay(template))
+
+    def start_progress(self, total: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=total, progress=0)
+        self.query_one("#replay-verdict", Static).update("replaying...")
+
+    def advance(self) -> None:
+        self.query_one(ProgressBar).advance(1)
+
+    def show_verdict(self, text: str) -> None:
+        self.query_one("#replay-verdict", Static).update(text)
