@@ -30,11 +30,11 @@ class Engine:
 
     def __init__(self, connection: Connection, *, journal: Journal | None = None,
                  ack_timeout_s: float = 10.0, channels: tuple[str, ...] | None = None,
-                 stream: bool = True) -> None:
+                 stream: bool = True, clock: Callable[[], float] | None = None) -> None:
         self.connection = connection
         self.journal = journal
         self.session = GwsSession(connection)
-        self.tracker = Tracker(ack_timeout_s)
+        self.tracker = Tracker(ack_timeout_s, clock=clock) if clock else Tracker(ack_timeout_s)
         self.stream: EventStream | None = (
             EventStream(connection, cookie_header=self.session.cookie_header,
                         channels=channels) if stream else None)

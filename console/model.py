@@ -175,18 +175,7 @@ class AddRecord(BaseModel):
 
     @model_validator(mode="after")
     def _phone_for_type(self) -> AddRecord:
-        number, kind = self.phone_number, self.phone_type
-        if kind == "EmailAddress":
-            ok = bool(_EMAIL.match(number))
-        elif kind == "InstantMessaging":
-            ok = not any(c.isspace() for c in number)
-        elif kind == "BusinessWithExt":
-            ok = bool(_DIGITS_EXT.match(number))
-        else:
-            ok = bool(_DIGITS.match(number))
-        if ok and kind not in ("EmailAddress", "InstantMessaging"):
-            ok = 3 <= sum(c.isdigit() for c in number) <= 32
-        if not ok:
+        if not phone_fits(self.phone_number, self.phone_type):
             raise ValueError("phoneNumber does not fit phoneType")
         return self
 
@@ -206,6 +195,15 @@ class AddRecord(BaseModel):
             record = cls.model_validate(fields)
         except ValidationError as exc:
             problems.extend(_problems(exc, fields))
+            # The phone check needs both fields valid; when others fail, run it here too so
+            # every bad field is named at once.
+            named = {p.field for p in problems}
+            number, kind = fields.get("phoneNumber"), fields.get("phoneType")
+            if ("phoneNumber" not in named and "phoneType" not in named
+                    and isinstance(number, str) and kind in PHONE_TYPES
+                    and not phone_fits(number.strip(), str(kind))):
+                problems.append(FieldProblem("phoneNumber", number,
+                                             _phone_expectation(str(kind))))
             raise RecordInvalid(problems, source) from None
         if problems:
             raise RecordInvalid(problems, source)
@@ -219,6 +217,16 @@ class AddRecord(BaseModel):
     def renewed(self) -> AddRecord:
         """The same request with a fresh referenceId (for the next send)."""
         return self.model_copy(update={"reference_id": new_reference_id()})
+
+
+def phone_fits(number: str, kind: str) -> bool:
+    """Does `number` look right for the phoneType `kind`?"""
+    if kind == "EmailAddress":
+        return bool(_EMAIL.match(number))
+    if kind == "InstantMessaging":
+        return bool(number) and not any(c.isspace() for c in number)
+    pattern = _DIGITS_EXT if kind == "BusinessWithExt" else _DIGITS
+    return bool(pattern.match(number)) and 3 <= sum(c.isdigit() for c in number) <= 32
 
 
 def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]:

@@ -151,3 +151,8 @@ def test_error_message_names_source_field_given_and_expected() -> None:
 def test_not_a_mapping() -> None:
     with pytest.raises(RecordInvalid):
         AddRecord.parse(["not", "a", "map"])  # type: ignore[arg-type]
+
+
+def test_phone_problem_reported_together_with_other_problems() -> None:
+    problems = problems_for(phoneNumber="call me", until="25:99")
+    assert {"phoneNumber", "until"} <= set(problems)

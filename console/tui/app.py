@@ -79,6 +79,7 @@ class OutboundApp(App[None]):
     def __init__(self, profile: Profile, *, journal_path: Path | None = None,
                  profiles_dir: Path | None = None, clock: Callable[[], float] | None = None,
                  reference_ids: Callable[[], str] | None = None, sim_port: int = 0,
+                 monotonic: Callable[[], float] | None = None,
                  max_rows: int = 5000, prompt: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self.profile = profile
@@ -87,6 +88,7 @@ class OutboundApp(App[None]):
         self.clock = clock
         self.reference_ids = reference_ids or new_reference_id
         self.sim_port = sim_port
+        self.monotonic = monotonic
         self.max_rows = max_rows
         self.prompt = prompt
         self.engine: Engine | None = None
@@ -134,6 +136,10 @@ class OutboundApp(App[None]):
         form = self.query_one(RecordForm)
         form.set_reference(self.reference_ids())
         form.query_one("#f-applicationId", Input).focus()
+        if self.is_headless:
+            # Tests and screenshots: no blinking cursor, so frames are reproducible.
+            for box in self.query(Input):
+                box.cursor_blink = False
         self.set_interval(0.05, self._drain_stream)
         self._start()
 
@@ -164,7 +170,7 @@ class OutboundApp(App[None]):
                 open_connection(self.profile, self.prompt, sim_port=self.sim_port))
             self.connection = connection
             journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),))
-            engine = Engine(connection, journal=journal)
+            engine = Engine(connection, journal=journal, clock=self.monotonic)
             engine.on_item(self._collect)
             self.engine = engine
             self._stack.push_async_callback(engine.close)
@@ -213,16 +219,16 @@ class OutboundApp(App[None]):
         event_list.add_events(events)
         for item in items:
             if isinstance(item, StreamStatus):
-                self._status(item)
+                self._show_status(item)
         self._refresh_current()
         self._event_status()
 
-    def _status(self, status: StreamStatus) -> None:
+    def _show_status(self, status: StreamStatus) -> None:
         header = self.query_one(StatusHeader)
         if status.kind == "gap":
             gap_from = time.strftime("%H:%M:%S", time.localtime(status.gap_from or 0))
             gap_to = time.strftime("%H:%M:%S", time.localtime(status.gap_to or 0))
-            header.detail = f"gap {gap_from}–{gap_to}"
+            header.gap = f"gap {gap_from}–{gap_to}"
             self.notify(f"stream gap {gap_from}–{gap_to}: {status.detail}", severity="warning")
         else:
             header.status = status.kind
@@ -271,7 +277,8 @@ class OutboundApp(App[None]):
         self.query_one(EventList).set_highlight({record.reference_id}, set())
         history = self.query_one(HistoryPane)
         body = record.body()
-        history.add(HistoryEntry(time.strftime("%H:%M:%S"), body))
+        history.add(HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
+            self.clock() if self.clock else time.time())), body))
         tracked = await self.engine.send(record)
         self.current = tracked
         self._refresh_current()
@@ -364,7 +371,7 @@ class OutboundApp(App[None]):
         except TemplateError as exc:
             self.notify(str(exc), title="not saved", severity="error", timeout=15)
             return
-        form.dirty = False
+        form.mark_clean()
         self.loaded_template = saved
         self.query_one(TemplatesPane).action_reload()
         self.notify(f"saved {path}")

@@ -52,9 +52,10 @@ class OtherFieldRow(Horizontal):
         yield Button("del", classes="of-remove", tooltip="Remove this field")
 
     def pair(self) -> tuple[str, str]:
-        key = self.query_one(".of-key", Input).value.strip()
-        value = self.query_one(".of-value", Input).value
-        return key, value
+        inputs = list(self.query(Input))
+        if len(inputs) < 2:  # not composed yet: what it was created with
+            return self._key.strip(), self._value
+        return inputs[0].value.strip(), inputs[1].value
 
     @on(Button.Pressed, ".of-remove")
     def remove_row(self) -> None:
@@ -96,9 +97,12 @@ class RecordForm(VerticalScroll):
         super().__init__(id=id)
         self.touched: set[str] = set()
         self.show_all_errors = False
-        self.dirty = False
         self._loading = False
+        self._baseline: dict[str, Any] = {}
         self.reference_id = ""
+
+    def on_mount(self) -> None:
+        self.mark_clean()
 
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
@@ -124,6 +128,17 @@ class RecordForm(VerticalScroll):
         yield Static("", id="reference")
         yield Static("", id="state")
 
+    @property
+    def dirty(self) -> bool:
+        """The form differs from what was last loaded or saved (referenceId aside)."""
+        return self._content() != self._baseline
+
+    def mark_clean(self) -> None:
+        self._baseline = self._content()
+
+    def _content(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values().items() if k != "referenceId"}
+
     # -- reading and writing ---------------------------------------------------------------
     def widget_for(self, name: str) -> Widget:
         if name == "otherFields":
@@ -135,9 +150,8 @@ class RecordForm(VerticalScroll):
         for name, _, _ in FIELD_ORDER:
             widget = self.widget_for(name)
             if isinstance(widget, Select):
-                value = widget.value
-                if value is not Select.BLANK and value is not None:
-                    fields[name] = value
+                if not widget.is_blank():
+                    fields[name] = widget.value
             elif isinstance(widget, Input):
                 text = widget.value.strip()
                 if text:
@@ -163,7 +177,10 @@ class RecordForm(VerticalScroll):
                 if isinstance(widget, Select):
                     if name == "devicePath" and value:
                         self.add_device(str(value))
-                    widget.value = value if value is not None else Select.BLANK
+                    if value is None:
+                        widget.clear()
+                    else:
+                        widget.value = value
                 elif isinstance(widget, Input):
                     if name in ("from", "until") and isinstance(value, int):
                         value = format_time_of_day(value)
@@ -177,22 +194,25 @@ class RecordForm(VerticalScroll):
             self.show_all_errors = False
         finally:
             self._loading = False
-        self.dirty = False
+        self.mark_clean()
         self.call_after_refresh(self.check)
 
     def set_devices(self, devices: list[str], default: str | None) -> None:
+        was_clean = not self.dirty
         select = self.query_one("#f-devicePath", Select)
         current = select.value
         select.set_options([(d, d) for d in devices])
         select.prompt = "choose a device"
-        if current is not Select.BLANK and current in devices:
+        if not select.is_blank() and current in devices:
             select.value = current
         elif default:
             select.value = default
+        if was_clean:
+            self.mark_clean()  # discovering the device is not an edit
 
     def add_device(self, path: str) -> None:
         select = self.query_one("#f-devicePath", Select)
-        options = [str(v) for _, v in select._options if v is not Select.BLANK]  # noqa: SLF001
+        options = [str(v) for _, v in select._options if v != select.BLANK]  # noqa: SLF001
         if path not in options:
             select.set_options([(d, d) for d in [*options, path]])
 
@@ -241,7 +261,6 @@ class RecordForm(VerticalScroll):
         if self._loading:
             return
         self.touched.add(name)
-        self.dirty = True
         self.check()
         self.post_message(self.Changed())
 

@@ -27,6 +27,8 @@ class StatusHeader(Static):
     device = reactive("")
     status = reactive("starting")
     detail = reactive("")
+    gap = reactive("")
+    """The last gap (events may be missing), kept visible after reconnecting."""
     simulator = reactive(False)
 
     def render(self) -> Text:
@@ -40,6 +42,8 @@ class StatusHeader(Static):
         device = self.device.rsplit("/", 1)[-1][:8] if self.device else "-"
         text.append(f"dev {device} ", style="")
         text.append(f"● {self.status}", style=STATUS_STYLE.get(self.status, ""))
+        if self.gap:
+            text.append(f" {self.gap}", style="bold yellow")
         if self.detail:
             text.append(f" {self.detail}", style="dim")
         return text

@@ -79,6 +79,7 @@ class TemplatesPane(Vertical):
             bad = tree.root.add(f"! {len(self.broken)} invalid", expand=False)
             for error in self.broken:
                 bad.add_leaf(str(error)[:200])
+        tree.cursor_line = 0
 
     def selected(self) -> Template | None:
         node = self.query_one("#template-tree", Tree).cursor_node

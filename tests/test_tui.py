@@ -1,0 +1,267 @@
+"""The console, driven by Pilot against the in-process simulator (real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import yaml
+from textual.widgets import Input, Static
+
+from console.connection import Secret
+from console.events import Event
+from console.profiles import Profile
+from console.sim import Simulator
+from console.tui.app import OutboundApp
+from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
+from console.tui.event_list import EventList
+from console.tui.form import RecordForm
+from console.tui.header import StatusHeader
+from console.tui.templates_pane import TemplatesPane
+from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
+
+
+def state_text(app: OutboundApp) -> str:
+    return str(app.query_one("#state", Static).render())
+
+
+async def test_fill_send_and_see_the_acknowledgement_highlighted(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        header = app.query_one(StatusHeader)
+        assert header.simulator and header.status == "connected"
+        fill(app, **GOOD)
+        form = app.query_one(RecordForm)
+        sent_ref = form.reference_id
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(app))
+        assert sent_ref in state_text(app)
+        assert form.reference_id != sent_ref  # renewed for the next send
+        events = app.query_one(EventList)
+        await wait_until(pilot, lambda: len(events.rows) == 2)
+        assert sent_ref in events.highlight
+        ack, user_event = events.rows
+        assert ack.reference_id == sent_ref
+        assert user_event.seq in events.highlight_seqs  # the GSW user event is tied to it
+    journal = (tmp_path / "journal.jsonl").read_text()
+    assert '"kind": "verdict"' in journal and sent_ref in journal
+
+
+async def test_invalid_field_is_refused_and_focused(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        fill(app, **{**GOOD, "until": "25:99", "phoneNumber": "call me"})
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        # The first bad field in form order gets the focus; both errors are shown inline.
+        assert app.focused is app.query_one("#f-phoneNumber")
+        assert "digits" in str(app.query_one("#err-phoneNumber", Static).render())
+        assert "HH:MM" in str(app.query_one("#err-until", Static).render())
+        assert app.engine is not None and len(app.engine.tracker) == 0  # nothing was sent
+
+
+async def test_errors_appear_as_soon_as_a_field_is_touched(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("x")  # into applicationId: an integer input ignores letters
+        app.query_one("#f-from", Input).focus()
+        await pilot.press("9", "9", ":", "9", "9")
+        await pilot.pause(0.1)
+        assert "HH:MM" in str(app.query_one("#err-from", Static).render())
+        assert not str(app.query_one("#err-campaignName", Static).render())  # untouched
+
+
+async def test_load_a_template_then_save_the_form_as_one(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f4")
+        tree = app.query_one("#template-tree")
+        assert app.focused is tree
+        # Campaign1 > CallingList1 > callback-mobile is the first leaf.
+        await pilot.press("down", "down", "enter")
+        await wait_until(pilot, lambda: app.query_one("#f-campaignName", Input).value
+                         == "Campaign1")
+        assert app.query_one("#f-phoneNumber", Input).value == "${phone}"
+        assert app.loaded_template is not None and app.loaded_template.name == "callback-mobile"
+        fill(app, phoneNumber="5550100")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, Ask))
+        app.screen.query_one(Input).value = "from-the-form"
+        await pilot.press("enter")
+        saved = tmp_path / "profiles" / "templates" / "Campaign1" / "CallingList1" / \
+            "from-the-form.yaml"
+        await wait_until(pilot, saved.exists)
+        data = yaml.safe_load(saved.read_text())
+        assert data["request"]["phoneNumber"] == "5550100"
+        assert "referenceId" not in data["request"] and "devicePath" not in data["request"]
+        assert not app.query_one(RecordForm).dirty
+
+
+async def test_unsaved_changes_are_not_lost_silently(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        fill(app, campaignName="MyEdits")
+        await pilot.pause(0.05)
+        await pilot.press("f4", "down", "down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert app.query_one("#f-campaignName", Input).value == "MyEdits"
+
+
+async def test_replay_a_template_and_read_the_verdict(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f4", "down", "down", "down")  # Campaign1 > CallingList1 > doc-sample
+        pane = app.query_one(TemplatesPane)
+        selected = pane.selected()
+        assert selected is not None and selected.name == "doc-sample"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, Ask))
+        app.screen.query_one(Input).value = "3"
+        await pilot.press("enter")
+        verdict = pane.query_one("#replay-verdict", Static)
+        await wait_until(pilot, lambda: "latency" in str(verdict.render()), timeout=20)
+        text = str(verdict.render())
+        assert "acknowledged" in text and "records                  3" in text
+
+
+async def test_event_detail_and_copy(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        await pilot.press("ctrl+s")
+        events = app.query_one(EventList)
+        await wait_until(pilot, lambda: len(events.rows) == 2)
+        await pilot.press("f3", "up", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, EventDetail))
+        assert isinstance(app.screen, EventDetail)
+        assert app.screen.event is events.rows[0]
+        await pilot.press("c")
+        assert '"AddRecordAcknowledge"' in (app.clipboard or "")
+
+
+async def test_copy_as_curl_has_no_password(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ShowText))
+        command = app.clipboard or ""
+        assert "curl" in command and "outbound-records" in command and "-u demo" in command
+        assert app.connection is not None
+        assert app.connection.password.reveal() not in command
+
+
+async def test_follow_pauses_on_scroll_up_and_resumes(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        events = app.query_one(EventList)
+        events.add_events(Event("/v2/me/outbound", {"referenceId": f"r{n}"}, 0.0, n)
+                          for n in range(100))
+        await pilot.pause(0.05)
+        assert events.following and events.cursor == 99
+        await pilot.press("up", "up")
+        assert not events.following
+        events.add_events(Event("/v2/me/outbound", {"referenceId": f"s{n}"}, 0.0, 100 + n)
+                          for n in range(7))
+        await pilot.pause(0.05)
+        status = str(app.query_one("#event-status", Static).render())
+        assert "PAUSED 7 new" in status
+        assert events.cursor == 97
+        await pilot.press("end")
+        assert events.following and events.cursor == 106 and events.unseen == 0
+
+
+async def test_filter_and_bounded_rows(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    app.max_rows = 50
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        events = app.query_one(EventList)
+        events.rows = type(events.rows)(maxlen=50)
+        events.add_events(Event("/v2/me/outbound", {"referenceId": f"r{n}",
+                                                     "notificationType": "X"}, 0.0, n)
+                          for n in range(80))
+        assert len(events.rows) == 50 and events.left_view == 30
+        await pilot.press("ctrl+f")
+        await pilot.press(*"r7")
+        await pilot.pause(0.05)
+        assert [e.reference_id for e in events.view] == ["r70", "r71", "r72", "r73", "r74",
+                                                         "r75", "r76", "r77", "r78", "r79"]
+        status = str(app.query_one("#event-status", Static).render())
+        assert "30 left the view" in status and "filter 'r7'" in status
+        await pilot.press("escape")
+        assert len(events.view) == 50
+
+
+async def test_simulator_restart_shows_reconnecting_then_a_gap(tmp_path: Path) -> None:
+    async with Simulator(password="pw") as sim:
+        profile = Profile(name="lab", url=sim.url, username="demo")
+        app = make_app(tmp_path, profile, password="pw")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot)
+            header = app.query_one(StatusHeader)
+            assert not header.simulator and header.server == sim.url
+            seen: list[str] = []
+            original = app._show_status
+
+            def spy(status: object) -> None:
+                seen.append(getattr(status, "kind", "?"))
+                original(status)  # type: ignore[arg-type]
+
+            app._show_status = spy  # type: ignore[method-assign]
+            await sim.restart()
+            await wait_until(pilot, lambda: "gap" in seen, timeout=15)
+            assert "reconnecting" in seen[:seen.index("gap") + 1]
+            assert header.gap.startswith("gap ")
+            await wait_until(pilot, lambda: header.status == "connected", timeout=15)
+            _ = Secret  # the password only ever travels inside a Secret
+
+
+async def test_keymap_overrides_a_binding(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "keymap.yaml").write_text("request.send: f9\n")
+    mp = monkeypatch
+    assert isinstance(mp, pytest.MonkeyPatch)
+    mp.setenv("OUTBOUND_CONSOLE_HOME", str(home))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(app))
+
+
+async def test_narrow_screen_switches_panes(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert app.screen.has_class("narrow")
+        assert not app.query_one("#right").display or not app.query_one("#right").region.width
+        await pilot.press("f3")
+        await pilot.pause(0.05)
+        assert app.query_one("#right").region.width == 80
+        assert app.query_one("#left").region.width == 0
+        await pilot.press("f2")
+        await pilot.pause(0.05)
+        assert app.query_one("#left").region.width == 80
+    wide = make_app(tmp_path / "wide")
+    async with wide.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        assert wide.query_one("#left").region.width > 40
+        assert wide.query_one("#right").region.width > 40
+    _ = asyncio
