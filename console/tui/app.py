@@ -137,7 +137,8 @@ class OutboundApp(App[None]):
         form.set_reference(self.reference_ids())
         form.query_one("#f-applicationId", Input).focus()
         if self.is_headless:
-            # Tests and screenshots: no blinking cursor, so frames are reproducible.
+            # Tests and screenshots: no animation, no blinking cursor: reproducible frames.
+            self.animation_level = "none"
             for box in self.query(Input):
                 box.cursor_blink = False
         self.set_interval(0.05, self._drain_stream)
@@ -257,10 +258,12 @@ class OutboundApp(App[None]):
         form.show_all_errors = True
         problems = form.check()
         if problems:
-            bad = form.first_bad(problems)
+            first = form.first_problem(problems)
+            bad = form.widget_for(first.field) if first.field != "(request)" else None
             if bad is not None:
                 bad.focus()
-            self.notify(f"not sent: {problems[0]}", severity="error")
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.notify(f"not sent: {first}{more}", severity="error")
             return
         if self.engine is None or self.engine.me is None:
             self.notify("not connected to GWS yet", severity="error")

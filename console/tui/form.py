@@ -249,13 +249,10 @@ class RecordForm(VerticalScroll):
                 hint.update("")
         return problems
 
-    def first_bad(self, problems: list[FieldProblem]) -> Widget | None:
+    def first_problem(self, problems: list[FieldProblem]) -> FieldProblem:
+        """The problem of the field that comes first in the form."""
         order = [n for n, _, _ in FIELD_ORDER] + ["otherFields"]
-        names = {p.field for p in problems}
-        for name in order:
-            if name in names:
-                return self.widget_for(name)
-        return None
+        return min(problems, key=lambda p: order.index(p.field) if p.field in order else 99)
 
     def mark_changed(self, name: str) -> None:
         if self._loading:

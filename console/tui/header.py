@@ -15,10 +15,10 @@ STATUS_STYLE = {
 
 
 class StatusHeader(Static):
-    """One line at 80 columns; a second when the terminal is wider than the text."""
+    """Always one line (cut with an ellipsis), so the layout never jumps."""
 
     DEFAULT_CSS = """
-    StatusHeader { height: auto; max-height: 2; background: $panel; padding: 0 1; }
+    StatusHeader { height: 1; background: $panel; padding: 0 1; }
     """
 
     profile = reactive("")
@@ -32,7 +32,7 @@ class StatusHeader(Static):
     simulator = reactive(False)
 
     def render(self) -> Text:
-        text = Text(no_wrap=False, overflow="ellipsis")
+        text = Text(no_wrap=True, overflow="ellipsis")
         if self.simulator:
             text.append(" SIMULATOR ", style="bold white on red")
             text.append(" ")
