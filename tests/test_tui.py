@@ -265,3 +265,21 @@ async def test_narrow_screen_switches_panes(tmp_path: Path) -> None:
         assert wide.query_one("#left").region.width > 40
         assert wide.query_one("#right").region.width > 40
     _ = asyncio
+
+
+async def test_events_keep_arriving_while_a_dialog_is_open(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        await pilot.press("ctrl+s")
+        events = app.main(EventList)
+        await wait_until(pilot, lambda: len(events.rows) == 2)
+        await pilot.press("f3", "up", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, EventDetail))
+        assert app.engine is not None
+        tracked = await app.engine.send(app.engine.record({**GOOD, "referenceId": "during"}))
+        await wait_until(pilot, lambda: len(events.rows) == 4)
+        assert isinstance(app.screen, EventDetail) and tracked.state == "acknowledged"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, EventDetail)

@@ -116,6 +116,17 @@ class OutboundApp(App[None]):
                 yield EventList(max_rows=self.max_rows, time_of=self._time_of, id="events")
         yield Footer(compact=True)
 
+    @property
+    def main_screen(self) -> Any:
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
+    def main(self, selector: Any, expect_type: Any = None) -> Any:
+        """A widget of the main screen, even while a dialog is on top (App.query_one would
+        search the dialog)."""
+        screen = self.main_screen
+        return screen.query_one(selector, expect_type) if expect_type else \
+            screen.query_one(selector)
+
     def _time_of(self, event: Event) -> str:
         at = self.clock() if self.clock else event.received_at
         return time.strftime("%H:%M:%S", time.localtime(at))
@@ -126,14 +137,14 @@ class OutboundApp(App[None]):
             self.set_keymap(keymap)
         if problem:
             self.notify(problem, severity="warning")
-        header = self.query_one(StatusHeader)
+        header = self.main(StatusHeader)
         header.profile = self.profile.name
         header.simulator = self.profile.simulator
         header.server = "(embedded simulator)" if self.profile.simulator else (
             self.profile.url or "")
         header.user = self.profile.username or ""
         self._layout(self.size.width)
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         form.set_reference(self.reference_ids())
         form.query_one("#f-applicationId", Input).focus()
         if self.is_headless:
@@ -148,24 +159,24 @@ class OutboundApp(App[None]):
         self._layout(self.size.width)
 
     def _layout(self, width: int) -> None:
-        self.screen.set_class(width < NARROW, "narrow")
-        self.screen.set_class(self.view == "events", "view-events")
+        self.main_screen.set_class(width < NARROW, "narrow")
+        self.main_screen.set_class(self.view == "events", "view-events")
 
     def watch_view(self, view: str) -> None:
         if view != "events":
-            self.query_one("#left", ContentSwitcher).current = view
+            self.main("#left", ContentSwitcher).current = view
         self._layout(self.size.width)
 
     def action_show(self, view: str) -> None:
         self.view = view
         target = {"form": "#f-applicationId", "events": "#events",
                   "templates": "#template-tree", "history": "#history-list"}[view]
-        self.query_one(target).focus()
+        self.main(target).focus()
 
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
-        header = self.query_one(StatusHeader)
+        header = self.main(StatusHeader)
         try:
             connection = await self._stack.enter_async_context(
                 open_connection(self.profile, self.prompt, sim_port=self.sim_port))
@@ -187,15 +198,15 @@ class OutboundApp(App[None]):
         assert me is not None
         header.user = me.user_name
         header.device = engine.session.device_path or ""
-        self.query_one(RecordForm).set_devices(list(me.devices), engine.session.device_path)
+        self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
-        history = self.query_one(HistoryPane)
+        history = self.main(HistoryPane)
         if journal.path.is_file():
             history.set_entries(read_journal_requests(journal.path))
 
     async def action_quit(self) -> None:
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         if form.dirty and not await self.push_screen_wait(
                 Confirm("The form has unsaved changes. Quit anyway?")):
             return
@@ -210,13 +221,13 @@ class OutboundApp(App[None]):
 
     def _drain_stream(self) -> None:
         """Move what the stream delivered into the UI, once per tick (floods stay cheap)."""
-        if not self._pending:
+        if not self._pending or not self.is_running or not self.screen_stack:
             return
         items = self._pending
         self._pending = []
         events = [i for i in items if isinstance(i, Event)]
         self.events_seen += len(events)
-        event_list = self.query_one(EventList)
+        event_list = self.main(EventList)
         event_list.add_events(events)
         for item in items:
             if isinstance(item, StreamStatus):
@@ -225,7 +236,7 @@ class OutboundApp(App[None]):
         self._event_status()
 
     def _show_status(self, status: StreamStatus) -> None:
-        header = self.query_one(StatusHeader)
+        header = self.main(StatusHeader)
         if status.kind == "gap":
             gap_from = time.strftime("%H:%M:%S", time.localtime(status.gap_from or 0))
             gap_to = time.strftime("%H:%M:%S", time.localtime(status.gap_to or 0))
@@ -236,7 +247,7 @@ class OutboundApp(App[None]):
             header.detail = "" if status.kind == "connected" else status.detail[:80]
 
     def _event_status(self) -> None:
-        event_list = self.query_one(EventList)
+        event_list = self.main(EventList)
         parts = [f"{len(event_list.view)} shown"]
         if not event_list.following:
             parts.append(f"PAUSED {event_list.unseen} new (end: follow)")
@@ -244,7 +255,7 @@ class OutboundApp(App[None]):
             parts.append(f"{event_list.left_view} left the view (journal has all)")
         if event_list.filter_text:
             parts.append(f"filter '{event_list.filter_text}'")
-        self.query_one("#event-status", Static).update(" | ".join(parts))
+        self.main("#event-status", Static).update(" | ".join(parts))
 
     @on(EventList.FollowChanged)
     def _follow_changed(self) -> None:
@@ -252,7 +263,7 @@ class OutboundApp(App[None]):
 
     # -- sending ---------------------------------------------------------------------------
     async def action_send(self) -> None:
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         if self.view != "form":
             self.action_show("form")
         form.show_all_errors = True
@@ -274,11 +285,11 @@ class OutboundApp(App[None]):
     @work(group="send")
     async def _send(self, record: AddRecord) -> None:
         assert self.engine is not None
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         form.set_reference(self.reference_ids())  # the next send gets a new one
         form.set_state(f"pending  {record.reference_id}", "pending")
-        self.query_one(EventList).set_highlight({record.reference_id}, set())
-        history = self.query_one(HistoryPane)
+        self.main(EventList).set_highlight({record.reference_id}, set())
+        history = self.main(HistoryPane)
         body = record.body()
         history.add(HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
             self.clock() if self.clock else time.time())), body))
@@ -294,9 +305,9 @@ class OutboundApp(App[None]):
         tracked = self.current
         if tracked is None:
             return
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         seqs = {tracked.user_event.seq} if tracked.user_event is not None else set()
-        self.query_one(EventList).set_highlight({tracked.reference_id}, seqs)
+        self.main(EventList).set_highlight({tracked.reference_id}, seqs)
         text = f"{tracked.describe()}  {tracked.reference_id}"
         form.set_state(text, tracked.state)
 
@@ -306,27 +317,27 @@ class OutboundApp(App[None]):
         self.push_screen(EventDetail(message.event))
 
     def action_filter(self) -> None:
-        if self.view != "events" and self.screen.has_class("narrow"):
+        if self.view != "events" and self.main_screen.has_class("narrow"):
             self.action_show("events")
-        box = self.query_one("#filter", Input)
+        box = self.main("#filter", Input)
         box.add_class("shown")
         box.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(EventList).set_filter(event.value)
+        self.main(EventList).set_filter(event.value)
         self._event_status()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(EventList).focus()
+        self.main(EventList).focus()
 
     def key_escape(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.main("#filter", Input)
         if box.has_focus:
             box.value = ""
             box.remove_class("shown")
-            self.query_one(EventList).focus()
+            self.main(EventList).focus()
 
     # -- templates -------------------------------------------------------------------------
     @on(TemplatesPane.Load)
@@ -335,7 +346,7 @@ class OutboundApp(App[None]):
 
     @work(group="form")
     async def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         if form.dirty and not await self.push_screen_wait(
                 Confirm("The form has unsaved changes. Replace them?")):
             return
@@ -354,7 +365,7 @@ class OutboundApp(App[None]):
 
     @work(group="form")
     async def action_save_template(self) -> None:
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         values = {k: v for k, v in form.values().items() if k != "referenceId"}
         if self.engine is not None and values.get("devicePath") == \
                 self.engine.session.device_path:
@@ -376,7 +387,7 @@ class OutboundApp(App[None]):
             return
         form.mark_clean()
         self.loaded_template = saved
-        self.query_one(TemplatesPane).action_reload()
+        self.main(TemplatesPane).action_reload()
         self.notify(f"saved {path}")
 
     @on(TemplatesPane.Replay)
@@ -407,7 +418,7 @@ class OutboundApp(App[None]):
                 self.notify(str(exc), severity="error", timeout=15)
                 return
         jobs = plan([template], rows, count, {}, self.engine.session.device_path)
-        pane = self.query_one(TemplatesPane)
+        pane = self.main(TemplatesPane)
         pane.start_progress(len(jobs))
         run = Replay(self.engine, jobs, on_outcome=lambda outcome: pane.advance())
         outcomes = await run.run()
@@ -423,7 +434,7 @@ class OutboundApp(App[None]):
 
     # -- copy as curl ----------------------------------------------------------------------
     def action_copy_curl(self) -> None:
-        form = self.query_one(RecordForm)
+        form = self.main(RecordForm)
         try:
             record = AddRecord.parse(form.values())
         except RecordInvalid as exc:
