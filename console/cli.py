@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +15,31 @@ from console import __version__
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+class _LazyGroup(click.Group):
+    """Commands imported when used: `outbound-console` alone must not pay for the engine's
+    imports before the console draws its first screen."""
+
+    LAZY = {
+        "send": "console.commands:send", "watch": "console.commands:watch",
+        "profiles": "console.commands:profiles", "replay": "console.replay_command:replay",
+        "templates": "console.template_commands:templates",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            import importlib
+
+            module, attr = self.LAZY[name].split(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
              invoke_without_command=True)
 @click.version_option(__version__, prog_name="outbound-console")
 @click.option("--profile", "-p", "profile_name", help="Profile (default: demo, the embedded "
@@ -34,6 +59,12 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     """
     if ctx.invoked_subcommand is not None:
         return
+    if profile_name is None and url is None:
+        # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
+        from console.profile import DEMO
+
+        _run_console(DEMO, None, journal_path, profiles_dir)
+        return
     from console.errors import ProfileError
     from console.profiles import resolve_password
     from console.target import choose_profile
@@ -45,9 +76,14 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
             if sys.stdin.isatty() else "")
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from None
+    _run_console(profile, secret.reveal() if secret is not None else None, journal_path,
+                 profiles_dir)
+
+
+def _run_console(profile: Any, password: str | None, journal_path: Path | None,
+                 profiles_dir: Path | None) -> None:
     from console.tui.app import OutboundApp  # Textual is imported only for the console
 
-    password = secret.reveal() if secret is not None else None
     OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
                 prompt=(lambda label: password or "")).run()
 
@@ -115,20 +151,6 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
     except KeyboardInterrupt:
         click.echo("simulator stopped")
 
-
-def _register() -> None:
-    from console.commands import profiles, send, watch
-    from console.replay_command import replay
-    from console.template_commands import templates
-
-    main.add_command(templates)
-    main.add_command(replay)
-    main.add_command(send)
-    main.add_command(watch)
-    main.add_command(profiles)
-
-
-_register()
 
 if __name__ == "__main__":
     main()

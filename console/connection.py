@@ -11,8 +11,7 @@ from pathlib import Path
 
 __all__ = ["Connection", "Secret", "DEFAULT_CHANNELS"]
 
-#: Enough to see both notifications of the documentation sample.
-DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/outbound", "/me/internal")
+from console.profile import DEFAULT_CHANNELS  # noqa: E402  (one definition, re-exported)
 
 
 class Secret:

@@ -13,12 +13,14 @@ Choices where GWS documents nothing (also in the README):
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from console.errors import FieldProblem, RecordInvalid
+from console.fields import (
+    PHONE_TYPES, format_time_of_day, new_reference_id, parse_time_of_day,
+)
 
 __all__ = ["AddRecord", "PHONE_TYPES", "PhoneType", "parse_time_of_day", "format_time_of_day",
            "new_reference_id"]
@@ -28,43 +30,12 @@ PhoneType = Literal[
     "VacationPhone", "Pager", "Modem", "VoiceMail", "PinPager", "EmailAddress",
     "InstantMessaging",
 ]
-PHONE_TYPES: tuple[str, ...] = get_args(PhoneType)
+assert PHONE_TYPES == get_args(PhoneType)  # one list, two spellings (Literal for pydantic)
 OPERATION = "AddRecord"
-SECONDS_PER_DAY = 86400
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DIGITS = re.compile(r"^\+?[0-9][0-9 ()./-]*$")
 _DIGITS_EXT = re.compile(r"^\+?[0-9][0-9 ()./,#x-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DEVICE = re.compile(r"^/devices/[A-Za-z0-9._:-]+$")
-
-
-def new_reference_id() -> str:
-    """A fresh, unique referenceId."""
-    return uuid.uuid4().hex
-
-
-def parse_time_of_day(value: Any) -> int:
-    """Seconds since midnight from an int/digit string or `HH:MM[:SS]`; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("not a time of day")
-    if isinstance(value, int):
-        seconds = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        seconds = int(value.strip())
-    elif isinstance(value, str) and (m := _TIME.match(value.strip())):
-        hours, minutes, secs = int(m[1]), int(m[2]), int(m[3] or 0)
-        if hours > 23 or minutes > 59 or secs > 59:
-            raise ValueError("not a time of day")
-        seconds = hours * 3600 + minutes * 60 + secs
-    else:
-        raise ValueError("not a time of day")
-    if not 0 <= seconds < SECONDS_PER_DAY:
-        raise ValueError("out of range")
-    return seconds
-
-
-def format_time_of_day(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def _non_negative_int(value: Any) -> int:

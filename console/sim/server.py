@@ -78,6 +78,7 @@ class Simulator:
             web.delete("/sim/faults", self._delete_faults),
             web.post("/sim/restart", self._post_restart),
             web.post("/sim/reset", self._post_reset),
+            web.post("/sim/flood", self._post_flood),
         ]
         self.restarts = 0
         self._runner: web.AppRunner | None = None
@@ -211,6 +212,35 @@ class Simulator:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return web.json_response({"restarting": True, "downtime": downtime})
+
+    async def flood(self, count: int, channel: str = "/v2/me/outbound",
+                    user: str | None = None, batch: int = 500, high_water: int = 5000) -> None:
+        """Publish `count` acknowledgement-shaped events as fast as the subscribers take them
+        (for benchmarks): a batch at a time, waiting while any queue is above `high_water`, so
+        a slow subscriber measures its own speed instead of losing events."""
+        target = user or self.user
+        for start in range(0, count, batch):
+            while any(len(s.queue) > high_water for s in self.bayeux.sessions.values()):
+                await asyncio.sleep(0.002)
+            for n in range(start, min(count, start + batch)):
+                self.bayeux.publish(channel, {
+                    "record": {"devicePath": "/devices/flood", "callingList": "CallingList1",
+                               "applicationId": 134, "campaignName": "Campaign1"},
+                    "notificationType": "AddRecordAcknowledge",
+                    "messageType": "OutboundRecordMessage", "referenceId": f"flood-{n}"},
+                    target)
+            await asyncio.sleep(0)
+
+    async def _post_flood(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            count = int(body["count"])
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "body must be {\"count\": N}"}, status=400)
+        task = asyncio.get_running_loop().create_task(self.flood(count))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return web.json_response({"flooding": count})
 
     async def _post_reset(self, request: web.Request) -> web.Response:
         self.store.reset()

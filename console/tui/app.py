@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -15,18 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from console.connection import Connection
-from console.correlation import Tracked
-from console.curl import as_curl
-from console.engine import Engine
 from console.errors import ConsoleError, RecordInvalid
 from console.events import Event, StreamItem, StreamStatus
-from console.journal import Journal
-from console.model import AddRecord, new_reference_id
-from console.profiles import Profile, search_path
-from console.replay import Replay, plan, summarise
-from console.target import open_connection
-from console.templates import Template, TemplateError, save_template, template_dirs
+from console.fields import new_reference_id
 from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
@@ -35,7 +27,18 @@ from console.tui.history_pane import HistoryEntry, HistoryPane, read_journal_req
 from console.tui.keymap import load_keymap
 from console.tui.templates_pane import TemplatesPane
 
+if TYPE_CHECKING:
+    from console.connection import Connection
+    from console.correlation import Tracked
+    from console.engine import Engine
+    from console.model import AddRecord
+    from console.profile import Profile
+    from console.templates import Template
+
 __all__ = ["OutboundApp"]
+
+# Only Textual and these light modules are imported before the first frame; the engine,
+# pydantic, aiohttp and YAML come in the worker that starts after it (measured in bench/tui.py).
 
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 
@@ -84,7 +87,7 @@ class OutboundApp(App[None]):
         super().__init__()
         self.profile = profile
         self.journal_path = journal_path
-        self.template_dirs = template_dirs(search_path(profiles_dir))
+        self.profiles_dir = profiles_dir
         self.clock = clock
         self.reference_ids = reference_ids or new_reference_id
         self.sim_port = sim_port
@@ -107,7 +110,7 @@ class OutboundApp(App[None]):
         with Horizontal(id="body"):
             with ContentSwitcher(initial="form", id="left"):
                 yield RecordForm(id="form")
-                yield TemplatesPane(self.template_dirs, id="templates")
+                yield TemplatesPane(self.profiles_dir, id="templates")
                 yield HistoryPane(id="history")
             with Vertical(id="right"):
                 yield Static("", id="event-status")
@@ -131,12 +134,17 @@ class OutboundApp(App[None]):
         at = self.clock() if self.clock else event.received_at
         return time.strftime("%H:%M:%S", time.localtime(at))
 
-    def on_mount(self) -> None:
+    def _apply_keymap(self) -> None:
         keymap, problem = load_keymap()
         if keymap:
             self.set_keymap(keymap)
         if problem:
             self.notify(problem, severity="warning")
+
+    def on_mount(self) -> None:
+        # Textual writes frames from a thread; under an event flood the asyncio thread holds the
+        # GIL for the default 5 ms slices and key presses show late. Shorter slices fix that.
+        sys.setswitchinterval(0.0005)
         header = self.main(StatusHeader)
         header.profile = self.profile.name
         header.simulator = self.profile.simulator
@@ -153,7 +161,8 @@ class OutboundApp(App[None]):
             for box in self.query(Input):
                 box.cursor_blink = False
         self.set_interval(0.05, self._drain_stream)
-        self._start()
+        # After the first frame is on screen: importing the engine takes ~0.3 s.
+        self.call_after_refresh(self._start)
 
     def on_resize(self, event: Any) -> None:
         self._layout(self.size.width)
@@ -176,6 +185,12 @@ class OutboundApp(App[None]):
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
+        self._apply_keymap()
+        self.main(TemplatesPane).action_reload()
+        from console.engine import Engine
+        from console.journal import Journal
+        from console.target import open_connection
+
         header = self.main(StatusHeader)
         try:
             connection = await self._stack.enter_async_context(
@@ -248,7 +263,7 @@ class OutboundApp(App[None]):
 
     def _event_status(self) -> None:
         event_list = self.main(EventList)
-        parts = [f"{len(event_list.view)} shown"]
+        parts = [f"{self.events_seen} events", f"{len(event_list.view)} shown"]
         if not event_list.following:
             parts.append(f"PAUSED {event_list.unseen} new (end: follow)")
         if event_list.left_view:
@@ -279,6 +294,8 @@ class OutboundApp(App[None]):
         if self.engine is None or self.engine.me is None:
             self.notify("not connected to GWS yet", severity="error")
             return
+        from console.model import AddRecord
+
         record = AddRecord.parse(form.values())
         self._send(record)
 
@@ -350,6 +367,8 @@ class OutboundApp(App[None]):
         if form.dirty and not await self.push_screen_wait(
                 Confirm("The form has unsaved changes. Replace them?")):
             return
+        from console.templates import TemplateError
+
         fields = {k: v for k, v in fields.items() if k != "referenceId"}
         if template is not None:
             try:
@@ -365,6 +384,9 @@ class OutboundApp(App[None]):
 
     @work(group="form")
     async def action_save_template(self) -> None:
+        from console.profiles import search_path
+        from console.templates import Template, TemplateError, save_template, template_dirs
+
         form = self.main(RecordForm)
         values = {k: v for k, v in form.values().items() if k != "referenceId"}
         if self.engine is not None and values.get("devicePath") == \
@@ -376,7 +398,8 @@ class OutboundApp(App[None]):
             return
         campaign = str(values.get("campaignName") or "no-campaign")
         calling_list = str(values.get("callingList") or "no-list")
-        base = next((d for d in self.template_dirs if d.is_dir()), self.template_dirs[-1])
+        dirs = template_dirs(search_path(self.profiles_dir))
+        base = next((d for d in dirs if d.is_dir()), dirs[-1])
         path = base / campaign / calling_list / f"{name}.yaml"
         description = self.loaded_template.description if self.loaded_template else ""
         try:
@@ -396,6 +419,8 @@ class OutboundApp(App[None]):
 
     @work(group="replay", exclusive=True)
     async def _run_replay(self, template: Template) -> None:
+        from console.replay import Replay, plan, summarise
+
         if self.engine is None:
             self.notify("not connected to GWS yet", severity="error")
             return
@@ -434,6 +459,9 @@ class OutboundApp(App[None]):
 
     # -- copy as curl ----------------------------------------------------------------------
     def action_copy_curl(self) -> None:
+        from console.curl import as_curl
+        from console.model import AddRecord
+
         form = self.main(RecordForm)
         try:
             record = AddRecord.parse(form.values())

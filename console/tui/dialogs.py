@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -80,6 +79,8 @@ class EventDetail(ModalScreen[None]):
         self.text = json.dumps(event.as_json(), indent=2, ensure_ascii=False)
 
     def compose(self) -> ComposeResult:
+        from rich.syntax import Syntax  # pygments: only when a detail is opened
+
         with Vertical():
             yield Label(f"event #{self.event.seq} on {self.event.channel}", classes="title")
             with VerticalScroll():

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.errors import FieldProblem, RecordInvalid
-from console.model import PHONE_TYPES, AddRecord, format_time_of_day, parse_time_of_day
+from console.fields import PHONE_TYPES, format_time_of_day, parse_time_of_day
 
 __all__ = ["RecordForm", "FIELD_ORDER"]
 
@@ -106,7 +106,7 @@ class RecordForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
-            with Horizontal(classes="row"):
+            with Horizontal(classes="row", id=f"row-{name}"):
                 yield Label(label, classes="label")
                 if name == "phoneType":
                     yield Select([(p, p) for p in PHONE_TYPES], id="f-phoneType",
@@ -119,12 +119,11 @@ class RecordForm(VerticalScroll):
                                 type="integer" if name in INT_FIELDS else "text")
                 if name in ("from", "until"):
                     yield Static("", id=f"hint-{name}", classes="hint")
-            yield Static("", id=f"err-{name}", classes="error")
-        with Horizontal(classes="row"):
+            # Error lines are mounted when first needed: fewer widgets, a faster first frame.
+        with Horizontal(classes="row", id="row-otherFields"):
             yield Label("other fields", id="other-title", classes="label")
             yield Button("+ add (^n)", id="other-add")
         yield Vertical(id="other-rows")
-        yield Static("", id="err-otherFields", classes="error")
         yield Static("", id="reference")
         yield Static("", id="state")
 
@@ -228,6 +227,8 @@ class RecordForm(VerticalScroll):
     # -- checking --------------------------------------------------------------------------
     def check(self) -> list[FieldProblem]:
         """Validate; show errors for touched fields (all after a send attempt)."""
+        from console.model import AddRecord  # pydantic: imported after the first frame
+
         try:
             AddRecord.parse(self.values())
             problems: list[FieldProblem] = []
@@ -235,11 +236,12 @@ class RecordForm(VerticalScroll):
             problems = exc.problems
         by_field = {p.field: p for p in problems}
         for name in [n for n, _, _ in FIELD_ORDER] + ["otherFields"]:
-            box = self.query_one(f"#err-{name}", Static)
             problem = by_field.get(name)
             shown = problem is not None and (self.show_all_errors or name in self.touched)
-            box.update(f"^ {problem.expected}" if shown and problem else "")
-            box.display = bool(shown)
+            box = self._error_box(name, create=bool(shown))
+            if box is not None:
+                box.update(f"^ {problem.expected}" if shown and problem else "")
+                box.display = bool(shown)
         for name in ("from", "until"):
             hint = self.query_one(f"#hint-{name}", Static)
             try:
@@ -248,6 +250,25 @@ class RecordForm(VerticalScroll):
             except ValueError:
                 hint.update("")
         return problems
+
+    def _error_box(self, name: str, create: bool) -> Static | None:
+        found = self.query(f"#err-{name}")
+        if found:
+            box = found.first()
+            assert isinstance(box, Static)
+            return box
+        if not create:
+            return None
+        box = Static("", id=f"err-{name}", classes="error")
+        after = self.query_one("#other-rows") if name == "otherFields" else \
+            self.query_one(f"#row-{name}")
+        self.mount(box, after=after)
+        return box
+
+    def error_text(self, name: str) -> str:
+        """The error shown under a field ('' when none)."""
+        box = self._error_box(name, create=False)
+        return str(box.render()) if box is not None and box.display else ""
 
     def first_problem(self, problems: list[FieldProblem]) -> FieldProblem:
         """The problem of the field that comes first in the form."""

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-import yaml
-
 __all__ = ["load_keymap", "keymap_path"]
 
 
 def keymap_path() -> Path:
+    import platformdirs
+
     home = os.environ.get("OUTBOUND_CONSOLE_HOME")
     if home:
         return Path(home) / "keymap.yaml"
@@ -20,6 +19,8 @@ def keymap_path() -> Path:
 
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     """(binding id -> keys, a problem to tell the user or None). A bad file changes nothing."""
+    import yaml
+
     path = path or keymap_path()
     if not path.is_file():
         return {}, None

@@ -12,7 +12,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ProgressBar, Static, Tree
 
-from console.templates import Template, TemplateError, find_templates
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.templates import Template, TemplateError
 
 __all__ = ["TemplatesPane"]
 
@@ -42,9 +45,9 @@ class TemplatesPane(Vertical):
             super().__init__()
             self.template = template
 
-    def __init__(self, dirs: list[Path], *, id: str | None = None) -> None:
+    def __init__(self, profiles_dir: Path | None, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.dirs = dirs
+        self.profiles_dir = profiles_dir
         self.broken: list[TemplateError] = []
 
     def compose(self) -> ComposeResult:
@@ -56,15 +59,19 @@ class TemplatesPane(Vertical):
         yield Static("", id="replay-verdict")
 
     def on_mount(self) -> None:
+        # The tree is filled by the app once the first frame is out (action_reload): reading
+        # templates imports YAML and the AddRecord model.
         self.query_one(ProgressBar).display = False
-        self.action_reload()
 
     def action_reload(self) -> None:
+        from console.profiles import search_path
+        from console.templates import Template, TemplateError, find_templates, template_dirs
+
         tree = self.query_one("#template-tree", Tree)
         tree.clear()
         grouped: dict[str, dict[str, list[Template]]] = defaultdict(lambda: defaultdict(list))
         self.broken = []
-        for item in find_templates(self.dirs):
+        for item in find_templates(template_dirs(search_path(self.profiles_dir))):
             if isinstance(item, TemplateError):
                 self.broken.append(item)
             else:
@@ -81,20 +88,22 @@ class TemplatesPane(Vertical):
                 bad.add_leaf(str(error)[:200])
         tree.cursor_line = 0
 
+    # Only template leaves carry data, so `data is not None` means a Template (and avoids
+    # importing console.templates, with pydantic, while the first frame is being drawn).
     def selected(self) -> Template | None:
         node = self.query_one("#template-tree", Tree).cursor_node
-        return node.data if node is not None and isinstance(node.data, Template) else None
+        return node.data if node is not None else None
 
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected[Template | None]) -> None:
-        if isinstance(event.node.data, Template):
+        if event.node.data is not None:
             self.post_message(self.Load(event.node.data))
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[Template | None]) -> None:
         info = self.query_one("#template-info", Static)
         template = event.node.data
-        if isinstance(template, Template):
+        if template is not None:
             first = template.description.strip().splitlines()[0] if template.description else ""
             needs = template.placeholders()
             info.update(f"{first}\nneeds: {', '.join(needs) or 'nothing'}   "

@@ -1,0 +1,52 @@
+"""AddRecord facts that need no validation library: the phone types and clock times.
+
+Kept apart from `console.model` (pydantic) so the console can draw its first screen before
+the heavier modules are imported.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+__all__ = ["PHONE_TYPES", "SECONDS_PER_DAY", "parse_time_of_day", "format_time_of_day",
+           "new_reference_id"]
+
+#: The twelve phoneType values of the GWS documentation, in its order.
+PHONE_TYPES: tuple[str, ...] = (
+    "NoContactType", "HomePhone", "DirectBusinessPhone", "BusinessWithExt", "Mobile",
+    "VacationPhone", "Pager", "Modem", "VoiceMail", "PinPager", "EmailAddress",
+    "InstantMessaging",
+)
+SECONDS_PER_DAY = 86400
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def parse_time_of_day(value: Any) -> int:
+    """Seconds since midnight from an int/digit string or `HH:MM[:SS]`; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("not a time of day")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        seconds = int(value.strip())
+    elif isinstance(value, str) and (m := _TIME.match(value.strip())):
+        hours, minutes, secs = int(m[1]), int(m[2]), int(m[3] or 0)
+        if hours > 23 or minutes > 59 or secs > 59:
+            raise ValueError("not a time of day")
+        seconds = hours * 3600 + minutes * 60 + secs
+    else:
+        raise ValueError("not a time of day")
+    if not 0 <= seconds < SECONDS_PER_DAY:
+        raise ValueError("out of range")
+    return seconds
+
+
+def format_time_of_day(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def new_reference_id() -> str:
+    """A fresh, unique referenceId."""
+    return uuid.uuid4().hex

@@ -1,0 +1,82 @@
+"""One profile: where a GWS is and how to log in (no secret inside). Light to import: the
+console shows its first screen before anything heavier is loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.connection import Connection, Secret
+
+__all__ = ["Profile", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV"]
+
+#: Enough to see both notifications of the documentation sample.
+DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/outbound", "/me/internal")
+PASSWORD_ENV = "OUTBOUND_CONSOLE_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One GWS target (no secret inside)."""
+
+    name: str
+    """Profile name (the file name without .yaml)."""
+    url: str | None = None
+    """GWS base URL; None for the embedded simulator."""
+    username: str | None = None
+    """GWS user."""
+    password_from: str = f"env:{PASSWORD_ENV}"
+    """`env:NAME`, `keyring` or `prompt`."""
+    device_path: str | None = None
+    """Device for AddRecord; None: discover it from GWS."""
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    """CometD channels."""
+    verify: bool = True
+    """TLS verification (stays on unless the profile says `tls: {verify: false}`)."""
+    ca_bundle: Path | None = None
+    """CA bundle file."""
+    client_cert: Path | None = None
+    """Client certificate (PEM)."""
+    timeout_s: float = 10.0
+    """REST timeout."""
+    proxy_from_env: bool = True
+    """Use HTTPS_PROXY/NO_PROXY from the environment."""
+    simulator: bool = False
+    """True: run the embedded simulator and connect to it."""
+    description: str = ""
+    """Free text."""
+    path: Path | None = field(default=None, compare=False)
+    """Where it was read from (None: built in or from flags)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What `profiles show` prints: everything, secrets excluded by construction."""
+        return {
+            "name": self.name, "file": str(self.path) if self.path else "(built in)",
+            "description": self.description,
+            "url": self.url or "(embedded simulator)", "username": self.username,
+            "password_from": self.password_from, "device_path": self.device_path or "(discover)",
+            "channels": list(self.channels),
+            "tls": {"verify": self.verify, "ca_bundle": str(self.ca_bundle or ""),
+                    "client_cert": str(self.client_cert or "")},
+            "timeout": self.timeout_s, "proxy_from_env": self.proxy_from_env,
+            "simulator": self.simulator,
+        }
+
+    def connection(self, password: Secret, url: str | None = None) -> Connection:
+        from console.connection import Connection
+        from console.errors import ProfileError
+
+        base = url or self.url
+        if not base:
+            raise ProfileError(f"profile {self.name!r} has no url")
+        return Connection(
+            base_url=base, username=self.username or "", password=password,
+            device_path=self.device_path, channels=self.channels, verify=self.verify,
+            ca_bundle=self.ca_bundle, client_cert=self.client_cert, timeout_s=self.timeout_s,
+            trust_env=self.proxy_from_env, simulator=self.simulator)
+
+
+DEMO = Profile(name="demo", username="demo", simulator=True,
+               description="The embedded GWS simulator (no real GWS is contacted)")
