@@ -85,6 +85,13 @@ class OutboundApp(App[None]):
                  monotonic: Callable[[], float] | None = None,
                  max_rows: int = 5000, prompt: Callable[[str], str] | None = None) -> None:
         super().__init__()
+        if self.no_color:
+            # NO_COLOR means no colour: Textual's default for it is greyscale; use its
+            # colour-stripping filter instead (attributes such as bold and reverse stay).
+            from textual.filter import Monochrome, NoColor
+
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f
+                             for f in self._filters]
         self.profile = profile
         self.journal_path = journal_path
         self.profiles_dir = profiles_dir

@@ -74,6 +74,12 @@ class EventList(ScrollView, can_focus=True):
         }
 
     # -- data ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.app.no_color:
+            # Without colour the current request's rows must still stand out.
+            self._styles["match"] = Style(bold=True, underline=True)
+            self._styles["error"] = Style(bold=True, underline=True, italic=True)
+
     def add_events(self, events: Iterable[Event]) -> None:
         batch = list(events)
         if not batch:
