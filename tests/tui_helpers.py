@@ -51,6 +51,9 @@ async def ready(pilot: Pilot[None]) -> None:
     await wait_until(pilot, lambda: app.engine is not None and app.engine.connected
                      and app.engine.me is not None)
     await wait_until(pilot, lambda: not app.query_one("#f-devicePath", Select).is_blank())
+    from console.tui.header import StatusHeader
+
+    await wait_until(pilot, lambda: app.main(StatusHeader).status == "connected")
 
 
 def fill(app: OutboundApp, **values: str) -> None:
