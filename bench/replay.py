@@ -100,7 +100,7 @@ def curl_rate(url: str, records: int) -> float:
         import json
 
         started = time.perf_counter()
-        for n in range(records):
+        for _ in range(records):
             body = template.build({"phone": "5551234"},
                                   device_path="/devices/4d72a6b5-ee96-4e1f-b09b-5c3f979d82b7")
             subprocess.run([curl, "-s", "-o", "/dev/null", "-b", jar, "-u", f"demo:{PASSWORD}",

@@ -62,7 +62,7 @@ def _csv_rows(path: Path, text: str) -> list[Row]:
             if len(values) != len(names):
                 raise RowsError(f"{path}:{line}: {len(values)} values for {len(names)} columns "
                                 f"({', '.join(names)}); quote values that contain commas")
-            row = Row(zip(names, values))
+            row = Row(zip(names, values, strict=True))
             row.line = line
             rows.append(row)
     except csv.Error as exc:
@@ -85,7 +85,7 @@ def _yaml_rows(path: Path, text: str) -> list[Row]:
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
         raise RowsError(f"{path}:1: a YAML rows file is a list of mappings (- phone: 5551234)")
     rows: list[Row] = []
-    for item, item_node in zip(data, node.value):
+    for item, item_node in zip(data, node.value, strict=True):
         line = item_node.start_mark.line + 1
         if not isinstance(item, dict):
             raise RowsError(f"{path}:{line}: each row must be a mapping of column: value")

@@ -91,4 +91,4 @@ def test_readme_notebook_example_runs_with_top_level_await() -> None:
 
     asyncio.run(run())
     tracked = namespace["tracked"]
-    assert getattr(tracked, "state") == "acknowledged"
+    assert tracked.state == "acknowledged"

@@ -49,7 +49,7 @@ def test_a_profile_holding_a_secret_is_refused(tmp_path: Path, key: str) -> None
     with pytest.raises(ProfileError) as info:
         read_profile(path)
     message = str(info.value)
-    assert f"bad.yaml:3" in message and "must not hold" in message
+    assert "bad.yaml:3" in message and "must not hold" in message
     assert "hunter2" not in message
 
 

@@ -87,8 +87,7 @@ class HistoryPane(Vertical):
 
     def add(self, entry: HistoryEntry) -> None:
         self.entries.append(entry)
-        self.query_one(OptionList).add_option(Option(entry.label()))  # shown at the end
-        self.set_entries(self.entries)
+        self.set_entries(self.entries)  # newest first
 
     def update_state(self, body: dict[str, Any], state: str) -> None:
         for entry in self.entries:

@@ -65,7 +65,7 @@ class TemplatesPane(Vertical):
 
     def action_reload(self) -> None:
         from console.profiles import search_path
-        from console.templates import Template, TemplateError, find_templates, template_dirs
+        from console.templates import TemplateError, find_templates, template_dirs
 
         tree = self.query_one("#template-tree", Tree)
         tree.clear()
