@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Callable
@@ -107,6 +108,7 @@ class OutboundApp(App[None]):
         self.loaded_template: Template | None = None
         self._stack = AsyncExitStack()
         self._pending: list[StreamItem] = []
+        self.history_entries: list[HistoryEntry] = []
         self._history_bodies: dict[str, dict[str, Any]] = {}
         self.events_seen = 0
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
@@ -115,10 +117,9 @@ class OutboundApp(App[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
         with Horizontal(id="body"):
+            # The templates and history panes are mounted when first shown (a faster start).
             with ContentSwitcher(initial="form", id="left"):
                 yield RecordForm(id="form")
-                yield TemplatesPane(self.profiles_dir, id="templates")
-                yield HistoryPane(id="history")
             with Vertical(id="right"):
                 yield Static("", id="event-status")
                 yield Input(placeholder="filter: text, channel or referenceId (esc clears)",
@@ -183,7 +184,20 @@ class OutboundApp(App[None]):
             self.main("#left", ContentSwitcher).current = view
         self._layout(self.size.width)
 
-    def action_show(self, view: str) -> None:
+    def _pane(self, view: str) -> Any:
+        """The templates or history pane, mounted on first use."""
+        found = self.main_screen.query(f"#{view}")
+        if found:
+            return found.first()
+        pane = TemplatesPane(self.profiles_dir, id="templates") if view == "templates" \
+            else HistoryPane(self.history_entries, id="history")
+        self.main("#left", ContentSwitcher).mount(pane)
+        return pane
+
+    async def action_show(self, view: str) -> None:
+        if view in ("templates", "history"):
+            self._pane(view)
+            await asyncio.sleep(0)  # let it compose before it is shown and focused
         self.view = view
         target = {"form": "#f-applicationId", "events": "#events",
                   "templates": "#template-tree", "history": "#history-list"}[view]
@@ -193,7 +207,6 @@ class OutboundApp(App[None]):
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
         self._apply_keymap()
-        self.main(TemplatesPane).action_reload()
         from console.engine import Engine
         from console.journal import Journal
         from console.target import open_connection
@@ -223,9 +236,9 @@ class OutboundApp(App[None]):
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
-        history = self.main(HistoryPane)
         if journal.path.is_file():
-            history.set_entries(read_journal_requests(journal.path))
+            self.history_entries[:0] = read_journal_requests(journal.path)
+            self._history_changed()
 
     async def action_quit(self) -> None:
         form = self.main(RecordForm)
@@ -287,7 +300,7 @@ class OutboundApp(App[None]):
     async def action_send(self) -> None:
         form = self.main(RecordForm)
         if self.view != "form":
-            self.action_show("form")
+            await self.action_show("form")
         form.show_all_errors = True
         problems = form.check()
         if problems:
@@ -313,17 +326,24 @@ class OutboundApp(App[None]):
         form.set_reference(self.reference_ids())  # the next send gets a new one
         form.set_state(f"pending  {record.reference_id}", "pending")
         self.main(EventList).set_highlight({record.reference_id}, set())
-        history = self.main(HistoryPane)
         body = record.body()
-        history.add(HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
-            self.clock() if self.clock else time.time())), body))
+        entry = HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
+            self.clock() if self.clock else time.time())), body)
+        self.history_entries.append(entry)
+        self._history_changed()
         tracked = await self.engine.send(record)
         self.current = tracked
         self._refresh_current()
         if tracked.state == "pending":
             await self.engine.wait(tracked)
         self._refresh_current()
-        history.update_state(body, tracked.state)
+        entry.state = tracked.state
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        found = self.main_screen.query(HistoryPane)
+        if found:
+            found.first().show_entries()
 
     def _refresh_current(self) -> None:
         tracked = self.current
@@ -340,9 +360,9 @@ class OutboundApp(App[None]):
     def _open_event(self, message: EventList.Opened) -> None:
         self.push_screen(EventDetail(message.event))
 
-    def action_filter(self) -> None:
+    async def action_filter(self) -> None:
         if self.view != "events" and self.main_screen.has_class("narrow"):
-            self.action_show("events")
+            await self.action_show("events")
         box = self.main("#filter", Input)
         box.add_class("shown")
         box.focus()
@@ -385,7 +405,7 @@ class OutboundApp(App[None]):
                 self.notify(str(exc), severity="error")
         form.load(fields)
         self.loaded_template = template
-        self.action_show("form")
+        await self.action_show("form")
         if template is not None:
             self.notify(f"loaded template {template.name}")
 
@@ -417,7 +437,9 @@ class OutboundApp(App[None]):
             return
         form.mark_clean()
         self.loaded_template = saved
-        self.main(TemplatesPane).action_reload()
+        found = self.main_screen.query(TemplatesPane)
+        if found:
+            found.first().action_reload()
         self.notify(f"saved {path}")
 
     @on(TemplatesPane.Replay)

@@ -70,30 +70,23 @@ class HistoryPane(Vertical):
             super().__init__()
             self.entry = entry
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, entries: list[HistoryEntry], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.entries: list[HistoryEntry] = []
+        self.entries = entries  # the app's list: the pane only shows it
 
     def compose(self) -> ComposeResult:
         yield Static("enter: load into the form (then ^s sends it again, new referenceId)",
                      id="history-help")
         yield OptionList(id="history-list")
 
-    def set_entries(self, entries: list[HistoryEntry]) -> None:
-        self.entries = entries
+    def on_mount(self) -> None:
+        self.show_entries()
+
+    def show_entries(self) -> None:
+        """Redraw the list from the entries, newest first."""
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(e.label()) for e in reversed(entries)])
-
-    def add(self, entry: HistoryEntry) -> None:
-        self.entries.append(entry)
-        self.set_entries(self.entries)  # newest first
-
-    def update_state(self, body: dict[str, Any], state: str) -> None:
-        for entry in self.entries:
-            if entry.body is body:
-                entry.state = state
-        self.set_entries(self.entries)
+        options.add_options([Option(e.label()) for e in reversed(self.entries)])
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -59,9 +59,10 @@ class TemplatesPane(Vertical):
         yield Static("", id="replay-verdict")
 
     def on_mount(self) -> None:
-        # The tree is filled by the app once the first frame is out (action_reload): reading
-        # templates imports YAML and the AddRecord model.
+        # Mounted when first shown, so reading the templates (YAML, the AddRecord model) never
+        # delays the app's first frame.
         self.query_one(ProgressBar).display = False
+        self.action_reload()
 
     def action_reload(self) -> None:
         from console.profiles import search_path
