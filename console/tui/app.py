@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -231,6 +232,9 @@ class OutboundApp(App[None]):
             return
         me = engine.me
         assert me is not None
+        # Everything loaded so far lives as long as the app: keep it out of the garbage
+        # collector's full passes, which otherwise pause the UI during event floods.
+        gc.freeze()
         header.user = me.user_name
         header.device = engine.session.device_path or ""
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
