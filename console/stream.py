@@ -37,6 +37,10 @@ from console.events import Event, StreamItem, StreamStatus
 
 __all__ = ["EventStream"]
 
+#: Messages handled in a row before giving the event loop a turn (a reply to a connect can
+#: carry thousands; handling them all at once would freeze a UI for ~0.1 s).
+_BURST = 256
+
 log = logging.getLogger("console.stream")
 _library_log = logging.getLogger("aiocometd_noloop")
 _library_log.propagate = False
@@ -179,12 +183,16 @@ class EventStream:
         queue = self._queue
         while True:
             item = await queue.get()
-            while True:  # what is already queued goes out without a trip round the loop
+            burst = 0
+            while True:  # what is already queued goes out without a trip round the loop...
                 if item is None:
                     return
                 yield item
                 if queue.empty():
                     break
+                burst += 1
+                if burst % _BURST == 0:
+                    await asyncio.sleep(0)  # ...but a long burst lets key presses through
                 item = queue.get_nowait()
 
     async def close(self) -> None:
@@ -255,10 +263,14 @@ class EventStream:
         while True:
             self._event(await client.receive())
             queue = getattr(client, "_incoming_queue", None)
+            burst = 0
             while queue is not None and not queue.empty():
                 message = queue.get_nowait()
                 client._verify_response(message)
                 self._event(message)
+                burst += 1
+                if burst % _BURST == 0:
+                    await asyncio.sleep(0)
 
     @staticmethod
     async def _close_client(client: Client) -> None:

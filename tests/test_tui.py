@@ -285,3 +285,22 @@ async def test_events_keep_arriving_while_a_dialog_is_open(tmp_path: Path) -> No
         assert isinstance(app.screen, EventDetail) and tracked.state == "acknowledged"
         await pilot.press("escape")
         assert not isinstance(app.screen, EventDetail)
+
+
+async def test_history_from_an_earlier_session_and_resend(tmp_path: Path) -> None:
+    first = make_app(tmp_path)
+    async with first.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        fill(first, **GOOD)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(first))
+    again = make_app(tmp_path)  # same journal: the earlier request is in the history
+    async with again.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert [e.source for e in again.history_entries] == ["journal"]
+        assert again.history_entries[0].state == "acknowledged"
+        await pilot.press("f5", "enter")
+        await wait_until(pilot, lambda: again.main("#f-phoneNumber", Input).value == "5551234")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(again))
+        assert [e.source for e in again.history_entries] == ["journal", "session"]

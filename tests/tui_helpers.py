@@ -19,7 +19,7 @@ FIXED_TIME = 1795718400.0  # a fixed wall clock for reproducible screens
 
 def profiles_copy(tmp_path: Path) -> Path:
     target = tmp_path / "profiles"
-    shutil.copytree(REPO_PROFILES, target)
+    shutil.copytree(REPO_PROFILES, target, dirs_exist_ok=True)
     return target
 
 

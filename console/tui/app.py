@@ -240,6 +240,9 @@ class OutboundApp(App[None]):
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
+        # Now that the first frame is long out, build the other panes so F4/F5 are instant.
+        self._pane("templates")
+        self._pane("history")
         if journal.path.is_file():
             self.history_entries[:0] = read_journal_requests(journal.path)
             self._history_changed()

@@ -84,9 +84,14 @@ class HistoryPane(Vertical):
 
     def show_entries(self) -> None:
         """Redraw the list from the entries, newest first."""
-        options = self.query_one(OptionList)
+        found = self.query(OptionList)
+        if not found:
+            return  # not composed yet: on_mount shows them
+        options = found.first()
         options.clear_options()
         options.add_options([Option(e.label()) for e in reversed(self.entries)])
+        if self.entries:
+            options.highlighted = 0  # enter works at once on the newest
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
