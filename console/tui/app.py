@@ -192,7 +192,9 @@ class OutboundApp(App[None]):
             return found.first()
         pane = TemplatesPane(self.profiles_dir, id="templates") if view == "templates" \
             else HistoryPane(self.history_entries, id="history")
-        self.main("#left", ContentSwitcher).mount(pane)
+        switcher = self.main("#left", ContentSwitcher)
+        pane.display = switcher.current == view  # a ContentSwitcher shows what is mounted
+        switcher.mount(pane)
         return pane
 
     async def action_show(self, view: str) -> None:
