@@ -31,6 +31,8 @@ FIELD_ORDER: tuple[tuple[str, str, str], ...] = (
     ("devicePath", "device", ""),
 )
 INT_FIELDS = {"applicationId", "chainId"}
+#: Fields edited with a Select, and the prompt shown before a value is chosen.
+SELECTS = {"phoneType": "choose", "devicePath": "(discovering devices)"}
 
 
 class OtherFieldRow(Horizontal):
@@ -84,6 +86,7 @@ class RecordForm(VerticalScroll):
     RecordForm SelectOverlay { max-height: 14; }
     RecordForm .error { color: $error; height: auto; padding-left: 13; }
     RecordForm .hint { color: $text-muted; width: 12; }
+    RecordForm .select-stub { width: 1fr; color: $text-muted; background: $boost; }
     RecordForm #other-title { height: 1; color: $text-muted; }
     RecordForm #other-add { height: 1; min-width: 14; border: none; }
     RecordForm #reference { height: 1; color: $text-muted; }
@@ -100,20 +103,36 @@ class RecordForm(VerticalScroll):
         self._loading = False
         self._baseline: dict[str, Any] = {}
         self.reference_id = ""
+        self._selects_ready = False
+        self._pending_values: dict[str, str] = {}  # for Selects not mounted yet
+        self._devices: list[str] = []
 
     def on_mount(self) -> None:
         self.mark_clean()
+        # The two Selects cost ~25 ms to build: they come just after the first frame.
+        self.call_after_refresh(self._mount_selects)
+
+    def _mount_selects(self) -> None:
+        for name, prompt in SELECTS.items():
+            options = [(p, p) for p in PHONE_TYPES] if name == "phoneType" else \
+                [(d, d) for d in self._devices]
+            select: Select[str] = Select(options, id=f"f-{name}", prompt=prompt,
+                                         allow_blank=True)
+            pending = self._pending_values.pop(name, None)
+            if pending is not None and any(v == pending for _, v in options):
+                select.value = pending
+            stub = self.query_one(f"#stub-{name}")
+            self.query_one(f"#row-{name}").mount(select, before=stub)
+            stub.remove()
+        self._selects_ready = True
 
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
             with Horizontal(classes="row", id=f"row-{name}"):
                 yield Label(label, classes="label")
-                if name == "phoneType":
-                    yield Select([(p, p) for p in PHONE_TYPES], id="f-phoneType",
-                                 prompt="choose", allow_blank=True)
-                elif name == "devicePath":
-                    yield Select([], id="f-devicePath", prompt="(discovering devices)",
-                                 allow_blank=True)
+                if name in SELECTS:
+                    # A stand-in for the first frame; the Select replaces it right after.
+                    yield Static(SELECTS[name], id=f"stub-{name}", classes="select-stub")
                 else:
                     yield Input(placeholder=placeholder, id=f"f-{name}",
                                 type="integer" if name in INT_FIELDS else "text")
@@ -142,13 +161,18 @@ class RecordForm(VerticalScroll):
     def widget_for(self, name: str) -> Widget:
         if name == "otherFields":
             return self.query_one("#other-add")
+        if name in SELECTS and not self._selects_ready:
+            return self.query_one(f"#stub-{name}")
         return self.query_one(f"#f-{name}")
 
     def values(self) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for name, _, _ in FIELD_ORDER:
             widget = self.widget_for(name)
-            if isinstance(widget, Select):
+            if name in SELECTS and not isinstance(widget, Select):
+                if name in self._pending_values:
+                    fields[name] = self._pending_values[name]
+            elif isinstance(widget, Select):
                 if not widget.is_blank():
                     fields[name] = widget.value
             elif isinstance(widget, Input):
@@ -173,7 +197,14 @@ class RecordForm(VerticalScroll):
             for name, _, _ in FIELD_ORDER:
                 widget = self.widget_for(name)
                 value = fields.get(name)
-                if isinstance(widget, Select):
+                if name in SELECTS and not isinstance(widget, Select):
+                    if name == "devicePath" and value and value not in self._devices:
+                        self._devices.append(str(value))
+                    if value is None:
+                        self._pending_values.pop(name, None)
+                    else:
+                        self._pending_values[name] = str(value)
+                elif isinstance(widget, Select):
                     if name == "devicePath" and value:
                         self.add_device(str(value))
                     if value is None:
@@ -198,6 +229,13 @@ class RecordForm(VerticalScroll):
 
     def set_devices(self, devices: list[str], default: str | None) -> None:
         was_clean = not self.dirty
+        self._devices = list(devices)
+        if not self._selects_ready:
+            if default and "devicePath" not in self._pending_values:
+                self._pending_values["devicePath"] = default
+            if was_clean:
+                self.mark_clean()
+            return
         select = self.query_one("#f-devicePath", Select)
         current = select.value
         select.set_options([(d, d) for d in devices])
@@ -210,6 +248,10 @@ class RecordForm(VerticalScroll):
             self.mark_clean()  # discovering the device is not an edit
 
     def add_device(self, path: str) -> None:
+        if path not in self._devices:
+            self._devices.append(path)
+        if not self._selects_ready:
+            return
         select = self.query_one("#f-devicePath", Select)
         options = [str(v) for _, v in select._options if v != select.BLANK]  # noqa: SLF001
         if path not in options:
