@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from console.errors import ConsoleError
+from console.yamlfile import YamlError, parse_yaml
 
 __all__ = ["Row", "RowsError", "read_rows", "write_rows"]
 
@@ -72,14 +73,9 @@ def _csv_rows(path: Path, text: str) -> list[Row]:
 
 def _yaml_rows(path: Path, text: str) -> list[Row]:
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise RowsError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise RowsError(f"{path}: not valid YAML: {exc}") from None
+        data, node = parse_yaml(text, path, forbid_aliases=True)
+    except YamlError as exc:
+        raise RowsError(str(exc)) from None
     if data is None:
         return []
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):

@@ -191,14 +191,11 @@ class GwsSession:
                 text = await fast.text(errors="replace")
                 return _Reply(fast.status, fast.reason or "", text)
         except asyncio.TimeoutError:
-            raise GwsUnreachable(f"POST {url}: no answer within {self.connection.timeout_s:g} s "
-                                 "(check the URL, the GWS node and any proxy; raise the "
-                                 "profile's timeout if GWS is just slow)") from None
+            raise self._unreachable("POST", url, "timeout") from None
         except aiohttp.ClientConnectorError as exc:
-            raise GwsUnreachable(f"POST {url}: cannot connect ({_reason(exc)}); check the "
-                                 "profile's url and that GWS is running") from None
+            raise self._unreachable("POST", url, "connect", exc) from None
         except aiohttp.ClientError as exc:
-            raise GwsUnreachable(f"POST {url}: {_reason(exc)}") from None
+            raise self._unreachable("POST", url, "other", exc) from None
 
     def _aio_session(self) -> aiohttp.ClientSession:
         if self._aio is None:
@@ -215,14 +212,24 @@ class GwsSession:
         try:
             return await self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
-            raise GwsUnreachable(f"{method} {url}: no answer within {self.connection.timeout_s:g} s "
-                                 "(check the URL, the GWS node and any proxy; raise the "
-                                 "profile's timeout if GWS is just slow)") from None
+            raise self._unreachable(method, url, "timeout") from None
         except httpx.ConnectError as exc:
-            raise GwsUnreachable(f"{method} {url}: cannot connect ({_reason(exc)}); check the "
-                                 "profile's url and that GWS is running") from None
+            raise self._unreachable(method, url, "connect", exc) from None
         except httpx.TransportError as exc:
-            raise GwsUnreachable(f"{method} {url}: {_reason(exc)}") from None
+            raise self._unreachable(method, url, "other", exc) from None
+
+    def _unreachable(self, method: str, url: str, kind: str,
+                     exc: Exception | None = None) -> GwsUnreachable:
+        """What failed and what to check, for httpx and aiohttp failures alike."""
+        if kind == "timeout":
+            return GwsUnreachable(f"{method} {url}: no answer within "
+                                  f"{self.connection.timeout_s:g} s (check the URL, the GWS node "
+                                  "and any proxy; raise the profile's timeout if GWS is just slow)")
+        reason = _reason(exc) if exc is not None else "failed"
+        if kind == "connect":
+            return GwsUnreachable(f"{method} {url}: cannot connect ({reason}); check the "
+                                  "profile's url and that GWS is running")
+        return GwsUnreachable(f"{method} {url}: {reason}")
 
     def _check(self, reply: httpx.Response | _Reply, what: str) -> dict[str, Any]:
         """The reply's JSON body when it is a success; a clear exception otherwise."""

@@ -38,6 +38,7 @@ from console.errors import ConsoleError, FieldProblem, RecordInvalid
 from console.journal import has_secret_key
 from console.model import AddRecord
 from console.placeholders import BUILT_INS, PlaceholderError, expand, names_in
+from console.yamlfile import YamlError, parse_yaml, read_utf8
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
            "template_dirs", "resolve_template", "SCHEMA", "FIELDS"]
@@ -146,31 +147,9 @@ def _marks(node: yaml.Node, prefix: str = "") -> dict[str, Mark]:
 def load_template(path: Path) -> Template:
     """Read and check one template file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise TemplateError(f"{path}:1:1: not UTF-8 text; save the file as UTF-8") from None
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
-                # A person never needs them here, and nested aliases can blow up in size.
-                mark = token.start_mark
-                raise TemplateError(f"{path}:{mark.line + 1}:{mark.column + 1}: anchors and "
-                                    "aliases (&name, *name) are not allowed in templates; write "
-                                    "the value out")
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "constructor" in str(exc):
-            problem = (f"{problem}: tags such as !!python/object are not allowed in templates; "
-                       "remove the tag and write the plain value")
-        raise TemplateError(f"{where}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise TemplateError(f"{path}: invalid YAML: {exc}") from None
+        data, node = parse_yaml(read_utf8(path), path, forbid_aliases=True)
+    except YamlError as exc:
+        raise TemplateError(str(exc)) from None
     if not isinstance(data, dict) or node is None:
         raise TemplateError(f"{path}:1:1: a template is a mapping with schema, name, "
                             "description and request (see `outbound-console templates new`)")

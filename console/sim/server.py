@@ -10,7 +10,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from console.sim.bayeux import BayeuxServer, BayeuxSettings
@@ -18,6 +17,7 @@ from console.sim.catalog import Catalog, User, demo_user
 from console.sim.faults import FaultError, FaultInjector, Faults, apply_settings
 from console.sim.gws import GwsApp
 from console.sim.store import RecordStore
+from console.yamlfile import YamlError, parse_yaml, read_utf8
 
 __all__ = ["Simulator", "load_fault_file"]
 
@@ -25,17 +25,9 @@ __all__ = ["Simulator", "load_fault_file"]
 def load_fault_file(path: Path) -> dict[str, Any]:
     """Fault settings from a YAML file (`safe_load`); errors name the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FaultError(f"{path}: cannot read the fault file: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise FaultError(f"{where}: not valid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise FaultError(f"{path}: not valid YAML: {exc}") from None
+        data, _ = parse_yaml(read_utf8(path), path)
+    except YamlError as exc:
+        raise FaultError(str(exc)) from None
     if data is None:
         return {}
     if isinstance(data, dict) and set(data) == {"faults"}:
