@@ -21,7 +21,7 @@ from console.profiles import list_profiles, search_path
 from console.target import choose_profile, open_connection
 from console.templates import TemplateError, load_template
 
-__all__ = ["send", "watch", "profiles", "EXIT_CODES"]
+__all__ = ["send", "watch", "profiles"]
 
 EXIT_ACK = 0
 EXIT_INVALID = 2
@@ -29,14 +29,6 @@ EXIT_REFUSED = 3
 EXIT_ERROR_NOTIFICATION = 4
 EXIT_NO_ANSWER = 5
 EXIT_UNREACHABLE = 6
-EXIT_CODES = {
-    EXIT_ACK: "acknowledged (or sent, with --no-wait)",
-    EXIT_INVALID: "invalid input: a field, template, flag or profile value",
-    EXIT_REFUSED: "GWS refused the request: HTTP error or statusCode != 0",
-    EXIT_ERROR_NOTIFICATION: "an Error notification came back for the referenceId",
-    EXIT_NO_ANSWER: "no acknowledgement within the timeout",
-    EXIT_UNREACHABLE: "could not reach GWS or open the CometD stream (or a profile problem)",
-}
 
 target_options = [
     click.option("--profile", "-p", "profile_name", help="Profile name (default: demo, the "

@@ -21,6 +21,7 @@ from console.journal import Journal
 from console.model import AddRecord
 from console.session import GwsSession, Me
 from console.stream import EventStream
+from console.tasks import cancel_and_wait
 
 __all__ = ["Engine"]
 
@@ -73,12 +74,7 @@ class Engine:
     async def close(self) -> None:
         if self.stream is not None:
             await self.stream.close()
-        if self._pump is not None:
-            self._pump.cancel()
-            try:
-                await self._pump
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._pump)
         await self.session.close()
         if self.journal is not None:
             self.journal.close()

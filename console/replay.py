@@ -269,10 +269,6 @@ class Summary:
     max_ms: float | None = None
     elapsed_s: float = 0.0
 
-    @property
-    def all_acknowledged(self) -> bool:
-        return sum(self.counts.values()) == self.counts["acknowledged"] > 0 or not self.counts
-
     def rows(self) -> list[tuple[str, str]]:
         sent = sum(n for state, n in self.counts.items() if state not in ("not_sent", "invalid"))
         table = [("records", str(sum(self.counts.values()))), ("sent", str(sent))]

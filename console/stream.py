@@ -34,6 +34,7 @@ from aiocometd_noloop.extensions import Extension
 
 from console.connection import Connection
 from console.events import Event, StreamItem, StreamStatus
+from console.tasks import cancel_and_wait
 
 __all__ = ["EventStream"]
 
@@ -197,15 +198,11 @@ class EventStream:
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         self._put(StreamStatus("closed", "stream closed", time.time()))
-        self._queue.put_nowait(None) if not self._queue.full() else None
+        if not self._queue.full():
+            self._queue.put_nowait(None)  # ends every iterator
 
     @property
     def state(self) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from console.errors import ConsoleError, FieldProblem, RecordInvalid
+from console.errors import ConsoleError, RecordInvalid
 from console.journal import has_secret_key
 from console.model import AddRecord
 from console.placeholders import BUILT_INS, PlaceholderError, expand, names_in
@@ -358,6 +358,3 @@ def resolve_template(ref: str, dirs: list[Path]) -> Path:
     raise TemplateError(f"no template {ref!r} (looked in {', '.join(str(d) for d in dirs)}); "
                         "`outbound-console templates list` shows them")
 
-
-def problem_at(template: Template, problem: FieldProblem) -> str:
-    return f"{template.where('request.' + problem.field)}: {problem}"
