@@ -252,7 +252,7 @@ async def test_narrow_screen_switches_panes(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        assert app.screen.has_class("narrow")
+        assert app.main("#body").has_class("narrow")
         assert not app.query_one("#right").display or not app.query_one("#right").region.width
         await pilot.press("f3")
         await pilot.pause(0.05)

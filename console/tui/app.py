@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from console.errors import ConsoleError, RecordInvalid
@@ -45,6 +46,13 @@ __all__ = ["OutboundApp"]
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 
 
+class MainScreen(Screen[None]):
+    """The console's screen: starts with the first form field focused (set as it is built;
+    moving the focus afterwards would restyle the form once more before the first frame)."""
+
+    AUTO_FOCUS = "#f-applicationId"
+
+
 class OutboundApp(App[None]):
     """`outbound-console` with no command: this app."""
 
@@ -55,10 +63,9 @@ class OutboundApp(App[None]):
     #body { height: 1fr; }
     #left { width: 1fr; min-width: 40; }
     #right { width: 1fr; border-left: solid $panel; }
-    .narrow #right { border-left: none; }
-    .narrow.view-events #left { display: none; }
-    .narrow #right { display: none; }
-    .narrow.view-events #right { display: block; }
+    #body.narrow #right { border-left: none; display: none; }
+    #body.narrow.view-events #left { display: none; }
+    #body.narrow.view-events #right { display: block; }
     #event-status { height: 1; background: $panel; color: $text; }
     #filter { height: 1; border: none; display: none; }
     #filter.shown { display: block; }
@@ -79,7 +86,7 @@ class OutboundApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    view = reactive("form")
+    view = reactive("form", init=False)
 
     def __init__(self, profile: Profile, *, journal_path: Path | None = None,
                  profiles_dir: Path | None = None, clock: Callable[[], float] | None = None,
@@ -115,9 +122,14 @@ class OutboundApp(App[None]):
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
 
     # -- layout ----------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
-        with Horizontal(id="body"):
+        # The layout classes are right from the start: adding them later restyles every widget.
+        with Horizontal(id="body", classes=" ".join(
+                name for name, on_ in self._layout_classes(self.size.width).items() if on_)):
             # The templates and history panes are mounted when first shown (a faster start).
             with ContentSwitcher(initial="form", id="left"):
                 yield RecordForm(id="form")
@@ -163,7 +175,6 @@ class OutboundApp(App[None]):
         self._layout(self.size.width)
         form = self.main(RecordForm)
         form.set_reference(self.reference_ids())
-        form.query_one("#f-applicationId", Input).focus()
         if self.is_headless:
             # Tests and screenshots: no animation, no blinking cursor: reproducible frames.
             self.animation_level = "none"
@@ -176,9 +187,11 @@ class OutboundApp(App[None]):
     def on_resize(self, event: Any) -> None:
         self._layout(self.size.width)
 
+    def _layout_classes(self, width: int) -> dict[str, bool]:
+        return {"narrow": width < NARROW, "view-events": self.view == "events"}
+
     def _layout(self, width: int) -> None:
-        self.main_screen.set_class(width < NARROW, "narrow")
-        self.main_screen.set_class(self.view == "events", "view-events")
+        self.main("#body").update_classes(self._layout_classes(width))
 
     def watch_view(self, view: str) -> None:
         if view != "events":
@@ -370,7 +383,7 @@ class OutboundApp(App[None]):
         self.push_screen(EventDetail(message.event))
 
     async def action_filter(self) -> None:
-        if self.view != "events" and self.main_screen.has_class("narrow"):
+        if self.view != "events" and self.main("#body").has_class("narrow"):
             await self.action_show("events")
         box = self.main("#filter", Input)
         box.add_class("shown")

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
@@ -33,6 +34,20 @@ FIELD_ORDER: tuple[tuple[str, str, str], ...] = (
 INT_FIELDS = {"applicationId", "chainId"}
 #: Fields edited with a Select, and the prompt shown before a value is chosen.
 SELECTS = {"phoneType": "choose", "devicePath": "(discovering devices)"}
+#: Fields with a hint beside them (the time in seconds).
+HINTED = ("from", "until")
+
+
+class SpanningStatic(Static):
+    """A Static spanning all the form's grid columns.
+
+    Textual sizes an auto grid row by asking each widget for its height at the width of every
+    single column it covers, not at the width it spans, so wrapped text would get the height
+    of the narrowest column. This one measures itself at the form's width instead."""
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return super().get_content_height(container, viewport,
+                                          max(1, container.width - self.styles.gutter.width))
 
 
 class OtherFieldRow(Horizontal):
@@ -74,22 +89,27 @@ class RecordForm(VerticalScroll):
         Binding("ctrl+n", "add_other", "Add field", id="form.add_other"),
     ]
 
+    # One grid (label | field | hint) rather than a row container per field: half the widgets,
+    # and siblings share computed styles, which is most of the time to the first frame.
     DEFAULT_CSS = """
-    RecordForm { padding: 0 1; }
-    RecordForm .row { height: 1; }
-    RecordForm .label { width: 13; color: $text-muted; }
-    RecordForm Input { height: 1; border: none; padding: 0; width: 1fr; }
+    RecordForm { padding: 0 1; layout: grid; grid-size: 3; grid-columns: 13 1fr 12;
+                 grid-rows: auto; }
+    RecordForm .wide { column-span: 2; }
+    RecordForm .full { column-span: 3; }
+    RecordForm .label { color: $text-muted; }
+    RecordForm Input { height: 1; border: none; padding: 0; }
     RecordForm Input:focus { background: $boost; border: none; }
-    RecordForm Select { height: 1; width: 1fr; }
+    /* Our own error line says what is wrong; Input's red frame would not fit in one row. */
+    RecordForm Input.-invalid, RecordForm Input.-invalid:focus { border: none; }
+    RecordForm Select { height: 1; }
     RecordForm SelectCurrent { height: 1; border: none; padding: 0; }
     RecordForm Select:focus > SelectCurrent { border: none; background: $boost; }
     RecordForm SelectOverlay { max-height: 14; }
-    RecordForm .error { color: $error; height: auto; padding-left: 13; }
-    RecordForm .hint { color: $text-muted; width: 12; }
-    RecordForm .select-stub { width: 1fr; color: $text-muted; background: $boost; }
-    RecordForm #other-title { height: 1; color: $text-muted; }
-    RecordForm #other-add { height: 1; min-width: 14; border: none; }
-    RecordForm #reference { height: 1; color: $text-muted; }
+    RecordForm .error { color: $error; height: auto; padding-left: 13; column-span: 3; }
+    RecordForm .hint { color: $text-muted; }
+    RecordForm .select-stub { color: $text-muted; background: $boost; }
+    RecordForm #other-add { height: 1; min-width: 14; width: auto; border: none; }
+    RecordForm #other-rows { height: auto; }
     RecordForm #state { height: auto; }
     """
 
@@ -117,34 +137,34 @@ class RecordForm(VerticalScroll):
             options = [(p, p) for p in PHONE_TYPES] if name == "phoneType" else \
                 [(d, d) for d in self._devices]
             select: Select[str] = Select(options, id=f"f-{name}", prompt=prompt,
-                                         allow_blank=True)
+                                         allow_blank=True, classes="wide")
             pending = self._pending_values.pop(name, None)
             if pending is not None and any(v == pending for _, v in options):
                 select.value = pending
             stub = self.query_one(f"#stub-{name}")
-            self.query_one(f"#row-{name}").mount(select, before=stub)
+            self.mount(select, before=stub)
             stub.remove()
         self._selects_ready = True
 
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
-            with Horizontal(classes="row", id=f"row-{name}"):
-                yield Label(label, classes="label")
-                if name in SELECTS:
-                    # A stand-in for the first frame; the Select replaces it right after.
-                    yield Static(SELECTS[name], id=f"stub-{name}", classes="select-stub")
-                else:
-                    yield Input(placeholder=placeholder, id=f"f-{name}",
-                                type="integer" if name in INT_FIELDS else "text")
-                if name in ("from", "until"):
-                    yield Static("", id=f"hint-{name}", classes="hint")
+            yield Label(label, classes="label")
+            # from/until leave the third column to their hint; the others span it.
+            span = "" if name in HINTED else "wide"
+            if name in SELECTS:
+                # A stand-in for the first frame; the Select replaces it right after.
+                yield Static(SELECTS[name], id=f"stub-{name}", classes=f"select-stub {span}")
+            else:
+                yield Input(placeholder=placeholder, id=f"f-{name}", classes=span,
+                            type="integer" if name in INT_FIELDS else "text")
+            if name in HINTED:
+                yield Static("", id=f"hint-{name}", classes="hint")
             # Error lines are mounted when first needed: fewer widgets, a faster first frame.
-        with Horizontal(classes="row", id="row-otherFields"):
-            yield Label("other fields", id="other-title", classes="label")
-            yield Button("+ add (^n)", id="other-add")
-        yield Vertical(id="other-rows")
-        yield Static("", id="reference")
-        yield Static("", id="state")
+        yield Label("other fields", id="other-title", classes="label")
+        yield Button("+ add (^n)", id="other-add", classes="wide")
+        yield Vertical(id="other-rows", classes="full")
+        yield SpanningStatic("", id="reference", classes="full")
+        yield SpanningStatic("", id="state", classes="full")
 
     @property
     def dirty(self) -> bool:
@@ -264,7 +284,7 @@ class RecordForm(VerticalScroll):
     def set_state(self, text: str, kind: str = "") -> None:
         state = self.query_one("#state", Static)
         state.update(text)
-        state.set_classes(kind)
+        state.set_classes(f"full {kind}")
 
     # -- checking --------------------------------------------------------------------------
     def check(self) -> list[FieldProblem]:
@@ -284,7 +304,7 @@ class RecordForm(VerticalScroll):
             if box is not None:
                 box.update(f"^ {problem.expected}" if shown and problem else "")
                 box.display = bool(shown)
-        for name in ("from", "until"):
+        for name in HINTED:
             hint = self.query_one(f"#hint-{name}", Static)
             try:
                 seconds = parse_time_of_day(self.query_one(f"#f-{name}", Input).value)
@@ -301,9 +321,9 @@ class RecordForm(VerticalScroll):
             return box
         if not create:
             return None
-        box = Static("", id=f"err-{name}", classes="error")
+        box = SpanningStatic("", id=f"err-{name}", classes="error full")
         after = self.query_one("#other-rows") if name == "otherFields" else \
-            self.query_one(f"#row-{name}")
+            self.query_one(f"#hint-{name}") if name in HINTED else self.widget_for(name)
         self.mount(box, after=after)
         return box
 
