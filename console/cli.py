@@ -82,6 +82,12 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
 
 def _run_console(profile: Any, password: str | None, journal_path: Path | None,
                  profiles_dir: Path | None) -> None:
+    # Importing and building the console allocates enough to trigger a full garbage
+    # collection (~15 ms) before the first frame; the app turns collection back on once that
+    # frame is out (see OutboundApp._start).
+    import gc
+
+    gc.disable()
     from console.tui.app import OutboundApp  # Textual is imported only for the console
 
     OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,

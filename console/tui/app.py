@@ -133,15 +133,12 @@ class OutboundApp(App[None]):
             # The templates and history panes are mounted when first shown (a faster start).
             with ContentSwitcher(initial="form", id="left"):
                 yield RecordForm(id="form")
-            with Vertical(id="right"):
-                yield Static("", id="event-status")
-                yield Input(placeholder="filter: text, channel or referenceId (esc clears)",
-                            id="filter")
-                yield EventList(max_rows=self.max_rows, time_of=self._time_of, id="events")
+            # Filled just after the first frame (hidden at 80 columns; no events before then).
+            yield Vertical(id="right")
         yield Footer(compact=True)
 
     @property
-    def main_screen(self) -> Any:
+    def main_screen(self) -> Screen[Any]:
         return self.screen_stack[0] if self.screen_stack else self.screen
 
     def main(self, selector: Any, expect_type: Any = None) -> Any:
@@ -150,6 +147,18 @@ class OutboundApp(App[None]):
         screen = self.main_screen
         return screen.query_one(selector, expect_type) if expect_type else \
             screen.query_one(selector)
+
+    def _events(self) -> EventList:
+        """The event pane's list, its status line and filter mounted on first use."""
+        found = self.main_screen.query(EventList)
+        if found:
+            return found.first(EventList)
+        events = EventList(max_rows=self.max_rows, time_of=self._time_of, id="events")
+        box = Input(placeholder="filter: text, channel or referenceId (esc clears)",
+                    id="filter")
+        box.cursor_blink = not self.is_headless
+        self.main("#right").mount_all([Static("", id="event-status"), box, events])
+        return events
 
     def _time_of(self, event: Event) -> str:
         at = self.clock() if self.clock else event.received_at
@@ -181,6 +190,7 @@ class OutboundApp(App[None]):
             for box in self.query(Input):
                 box.cursor_blink = False
         self.set_interval(0.05, self._drain_stream)
+        self.call_after_refresh(self._events)
         # After the first frame is on screen: importing the engine takes ~0.3 s.
         self.call_after_refresh(self._start)
 
@@ -214,6 +224,8 @@ class OutboundApp(App[None]):
         if view in ("templates", "history"):
             self._pane(view)
             await asyncio.sleep(0)  # let it compose before it is shown and focused
+        elif view == "events":
+            self._events()
         self.view = view
         target = {"form": "#f-applicationId", "events": "#events",
                   "templates": "#template-tree", "history": "#history-list"}[view]
@@ -222,6 +234,13 @@ class OutboundApp(App[None]):
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
+        # The first frame is out: collection (off during start-up, see cli._run_console)
+        # resumes; what start-up built lives as long as the app, so once its garbage is
+        # collected it goes out of the collector's reach.
+        if not gc.isenabled():
+            gc.collect()
+            gc.freeze()
+            gc.enable()
         self._apply_keymap()
         from console.engine import Engine
         from console.journal import Journal
@@ -284,7 +303,7 @@ class OutboundApp(App[None]):
         self._pending = []
         events = [i for i in items if isinstance(i, Event)]
         self.events_seen += len(events)
-        event_list = self.main(EventList)
+        event_list = self._events()
         event_list.add_events(events)
         for item in items:
             if isinstance(item, StreamStatus):
@@ -304,7 +323,7 @@ class OutboundApp(App[None]):
             header.detail = "" if status.kind == "connected" else status.detail[:80]
 
     def _event_status(self) -> None:
-        event_list = self.main(EventList)
+        event_list = self._events()
         parts = [f"{self.events_seen} events", f"{len(event_list.view)} shown"]
         if not event_list.following:
             parts.append(f"PAUSED {event_list.unseen} new (end: follow)")
@@ -347,7 +366,7 @@ class OutboundApp(App[None]):
         form = self.main(RecordForm)
         form.set_reference(self.reference_ids())  # the next send gets a new one
         form.set_state(f"pending  {record.reference_id}", "pending")
-        self.main(EventList).set_highlight({record.reference_id}, set())
+        self._events().set_highlight({record.reference_id}, set())
         body = record.body()
         entry = HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
             self.clock() if self.clock else time.time())), body)
@@ -373,7 +392,7 @@ class OutboundApp(App[None]):
             return
         form = self.main(RecordForm)
         seqs = {tracked.user_event.seq} if tracked.user_event is not None else set()
-        self.main(EventList).set_highlight({tracked.reference_id}, seqs)
+        self._events().set_highlight({tracked.reference_id}, seqs)
         text = f"{tracked.describe()}  {tracked.reference_id}"
         form.set_state(text, tracked.state)
 
@@ -385,25 +404,27 @@ class OutboundApp(App[None]):
     async def action_filter(self) -> None:
         if self.view != "events" and self.main("#body").has_class("narrow"):
             await self.action_show("events")
+        self._events()
         box = self.main("#filter", Input)
         box.add_class("shown")
         box.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.main(EventList).set_filter(event.value)
+        self._events().set_filter(event.value)
         self._event_status()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.main(EventList).focus()
+        self._events().focus()
 
     def key_escape(self) -> None:
+        events = self._events()
         box = self.main("#filter", Input)
         if box.has_focus:
             box.value = ""
             box.remove_class("shown")
-            self.main(EventList).focus()
+            events.focus()
 
     # -- templates -------------------------------------------------------------------------
     @on(TemplatesPane.Load)
