@@ -22,13 +22,11 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from console.errors import ConsoleError, RecordInvalid
 from console.events import Event, StreamItem, StreamStatus
 from console.fields import new_reference_id
-from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
+from console.history import HistoryEntry
 from console.tui.header import StatusHeader
-from console.tui.history_pane import HistoryEntry, HistoryPane, read_journal_requests
 from console.tui.keymap import load_keymap
-from console.tui.templates_pane import TemplatesPane
 
 if TYPE_CHECKING:
     from console.connection import Connection
@@ -37,11 +35,14 @@ if TYPE_CHECKING:
     from console.model import AddRecord
     from console.profile import Profile
     from console.templates import Template
+    from console.tui.history_pane import HistoryPane
+    from console.tui.templates_pane import TemplatesPane
 
 __all__ = ["OutboundApp"]
 
 # Only Textual and these light modules are imported before the first frame; the engine,
-# pydantic, aiohttp and YAML come in the worker that starts after it (measured in bench/tui.py).
+# pydantic, aiohttp and YAML come in the worker that starts after it, the dialogs and the
+# templates and history panes when first used (measured in bench/tui.py).
 
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 
@@ -213,6 +214,9 @@ class OutboundApp(App[None]):
         found = self.main_screen.query(f"#{view}")
         if found:
             return found.first()
+        from console.tui.history_pane import HistoryPane
+        from console.tui.templates_pane import TemplatesPane
+
         pane = TemplatesPane(self.profiles_dir, id="templates") if view == "templates" \
             else HistoryPane(self.history_entries, id="history")
         switcher = self.main("#left", ContentSwitcher)
@@ -278,10 +282,14 @@ class OutboundApp(App[None]):
         self._pane("templates")
         self._pane("history")
         if journal.path.is_file():
+            from console.history import read_journal_requests
+
             self.history_entries[:0] = read_journal_requests(journal.path)
             self._history_changed()
 
     async def action_quit(self) -> None:
+        from console.tui.dialogs import Confirm
+
         form = self.main(RecordForm)
         if form.dirty and not await self.push_screen_wait(
                 Confirm("The form has unsaved changes. Quit anyway?")):
@@ -382,9 +390,10 @@ class OutboundApp(App[None]):
         self._history_changed()
 
     def _history_changed(self) -> None:
-        found = self.main_screen.query(HistoryPane)
+        found = self.main_screen.query("#history")
         if found:
-            found.first().show_entries()
+            pane: HistoryPane = found.first()  # type: ignore[assignment]
+            pane.show_entries()
 
     def _refresh_current(self) -> None:
         tracked = self.current
@@ -399,6 +408,8 @@ class OutboundApp(App[None]):
     # -- events ----------------------------------------------------------------------------
     @on(EventList.Opened)
     def _open_event(self, message: EventList.Opened) -> None:
+        from console.tui.dialogs import EventDetail
+
         self.push_screen(EventDetail(message.event))
 
     async def action_filter(self) -> None:
@@ -427,12 +438,14 @@ class OutboundApp(App[None]):
             events.focus()
 
     # -- templates -------------------------------------------------------------------------
-    @on(TemplatesPane.Load)
-    async def _load_template(self, message: TemplatesPane.Load) -> None:
+    # Handlers named for the panes' messages: the panes are imported only when first shown.
+    def on_templates_pane_load(self, message: TemplatesPane.Load) -> None:
         self._load_into_form(message.template.request, message.template)
 
     @work(group="form")
     async def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
+        from console.tui.dialogs import Confirm
+
         form = self.main(RecordForm)
         if form.dirty and not await self.push_screen_wait(
                 Confirm("The form has unsaved changes. Replace them?")):
@@ -456,6 +469,7 @@ class OutboundApp(App[None]):
     async def action_save_template(self) -> None:
         from console.profiles import search_path
         from console.templates import Template, TemplateError, save_template, template_dirs
+        from console.tui.dialogs import Ask
 
         form = self.main(RecordForm)
         values = {k: v for k, v in form.values().items() if k != "referenceId"}
@@ -480,18 +494,19 @@ class OutboundApp(App[None]):
             return
         form.mark_clean()
         self.loaded_template = saved
-        found = self.main_screen.query(TemplatesPane)
+        found = self.main_screen.query("#templates")
         if found:
-            found.first().action_reload()
+            pane: TemplatesPane = found.first()  # type: ignore[assignment]
+            pane.action_reload()
         self.notify(f"saved {path}")
 
-    @on(TemplatesPane.Replay)
-    def _replay(self, message: TemplatesPane.Replay) -> None:
+    def on_templates_pane_replay(self, message: TemplatesPane.Replay) -> None:
         self._run_replay(message.template)
 
     @work(group="replay", exclusive=True)
     async def _run_replay(self, template: Template) -> None:
         from console.replay import Replay, plan, summarise
+        from console.tui.dialogs import Ask
 
         if self.engine is None:
             self.notify("not connected to GWS yet", severity="error")
@@ -515,7 +530,7 @@ class OutboundApp(App[None]):
                 self.notify(str(exc), severity="error", timeout=15)
                 return
         jobs = plan([template], rows, count, {}, self.engine.session.device_path)
-        pane = self.main(TemplatesPane)
+        pane: TemplatesPane = self.main("#templates")
         pane.start_progress(len(jobs))
         run = Replay(self.engine, jobs, on_outcome=lambda outcome: pane.advance())
         outcomes = await run.run()
@@ -525,14 +540,14 @@ class OutboundApp(App[None]):
         pane.show_verdict("\n".join(lines))
 
     # -- history ---------------------------------------------------------------------------
-    @on(HistoryPane.Load)
-    def _load_history(self, message: HistoryPane.Load) -> None:
+    def on_history_pane_load(self, message: HistoryPane.Load) -> None:
         self._load_into_form(message.entry.body, None)
 
     # -- copy as curl ----------------------------------------------------------------------
     def action_copy_curl(self) -> None:
         from console.curl import as_curl
         from console.model import AddRecord
+        from console.tui.dialogs import ShowText
 
         form = self.main(RecordForm)
         try:
