@@ -6,7 +6,6 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -59,39 +58,13 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     """
     if ctx.invoked_subcommand is not None:
         return
-    if profile_name is None and url is None:
-        # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
-        from console.profile import DEMO
-
-        _run_console(DEMO, None, journal_path, profiles_dir)
-        return
     from console.errors import ProfileError
-    from console.profiles import resolve_password
-    from console.target import choose_profile
+    from console.launch import start_console
 
     try:
-        profile = choose_profile(profile_name, profiles_dir, url, user)
-        secret = None if profile.simulator else resolve_password(
-            profile, lambda label: str(click.prompt(label, hide_input=True))
-            if sys.stdin.isatty() else "")
+        start_console(profile_name, profiles_dir, url, user, journal_path)
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from None
-    _run_console(profile, secret.reveal() if secret is not None else None, journal_path,
-                 profiles_dir)
-
-
-def _run_console(profile: Any, password: str | None, journal_path: Path | None,
-                 profiles_dir: Path | None) -> None:
-    # Importing and building the console allocates enough to trigger a full garbage
-    # collection (~15 ms) before the first frame; the app turns collection back on once that
-    # frame is out (see OutboundApp._start).
-    import gc
-
-    gc.disable()
-    from console.tui.app import OutboundApp  # Textual is imported only for the console
-
-    OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
-                prompt=(lambda label: password or "")).run()
 
 
 @main.command()

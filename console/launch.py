@@ -1,0 +1,116 @@
+"""Starting the console: what `outbound-console` does when given no command.
+
+The entry point looks at the arguments first. When they only start the console (no command,
+nothing but the console's own options), it starts it without importing click, which is about
+10 ms of a 200 ms start on our machines (bench/tui.py). Anything else — a command, --help,
+--version, an unknown option, an odd spelling, a path click would refuse — goes to click
+(console.cli), which parses and reports it as always.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.profile import Profile
+
+__all__ = ["OPTIONS", "console_args", "prompt_password", "run", "start_console"]
+
+#: The console's own options (console.cli declares the same ones for click) -> parameter.
+OPTIONS = {
+    "--profile": "profile_name", "-p": "profile_name", "--profiles": "profiles_dir",
+    "--url": "url", "--user": "user", "--journal": "journal_path",
+}
+
+
+def console_args(argv: list[str]) -> dict[str, str] | None:
+    """The console's options when `argv` holds nothing else, or None: leave it to click."""
+    found: dict[str, str] = {}
+    index = 0
+    while index < len(argv):
+        name, equals, value = argv[index].partition("=")
+        key = OPTIONS.get(name)
+        if key is None or key in found or (equals and name == "-p"):
+            return None
+        if not equals:
+            index += 1
+            if index == len(argv):
+                return None  # click says which value is missing
+            value = argv[index]
+        if not value or value.startswith("-"):
+            return None
+        found[key] = value
+        index += 1
+    if not _path_ok(found.get("profiles_dir"), want_dir=True) or \
+            not _path_ok(found.get("journal_path"), want_dir=False):
+        return None
+    return found
+
+
+def _path_ok(value: str | None, want_dir: bool) -> bool:
+    """What click.Path(file_okay=False) / (dir_okay=False) accept; click words the refusals."""
+    if value is None or not os.path.exists(value):
+        return True
+    return os.path.isdir(value) == want_dir and os.access(value, os.R_OK)
+
+
+def prompt_password(label: str) -> str:
+    """Ask for the password on the terminal (nothing echoed); '' when there is none."""
+    if not sys.stdin.isatty():
+        return ""
+    import getpass
+
+    return getpass.getpass(f"{label}: ")
+
+
+def start_console(profile_name: str | None = None, profiles_dir: Path | None = None,
+                  url: str | None = None, user: str | None = None,
+                  journal_path: Path | None = None) -> None:
+    """Resolve the profile and run the console until it quits (ProfileError when the profile
+    can't be used)."""
+    password: str | None = None
+    if profile_name is None and url is None:
+        # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
+        from console.profile import DEMO
+
+        profile: Profile = DEMO
+    else:
+        from console.profiles import resolve_password
+        from console.target import choose_profile
+
+        profile = choose_profile(profile_name, profiles_dir, url, user)
+        if not profile.simulator:
+            password = resolve_password(profile, prompt_password).reveal()
+    # Importing and building the console allocates enough to trigger a full garbage
+    # collection (~15 ms) before the first frame; the app turns collection back on once that
+    # frame is out (see OutboundApp._start).
+    import gc
+
+    gc.disable()
+    from console.tui.app import OutboundApp  # Textual is imported only for the console
+
+    OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
+                prompt=(lambda label: password or "")).run()
+
+
+def run() -> None:
+    """The `outbound-console` entry point."""
+    args = console_args(sys.argv[1:])
+    if args is None:
+        from console.cli import main
+
+        main()
+        return
+    from console.errors import ProfileError
+
+    profiles_dir, journal_path = args.get("profiles_dir"), args.get("journal_path")
+    try:
+        start_console(args.get("profile_name"), Path(profiles_dir) if profiles_dir else None,
+                      args.get("url"), args.get("user"),
+                      Path(journal_path) if journal_path else None)
+    except ProfileError as exc:
+        print(f"Error: {exc}", file=sys.stderr)  # as click prints a ClickException
+        sys.exit(1)
