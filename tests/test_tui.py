@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import yaml
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, Tree
 
 from console.connection import Secret
 from console.events import Event
@@ -132,6 +132,31 @@ async def test_replay_a_template_and_read_the_verdict(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: "latency" in str(verdict.render()), timeout=20)
         text = str(verdict.render())
         assert "acknowledged" in text and "records                  3" in text
+
+
+async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("phone,ticket\n5550101,T-1\n5550102,T-2\n", encoding="utf-8")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f4", "down")  # Campaign1 > CallingList1: its two templates
+        pane = app.query_one(TemplatesPane)
+        assert [t.name for t in pane.to_replay()] == ["callback-mobile", "doc-sample"]
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, Ask))
+        assert "2 templates" in app.screen.question and "needs: phone" in app.screen.question
+        app.screen.query_one(Input).value = str(rows)
+        await pilot.press("enter")
+        verdict = pane.query_one("#replay-verdict", Static)
+        await wait_until(pilot, lambda: "latency" in str(verdict.render()), timeout=20)
+        text = str(verdict.render())
+        assert "records                  4" in text and "acknowledged             4" in text
+        # Marks win over the cursor: only the marked one is replayed; m again unmarks.
+        await pilot.press("down", "m", "down", "m", "m")  # mark callback-mobile; doc-sample off
+        assert [t.name for t in pane.to_replay()] == ["callback-mobile"]
+        leaves = pane.query_one("#template-tree", Tree).root.children[0].children[0].children
+        assert [str(n.label) for n in leaves] == ["● callback-mobile", "doc-sample"]
 
 
 async def test_event_detail_and_copy(tmp_path: Path) -> None:

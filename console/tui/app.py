@@ -501,20 +501,23 @@ class OutboundApp(App[None]):
         self.notify(f"saved {path}")
 
     def on_templates_pane_replay(self, message: TemplatesPane.Replay) -> None:
-        self._run_replay(message.template)
+        self._run_replay(message.templates)
 
     @work(group="replay", exclusive=True)
-    async def _run_replay(self, template: Template) -> None:
+    async def _run_replay(self, templates: list[Template]) -> None:
         from console.replay import Replay, plan, summarise
         from console.tui.dialogs import Ask
 
         if self.engine is None:
             self.notify("not connected to GWS yet", severity="error")
             return
-        needs = template.placeholders()
+        needs = sorted({n for t in templates for n in t.placeholders()})
+        which = templates[0].name if len(templates) == 1 else \
+            f"{len(templates)} templates ({', '.join(t.name for t in templates)[:60]})"
         answer = await self.push_screen_wait(Ask(
-            f"Replay {template.name}: how many records, or a rows file path"
-            + (f" (needs: {', '.join(needs)})" if needs else ""), "1"))
+            f"Replay {which}: how many records" + (" each" if len(templates) > 1 else "")
+            + ", or a rows file path" + (f" (needs: {', '.join(needs)})" if needs else ""),
+            "1"))
         if not answer:
             return
         rows = None
@@ -529,7 +532,7 @@ class OutboundApp(App[None]):
             except RowsError as exc:
                 self.notify(str(exc), severity="error", timeout=15)
                 return
-        jobs = plan([template], rows, count, {}, self.engine.session.device_path)
+        jobs = plan(templates, rows, count, {}, self.engine.session.device_path)
         pane: TemplatesPane = self.main("#templates")
         pane.start_progress(len(jobs))
         run = Replay(self.engine, jobs, on_outcome=lambda outcome: pane.advance())

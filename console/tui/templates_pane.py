@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,13 +12,21 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ProgressBar, Static, Tree
-
-from typing import TYPE_CHECKING
+from textual.widgets.tree import TreeNode
 
 if TYPE_CHECKING:
     from console.templates import Template, TemplateError
 
 __all__ = ["TemplatesPane"]
+
+HELP = "enter load into the form   m mark   r replay (marked, or all below)   ^r reload"
+
+
+def _leaves(node: TreeNode[Template | None]) -> list[Template]:
+    """The templates at and below a node, in tree order."""
+    if node.data is not None:
+        return [node.data]
+    return [t for child in node.children for t in _leaves(child)]
 
 
 class TemplatesPane(Vertical):
@@ -25,6 +34,7 @@ class TemplatesPane(Vertical):
 
     BINDINGS = [
         Binding("r", "replay", "Replay", id="templates.replay"),
+        Binding("m", "mark", "Mark", id="templates.mark"),
         Binding("ctrl+r", "reload", "Reload", id="templates.reload"),
     ]
 
@@ -41,20 +51,22 @@ class TemplatesPane(Vertical):
             self.template = template
 
     class Replay(Message):
-        def __init__(self, template: Template) -> None:
+        def __init__(self, templates: list[Template]) -> None:
             super().__init__()
-            self.template = template
+            self.templates = templates
 
     def __init__(self, profiles_dir: Path | None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.profiles_dir = profiles_dir
         self.broken: list[TemplateError] = []
+        self.marked: set[str] = set()
+        """Keys (see `_key`) of the templates marked for a replay together."""
 
     def compose(self) -> ComposeResult:
         tree: Tree[Template | None] = Tree("templates", id="template-tree")
         tree.show_root = False
         yield tree
-        yield Static("enter load into the form   r replay   ^r reload", id="template-info")
+        yield Static(HELP, id="template-info")
         yield ProgressBar(id="replay-progress", show_eta=False)
         yield Static("", id="replay-verdict")
 
@@ -82,7 +94,7 @@ class TemplatesPane(Vertical):
             for calling_list in sorted(grouped[campaign]):
                 l_node = c_node.add(calling_list, expand=True)
                 for template in sorted(grouped[campaign][calling_list], key=lambda t: t.name):
-                    l_node.add_leaf(template.name, data=template)
+                    l_node.add_leaf(self._label(template), data=template)
         if self.broken:
             bad = tree.root.add(f"! {len(self.broken)} invalid", expand=False)
             for error in self.broken:
@@ -108,16 +120,44 @@ class TemplatesPane(Vertical):
             first = template.description.strip().splitlines()[0] if template.description else ""
             needs = template.placeholders()
             info.update(f"{first}\nneeds: {', '.join(needs) or 'nothing'}   "
-                        "enter load   r replay")
+                        "enter load   m mark   r replay")
         else:
-            info.update("enter load into the form   r replay   ^r reload")
+            info.update(HELP)
+
+    @staticmethod
+    def _key(template: Template) -> str:
+        return str(template.path or f"{template.campaign}/{template.calling_list}/"
+                                    f"{template.name}")
+
+    def _label(self, template: Template) -> str:
+        return f"● {template.name}" if self._key(template) in self.marked else template.name
+
+    def action_mark(self) -> None:
+        """Mark or unmark the template under the cursor for a replay together."""
+        node = self.query_one("#template-tree", Tree).cursor_node
+        if node is None or node.data is None:
+            return
+        key = self._key(node.data)
+        self.marked.symmetric_difference_update({key})
+        node.set_label(self._label(node.data))
+
+    def to_replay(self) -> list[Template]:
+        """The marked templates; else the one under the cursor; else all under the cursor's
+        campaign or calling list."""
+        tree: Tree[Template | None] = self.query_one("#template-tree", Tree)
+        everything = _leaves(tree.root)
+        marked = [t for t in everything if self._key(t) in self.marked]
+        if marked:
+            return marked
+        node = tree.cursor_node
+        return _leaves(node) if node is not None else []
 
     def action_replay(self) -> None:
-        template = self.selected()
-        if template is None:
+        templates = self.to_replay()
+        if not templates:
             self.notify("choose a template first", severity="warning")
             return
-        self.post_message(self.Replay(template))
+        self.post_message(self.Replay(templates))
 
     def start_progress(self, total: int) -> None:
         bar = self.query_one(ProgressBar)
