@@ -159,6 +159,40 @@ async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path:
         assert [str(n.label) for n in leaves] == ["● callback-mobile", "doc-sample"]
 
 
+async def test_other_fields_rows_added_edited_removed_with_keys_and_sent(tmp_path: Path) -> None:
+    import httpx
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        form = app.query_one(RecordForm)
+        await pilot.press("ctrl+n")  # a row; the focus goes to its name
+        await wait_until(pilot, lambda: app.focused is not None
+                         and app.focused.has_class("of-key"))
+        await pilot.press(*"Ticket", "tab", *"T-9")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: len(form.query(".of-key")) == 2
+                         and app.focused is form.query(".of-key").last())
+        await pilot.press(*"Drop", "tab", *"me")
+        assert form.values()["otherFields"] == {"Ticket": "T-9", "Drop": "me"}
+        # Edit the first value, then remove the second row from its del button.
+        form.query(".of-value").first().focus()
+        await pilot.press("end", "backspace", "7")  # focus selects all: go to the end
+        form.query(".of-value").last().focus()
+        await pilot.press("tab", "enter")  # tab reaches the row's del button
+        await wait_until(pilot, lambda: len(form.query(".of-key")) == 1)
+        assert form.values()["otherFields"] == {"Ticket": "T-7"}
+        sent_ref = form.reference_id
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(app))
+        assert app.connection is not None
+        async with httpx.AsyncClient(base_url=app.connection.base_url) as http:
+            records = (await http.get("/sim/state")).json()["records"]
+        mine = [r for r in records if r["body"].get("referenceId") == sent_ref]
+        assert len(mine) == 1 and mine[0]["body"]["otherFields"] == {"Ticket": "T-7"}
+
+
 async def test_event_detail_and_copy(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
