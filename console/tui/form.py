@@ -105,11 +105,12 @@ class RecordForm(VerticalScroll):
     RecordForm SelectCurrent { height: 1; border: none; padding: 0; }
     RecordForm Select:focus > SelectCurrent { border: none; background: $boost; }
     RecordForm SelectOverlay { max-height: 14; }
-    RecordForm .error { color: $error; height: auto; padding-left: 13; column-span: 3; }
+    RecordForm .error { color: $error; height: auto; padding-left: 13; }
     RecordForm .hint { color: $text-muted; }
     RecordForm .select-stub { color: $text-muted; background: $boost; }
     RecordForm #other-add { height: 1; min-width: 14; width: auto; border: none; }
     RecordForm #other-rows { height: auto; }
+    RecordForm #reference { color: $text-muted; }
     RecordForm #state { height: auto; }
     """
 
