@@ -320,6 +320,14 @@ async def test_narrow_screen_switches_panes(tmp_path: Path) -> None:
         await pilot.press("f2")
         await pilot.pause(0.05)
         assert app.query_one("#left").region.width == 80
+        # The terminal grows (a wider SSH window): side by side; shrinks back: switching.
+        await pilot.resize_terminal(140, 40)
+        await wait_until(pilot, lambda: app.query_one("#right").region.width > 40)
+        assert not app.main("#body").has_class("narrow")
+        assert app.query_one("#left").region.width > 40
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: app.query_one("#right").region.width == 0)
+        assert app.query_one("#left").region.width == 80
     wide = make_app(tmp_path / "wide")
     async with wide.run_test(size=(140, 40)) as pilot:
         await ready(pilot)

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -195,8 +195,9 @@ class OutboundApp(App[None]):
         # After the first frame is on screen: importing the engine takes ~0.3 s.
         self.call_after_refresh(self._start)
 
-    def on_resize(self, event: Any) -> None:
-        self._layout(self.size.width)
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this runs before App's own handler records the new size.
+        self._layout(event.size.width)
 
     def _layout_classes(self, width: int) -> dict[str, bool]:
         return {"narrow": width < NARROW, "view-events": self.view == "events"}
