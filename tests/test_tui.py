@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import yaml
+from textual.command import CommandPalette
 from textual.widgets import Input, Static, Tree
 
 from console.connection import Secret
@@ -305,6 +306,53 @@ async def test_keymap_overrides_a_binding(tmp_path: Path, monkeypatch: object) -
         fill(app, **GOOD)
         await pilot.press("f9")
         await wait_until(pilot, lambda: "acknowledged in" in state_text(app))
+        # The palette teaches the user's key, not the default.
+        helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert helps["Send the record"].endswith("(f9)")
+
+
+def test_every_binding_with_an_id_is_in_the_palette() -> None:
+    from console.tui.palette import PALETTE, default_keys
+
+    declared = default_keys(OutboundApp.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
+                            TemplatesPane.BINDINGS)
+    # Quit is already among Textual's own palette commands (and runs our action_quit).
+    assert {p.binding_id for p in PALETTE} == set(declared) - {"app.quit"}
+
+
+async def test_palette_runs_actions_and_shows_their_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert helps["Send the record"].endswith("(ctrl+s)")
+        assert helps["Replay templates"].endswith("(r)")
+        # Keys only: open the palette, search, run.
+        fill(app, **GOOD)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"copy as curl")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ShowText))
+        assert "outbound-records" in (app.clipboard or "")
+        await pilot.press("escape")
+        # A pane's own action: the palette shows the pane first, then runs it there.
+        await pilot.press("f4", "f2")
+        pane = app.query_one(TemplatesPane)
+        folder = tmp_path / "profiles" / "templates" / "Campaign1" / "CallingList1"
+        text = (folder / "doc-sample.yaml").read_text(encoding="utf-8")
+        (folder / "added-later.yaml").write_text(text.replace("doc-sample", "added-later"),
+                                                 encoding="utf-8")
+        assert "added-later" not in [t.name for t in pane.all_templates()]
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"reload the templates")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.view == "templates"
+                         and app.focused is app.query_one("#template-tree"))
+        assert "added-later" in [t.name for t in pane.all_templates()]
 
 
 async def test_narrow_screen_switches_panes(tmp_path: Path) -> None:

@@ -6,13 +6,13 @@ import asyncio
 import gc
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from console.profile import Profile
     from console.templates import Template
     from console.tui.history_pane import HistoryPane
+    from console.tui.palette import PaletteAction
     from console.tui.templates_pane import TemplatesPane
 
 __all__ = ["OutboundApp"]
@@ -121,6 +122,8 @@ class OutboundApp(App[None]):
         self._history_bodies: dict[str, dict[str, Any]] = {}
         self.events_seen = 0
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
+        self.user_keymap: dict[str, str] = {}
+        """Binding id -> keys from keymap.yaml (the palette shows these keys)."""
 
     # -- layout ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
@@ -169,6 +172,7 @@ class OutboundApp(App[None]):
         keymap, problem = load_keymap()
         if keymap:
             self.set_keymap(keymap)
+            self.user_keymap = keymap
         if problem:
             self.notify(problem, severity="warning")
 
@@ -235,6 +239,32 @@ class OutboundApp(App[None]):
         target = {"form": "#f-applicationId", "events": "#events",
                   "templates": "#template-tree", "history": "#history-list"}[view]
         self.main(target).focus()
+
+    # -- command palette -------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from functools import partial
+
+        from console.tui.palette import PALETTE, default_keys, key_for
+        from console.tui.templates_pane import TemplatesPane
+
+        yield from super().get_system_commands(screen)
+        defaults = default_keys(self.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
+                                TemplatesPane.BINDINGS)
+        for entry in PALETTE:
+            key = key_for(entry.binding_id, defaults, self.user_keymap)
+            yield SystemCommand(entry.title, f"{entry.help}  ({key})",
+                                partial(self._run_palette_action, entry))
+
+    async def _run_palette_action(self, entry: PaletteAction) -> None:
+        if entry.view is not None:
+            await self.action_show(entry.view)
+        pane, _, action = entry.action.rpartition(".")
+        if not pane:
+            await self.run_action(action)
+            return
+        target = self._events() if pane == "events" else self.main(RecordForm) \
+            if pane == "form" else self._pane(pane)
+        await self.run_action(action, target)
 
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")

@@ -141,15 +141,17 @@ class TemplatesPane(Vertical):
         self.marked.symmetric_difference_update({key})
         node.set_label(self._label(node.data))
 
+    def all_templates(self) -> list[Template]:
+        """Every valid template in the tree, in tree order."""
+        return _leaves(self.query_one("#template-tree", Tree).root)
+
     def to_replay(self) -> list[Template]:
         """The marked templates; else the one under the cursor; else all under the cursor's
         campaign or calling list."""
-        tree: Tree[Template | None] = self.query_one("#template-tree", Tree)
-        everything = _leaves(tree.root)
-        marked = [t for t in everything if self._key(t) in self.marked]
+        marked = [t for t in self.all_templates() if self._key(t) in self.marked]
         if marked:
             return marked
-        node = tree.cursor_node
+        node = self.query_one("#template-tree", Tree).cursor_node
         return _leaves(node) if node is not None else []
 
     def action_replay(self) -> None:
