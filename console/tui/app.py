@@ -269,7 +269,7 @@ class OutboundApp(App[None]):
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
-        # The first frame is out: collection (off during start-up, see cli._run_console)
+        # The first frame is out: collection (off during start-up, see launch.start_console)
         # resumes; what start-up built lives as long as the app, so once its garbage is
         # collected it goes out of the collector's reach.
         if not gc.isenabled():
