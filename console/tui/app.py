@@ -22,9 +22,9 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from console.errors import ConsoleError, RecordInvalid
 from console.events import Event, StreamItem, StreamStatus
 from console.fields import new_reference_id
+from console.history import HistoryEntry
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
-from console.history import HistoryEntry
 from console.tui.header import StatusHeader
 from console.tui.keymap import load_keymap
 
@@ -422,9 +422,10 @@ class OutboundApp(App[None]):
 
     def _history_changed(self) -> None:
         found = self.main_screen.query("#history")
-        if found:
-            pane: HistoryPane = found.first()  # type: ignore[assignment]
-            pane.show_entries()
+        if found:  # the pane (and so its module) exists once it has been shown
+            from console.tui.history_pane import HistoryPane
+
+            found.first(HistoryPane).show_entries()
 
     def _refresh_current(self) -> None:
         tracked = self.current
@@ -527,8 +528,9 @@ class OutboundApp(App[None]):
         self.loaded_template = saved
         found = self.main_screen.query("#templates")
         if found:
-            pane: TemplatesPane = found.first()  # type: ignore[assignment]
-            pane.action_reload()
+            from console.tui.templates_pane import TemplatesPane
+
+            found.first(TemplatesPane).action_reload()
         self.notify(f"saved {path}")
 
     def on_templates_pane_replay(self, message: TemplatesPane.Replay) -> None:
