@@ -186,7 +186,6 @@ class OutboundApp(App[None]):
         header.server = "(embedded simulator)" if self.profile.simulator else (
             self.profile.url or "")
         header.user = self.profile.username or ""
-        self._layout(self.size.width)
         form = self.main(RecordForm)
         form.set_reference(self.reference_ids())
         if self.is_headless:
