@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConsoleError", "FieldProblem", "RecordInvalid", "ProfileError", "GwsError", "GwsHttpError",
-    "GwsStatusError", "GwsUnreachable", "CsrfError", "StreamError",
+    "GwsStatusError", "GwsUnreachable", "GwsOutcomeUnknown", "CsrfError", "StreamError",
 ]
 
 from dataclasses import dataclass
@@ -49,7 +49,14 @@ class GwsError(ConsoleError):
 
 
 class GwsUnreachable(GwsError):
-    """No answer from GWS at all (connection refused, DNS, TLS, timeout)."""
+    """GWS was not reached: the request never left (connection refused, DNS, TLS handshake).
+    Nothing was delivered, so nothing can have been done."""
+
+
+class GwsOutcomeUnknown(GwsError):
+    """The request may have reached GWS but no readable answer came back (connection reset,
+    timeout after sending, unreadable reply). GWS may have accepted it: never call it refused,
+    never mark it safe to send again."""
 
 
 class GwsHttpError(GwsError):

@@ -50,15 +50,21 @@ def redact(value: Any) -> Any:
 
 
 class Journal:
-    """Append-only JSON lines; `path` fixes the file, otherwise one file per day in `directory`."""
+    """Append-only JSON lines; `path` fixes the file, otherwise one file per day in `directory`.
+
+    `target` (profile, url, user, simulator, environment) is written into every line, so a
+    line read on its own still says which server it is about."""
 
     def __init__(self, path: Path | None = None, directory: Path | None = None,
-                 secrets: tuple[str, ...] = ()) -> None:
+                 secrets: tuple[str, ...] = (), target: dict[str, Any] | None = None) -> None:
         self._fixed = path
         self._directory = directory or default_journal_dir()
         self._file: int | None = None
         self._file_path: Path | None = None
         self._secrets = tuple(s for s in secrets if s)
+        self.target = dict(target or {})
+        # Encoded once: it rides on every line, events included.
+        self._target_json = json.dumps(redact(self.target), ensure_ascii=False, default=str)
 
     @property
     def path(self) -> Path:
@@ -68,6 +74,8 @@ class Journal:
 
     def write(self, kind: str, **fields: Any) -> None:
         entry = {"ts": _now(), "kind": kind, **redact(fields)}
+        if self.target:
+            entry["target"] = self.target
         self._append(json.dumps(entry, ensure_ascii=False, default=str))
 
     def write_event(self, event: Event, matched: str | None) -> None:
@@ -76,7 +84,8 @@ class Journal:
             redact(event.data), ensure_ascii=False)
         self._append(f'{{"ts": "{_now()}", "kind": "event", "seq": {event.seq}, '
                      f'"channel": {json.dumps(event.channel)}, "data": {data}, '
-                     f'"matched": {json.dumps(matched)}}}')
+                     f'"matched": {json.dumps(matched)}'
+                     + (f', "target": {self._target_json}' if self.target else "") + "}")
 
     def _append(self, line: str) -> None:
         for secret in self._secrets:

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from console.connection import Connection, Secret
 
-__all__ = ["Profile", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV"]
+__all__ = ["Profile", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV", "PRODUCTION_NAMES"]
 
 #: Enough to see both notifications of the documentation sample.
 DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/outbound", "/me/internal")
 PASSWORD_ENV = "OUTBOUND_CONSOLE_PASSWORD"
+#: `environment:` values that mean production.
+PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,22 @@ class Profile:
     """True: run the embedded simulator and connect to it."""
     description: str = ""
     """Free text."""
+    environment: str = ""
+    """What this GWS is for (`production`, `staging`, `test`, `lab`...); `production` makes
+    the console ask before bulk sends and mark every screen PRODUCTION."""
     path: Path | None = field(default=None, compare=False)
     """Where it was read from (None: built in or from flags)."""
+
+    @property
+    def production(self) -> bool:
+        """The profile says it points at production (`environment: production` or `prod`)."""
+        return self.environment.strip().lower() in PRODUCTION_NAMES
 
     def describe(self) -> dict[str, Any]:
         """What `profiles show` prints: everything, secrets excluded by construction."""
         return {
             "name": self.name, "file": str(self.path) if self.path else "(built in)",
-            "description": self.description,
+            "description": self.description, "environment": self.environment or "(not set)",
             "url": self.url or "(embedded simulator)", "username": self.username,
             "password_from": self.password_from, "device_path": self.device_path or "(discover)",
             "channels": list(self.channels),

@@ -26,7 +26,7 @@ __all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_p
 from console.profile import PASSWORD_ENV  # noqa: E402
 HOME_ENV = "OUTBOUND_CONSOLE_HOME"
 KNOWN_KEYS = {"name", "description", "url", "username", "password_from", "device_path",
-              "channels", "tls", "timeout", "proxy_from_env", "simulator"}
+              "channels", "tls", "timeout", "proxy_from_env", "simulator", "environment"}
 TLS_KEYS = {"verify", "ca_bundle", "client_cert"}
 SECRET_KEYS = {"password", "passwd", "secret", "token"}
 
@@ -138,7 +138,8 @@ def read_profile(path: Path) -> Profile:
         password_from=password_from, device_path=device, channels=tuple(channels),
         verify=verify, ca_bundle=file_of("ca_bundle"), client_cert=file_of("client_cert"),
         timeout_s=float(timeout), proxy_from_env=bool(data.get("proxy_from_env", True)),
-        simulator=bool(simulator), description=text("description", "") or "", path=path)
+        simulator=bool(simulator), description=text("description", "") or "",
+        environment=text("environment", "") or "", path=path)
 
 
 def resolve_password(profile: Profile, prompt: Callable[[str], str] | None) -> Secret:

@@ -79,3 +79,17 @@ def test_event_lines_share_the_encoded_data_and_still_redact(tmp_path: Path) -> 
     assert second["data"]["userData"] == {"GSW_PASSWORD": "[redacted]", "x": 1}
     assert "hunter2" not in path.read_text()
     assert json.loads(plain.json_line())["data"] == plain.data
+
+
+def test_every_line_names_its_target(tmp_path: Path) -> None:
+    from console.events import Event
+
+    path = tmp_path / "t.jsonl"
+    target = {"profile": "eu-prod", "url": "https://gws.eu:8090", "user": "agent",
+              "simulator": False, "environment": "production"}
+    journal = Journal(path=path, target=target)
+    journal.write("request", body={"phoneNumber": "5551234"})
+    journal.write_event(Event("/v2/me/outbound", {"referenceId": "r1"}, 1.0, 1), "r1")
+    journal.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [entry["target"] for entry in lines] == [target, target]

@@ -125,3 +125,17 @@ def test_describe_never_contains_the_password(monkeypatch: pytest.MonkeyPatch,
     secret = resolve_password(profile, None)
     connection = profile.connection(secret)
     assert "hunter2" not in str(profile.describe()) and "hunter2" not in repr(connection)
+
+
+@pytest.mark.parametrize(("value", "production"), [("production", True), ("Prod", True),
+                                                   ("staging", False), (None, False)])
+def test_environment_marks_production(tmp_path: Path, value: str | None,
+                                      production: bool) -> None:
+    from console.profiles import read_profile
+
+    path = tmp_path / "p.yaml"
+    path.write_text("url: https://gws.example.com:8090\nusername: a\n"
+                    + (f"environment: {value}\n" if value else ""))
+    profile = read_profile(path)
+    assert profile.production is production
+    assert profile.describe()["environment"] == (value or "(not set)")
