@@ -161,7 +161,7 @@ async def test_message_errors(bayeux: RawBayeux) -> None:
     )
     errors = [a["error"] for a in answers]
     assert errors == ["400::channel_missing", "405::channel_invalid", "405::id_invalid",
-                      "405::subscription_invalid", "403::subscription_denied",
+                      "405::channel_invalid", "403::subscription_denied",
                       "403::publish denied", "404::unknown meta channel",
                       "400::message is not a JSON object"]
     assert answers[0]["id"] == "1"
