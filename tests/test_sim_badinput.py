@@ -218,3 +218,24 @@ async def test_restart_counts_every_ack_exactly_once() -> None:
         await poster.close()
         await before.close()
         await after.close()
+
+
+@pytest.mark.interop
+async def test_empty_message_gets_what_the_official_server_answers(sim: Simulator) -> None:
+    from tests.node_tools import NodeProcess
+
+    official = await NodeProcess.start("cometd_server.mjs", "0")
+    try:
+        [listening] = await official.wait_for(lambda line: line["event"] == "listening")
+        async with httpx.AsyncClient() as http:
+            theirs = await http.post(f"http://127.0.0.1:{listening['port']}/cometd",
+                                     content=b"[{}]",
+                                     headers={"Content-Type": "application/json"})
+            ours = await http.post(f"{sim.url}/api/v2/notifications", content=b"[{}]",
+                                   auth=(sim.user, sim.password),
+                                   headers={"Content-Type": "application/json"})
+        assert theirs.status_code == ours.status_code == 200
+        assert theirs.json() == ours.json() == [
+            {"successful": False, "error": "402::session_unknown"}]
+    finally:
+        await official.stop()
