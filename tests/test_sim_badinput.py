@@ -155,9 +155,11 @@ async def test_a_client_that_resets_under_a_held_connect_is_noticed() -> None:
         await bayeux.close()
 
 
-async def collect(client: RawBayeux, into: list[dict[str, Any]]) -> None:
-    """Keep a long-poll open and collect events until the session or connection is gone."""
-    while True:
+async def collect(client: RawBayeux, into: list[dict[str, Any]],
+                  stop: asyncio.Event | None = None) -> None:
+    """Keep a long-poll open and collect events until the session or connection is gone, or
+    `stop` is set (checked between connects, so no reply is abandoned half-read)."""
+    while stop is None or not stop.is_set():
         try:
             messages = await client.connect()
         except httpx.TransportError:
@@ -168,20 +170,23 @@ async def collect(client: RawBayeux, into: list[dict[str, Any]]) -> None:
 
 
 async def test_restart_counts_every_ack_exactly_once() -> None:
-    faults = Faults(ack_delay_ms=20, ack_jitter_ms=400, seed=5)
-    async with Simulator(password="pw", faults=faults) as sim:
+    faults = Faults(ack_delay_ms=300, ack_jitter_ms=1500, seed=5)
+    async with Simulator(password="pw", faults=faults,
+                         bayeux=BayeuxSettings(timeout_ms=500)) as sim:
         before = RawBayeux(sim.url, sim.user, "pw")
         await before.open("/v2/me/outbound")
         received: list[dict[str, Any]] = []
-        listening = asyncio.create_task(collect(before, received))
+        stop = asyncio.Event()
+        listening = asyncio.create_task(collect(before, received, stop))
         poster = Gws(sim.url, sim.user, "pw")
         await poster.start()
-        for n in range(30):
-            await poster.add_record(sample_request(referenceId=f"r{n}"))
+        await asyncio.gather(*(poster.add_record(sample_request(referenceId=f"r{n}"))
+                               for n in range(30)))
         await eventually(lambda: len(received) >= 3, timeout=5.0)
-        # The client stops polling (it goes away under its held connect): acks published
-        # now wait in its session's queue, and the restart drops them with the session.
-        listening.cancel()
+        # The client stops polling: acks published from now on wait in its session's queue,
+        # and the restart drops them with the session.
+        stop.set()
+        await asyncio.wait_for(listening, 5.0)
         await eventually(lambda: sim.bayeux.describe()[0]["queued"] >= 2, timeout=5.0)
         async with httpx.AsyncClient(base_url=sim.url) as admin:
             await admin.post("/sim/restart", json={"downtime": 0.3})
