@@ -203,13 +203,15 @@ async def test_restart_counts_every_ack_exactly_once() -> None:
         # A new session after the restart gets what is published from now on.
         after = RawBayeux(sim.url, sim.user, "pw")
         await after.open("/v2/me/outbound")
-        listening = asyncio.create_task(collect(after, received))
+        stop = asyncio.Event()
+        listening = asyncio.create_task(collect(after, received, stop))
         await poster.start()
         for n in range(30, 35):
             await poster.add_record(sample_request(referenceId=f"r{n}"))
         records = sim.store.records
         await eventually(lambda: all(r.delivery != "pending" for r in records), timeout=5.0)
-        listening.cancel()
+        stop.set()  # the listener reads its last reply (held 0.5 s at most) and stops
+        await asyncio.wait_for(listening, 5.0)
         delivered = {r.reference_id for r in records if r.delivery == "delivered"}
         lost = [r for r in records if r.delivery == "lost"]
         assert {e["data"]["referenceId"] for e in received} == delivered

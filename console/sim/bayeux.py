@@ -14,6 +14,14 @@ each record whether its acknowledgement reached anybody.
 
 Events are JSON-encoded once when published and queued as text, so fan-out to many sessions
 costs one `json.dumps` per event, not one per subscriber.
+
+Labels (as in the README): the protocol rules, defaults and advice are the Bayeux specification's
+and the CometD reference's [doc]; `[{}]` answered 402 because the official CometD server looks
+the session up before the channel [doc: checked against the NodeJS server]; channel and id
+validation (405::channel_invalid / 405::id_invalid, nothing invalid echoed) as the Java CometD
+server GWS runs [inferred: its Bayeux.Validator]; one held connect per BAYEUX_BROWSER cookie when
+`multiple_clients` is on (CometD's maxSessionsPerBrowser = 1, multiSessionInterval 2000 ms)
+[doc]; the bounded queue, `ext.sim.dropped` and denied client publishes [ours].
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ class User:
     """GWS user id."""
     places: tuple[Place, ...] = ()
     """Places the user may start a session at; the first is the default place (none given:
-    one place per device, named `Place_<DN>`)."""
+    one place per device, named `Place_<DN>` [ours])."""
 
     def all_places(self) -> tuple[Place, ...]:
         if self.places:
