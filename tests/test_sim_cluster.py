@@ -158,6 +158,20 @@ async def test_restart_of_the_other_node_does_not_touch_pending_acks() -> None:
         await listener.close()
 
 
+async def test_a_client_leaving_a_held_connect_is_noticed_through_the_balancer(
+        sticky: Simulator) -> None:
+    client = RawBayeux(sticky.url, "demo", PASSWORD)
+    await client.http.get("/api/v2/me")
+    await client.open("/v2/me/outbound")
+    [node] = [n for n in sticky.nodes if n.bayeux.sessions]
+    held = asyncio.create_task(client.connect())
+    await eventually(lambda: node.bayeux.counters.held_connects == 1)
+    held.cancel()  # the client goes away: the balancer drops its own request to the node
+    await eventually(lambda: node.bayeux.counters.connects_abandoned == 1)
+    assert not node.bayeux.describe()[0]["held"]
+    await client.close()
+
+
 # -- from the command line ----------------------------------------------------------------
 BIN = shutil.which("outbound-console") or str(Path(sys.executable).parent / "outbound-console")
 
