@@ -77,39 +77,59 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
 @click.option("--faults-file", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML file of fault settings (applied before --fault).")
 @click.option("--seed", type=int, default=None, help="Seed for reproducible faults.")
+@click.option("--setting", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A behaviour setting, e.g. csrf=false, ocs_refusals=sync, "
+              "session_required=sync, user_event_channel=/v2/me/devices, noise_per_s=2 "
+              "(repeatable).")
+@click.option("--nodes", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="GWS nodes; more than one runs a cluster behind a load balancer on --port.")
+@click.option("--sticky/--no-sticky", default=True, show_default=True,
+              help="Balancer affinity on JSESSIONID (--no-sticky: round-robin every request).")
 def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
-        faults_file: Path | None, seed: int | None) -> None:
+        faults_file: Path | None, seed: int | None, settings: tuple[str, ...], nodes: int,
+        sticky: bool) -> None:
     """Run the GWS simulator (REST + CometD) until Ctrl-C.
 
     The password comes from OUTBOUND_CONSOLE_SIM_PASSWORD, or is generated and printed.
     """
-    from console.sim import FaultError, Faults, Simulator, load_fault_file
+    from console.sim import Faults, GwsSettings, Simulator, load_fault_file
     from console.sim.faults import apply_settings, parse_assignments
+    from console.sim.settings import apply_gws_settings, parse_setting_assignments
 
     try:
-        settings: dict[str, object] = {}
+        changes: dict[str, object] = {}
         if faults_file is not None:
-            settings.update(load_fault_file(faults_file))
-        settings.update(parse_assignments(faults))
+            changes.update(load_fault_file(faults_file))
+        changes.update(parse_assignments(faults))
         if seed is not None:
-            settings["seed"] = seed
-        fault_config = apply_settings(Faults(), settings)
-    except FaultError as exc:
+            changes["seed"] = seed
+        fault_config = apply_settings(Faults(), changes)
+        setting_config = apply_gws_settings(GwsSettings(),
+                                            parse_setting_assignments(settings))
+    except ValueError as exc:  # FaultError and SettingError name the key and the fix
         raise click.UsageError(str(exc)) from None
+    if nodes == 1 and not sticky:
+        raise click.UsageError("--no-sticky needs --nodes 2 or more (one node has no balancer)")
     password = os.environ.get(SIM_PASSWORD_ENV)
     generated = not password
     simulator = Simulator(host=host, port=port, user=user_name, password=password or None,
-                          faults=fault_config)
+                          faults=fault_config, settings=setting_config, nodes=nodes,
+                          sticky=sticky)
 
     async def serve() -> None:
         try:
             await simulator.start()
         except OSError as exc:
+            await simulator.stop()
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         click.echo(f"GWS SIMULATOR listening on {simulator.url}")
         click.echo(f"  REST     {simulator.url}/api/v2/me")
         click.echo(f"  CometD   {simulator.url}/api/v2/notifications")
         click.echo(f"  control  {simulator.url}/sim/state")
+        if simulator.balancer is not None:
+            affinity = "sticky on JSESSIONID" if sticky else "NOT sticky (round-robin)"
+            click.echo(f"  balancer {affinity} over {nodes} nodes: "
+                       + ", ".join(f"{n.name} {n.url}" for n in simulator.nodes))
         if generated:
             click.echo(f"  user {simulator.user}  password {simulator.password}  "
                        f"(generated; set {SIM_PASSWORD_ENV} to choose it)")
@@ -118,6 +138,10 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
         active = {k: v for k, v in fault_config.as_dict().items() if v != getattr(Faults(), k)}
         if active:
             click.echo(f"  faults   {active}")
+        chosen = {k: v for k, v in setting_config.as_dict().items()
+                  if v != getattr(GwsSettings(), k)}
+        if chosen:
+            click.echo(f"  settings {chosen}")
         click.echo("Ctrl-C to stop.")
         sys.stdout.flush()
         try:

@@ -71,6 +71,7 @@ async def test_exit_codes_against_a_faulty_gws(sim: Simulator, tmp_path: Path) -
     code, out, _ = await run(*base, password=sim.password)
     assert code == 4 and "Error notification 13" in out
     sim.clear_faults()
+    sim.set_settings({"ocs_refusals": "sync"})  # GWS refuses an unknown campaign at once
     code, out, _ = await run(*base, "--set", "campaignName=Nope", password=sim.password)
     assert code == 3 and "statusCode 6" in out
     code, _, err = await run(*base, password="wrong")

@@ -49,6 +49,7 @@ async def test_verdicts_under_faults(sim: Simulator, tmp_path: Path) -> None:
         sim.set_faults({"ack_error": 0.0, "ack_drop": 1.0})
         silent = await engine.wait(await engine.send(sample_request(referenceId="s")))
         sim.clear_faults()
+        sim.set_settings({"ocs_refusals": "sync"})  # GWS refuses an unknown time zone at once
         refused = await engine.send(sample_request(referenceId="r", timeZone="Mars"))
         sim.set_faults({"http_error_rate": 1.0})
         down = await engine.send(sample_request(referenceId="d"))

@@ -37,6 +37,7 @@ async def test_sample_post_succeeds(sim: Simulator) -> None:
 
 
 async def test_status_code_6_explained(sim: Simulator) -> None:
+    sim.set_settings({"ocs_refusals": "sync"})  # GWS refuses an unknown campaign at once
     async with GwsSession(connection(sim)) as session:
         with pytest.raises(GwsStatusError) as info:
             await session.add_record(AddRecord.parse(sample_request(campaignName="Nope")))

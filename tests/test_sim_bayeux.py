@@ -161,7 +161,7 @@ async def test_message_errors(bayeux: RawBayeux) -> None:
     )
     errors = [a["error"] for a in answers]
     assert errors == ["400::channel_missing", "405::channel_invalid", "405::id_invalid",
-                      "405::subscription_invalid", "403::subscription_denied",
+                      "405::channel_invalid", "403::subscription_denied",
                       "403::publish denied", "404::unknown meta channel",
                       "400::message is not a JSON object"]
     assert answers[0]["id"] == "1"
@@ -269,3 +269,34 @@ async def test_single_message_object_body_is_accepted(bayeux: RawBayeux) -> None
 async def test_meta_replies_repeat_integer_ids(bayeux: RawBayeux) -> None:
     [answer] = await bayeux.send({"channel": "/meta/handshake", "version": "1.0", "id": 7})
     assert answer["id"] == 7
+
+
+def test_delivery_counts_each_copy_once() -> None:
+    from console.sim.bayeux import BayeuxServer, Delivery, Reply, Session
+
+    server = BayeuxServer()
+    one, two = Session("c1", "demo", "b1"), Session("c2", "demo", "b2")
+    for session in (one, two):
+        server.sessions[session.client_id] = session
+        session.subscriptions.add("/v2/me/outbound")
+        server._subscribers.setdefault("/v2/me/outbound", set()).add(session)
+    seen: list[bool] = []
+    delivery = Delivery(lambda d, delivered: seen.append(delivered))
+    assert server.publish("/v2/me/outbound", {"n": 1}, "demo", delivery) == 2
+    assert delivery.pending == 2
+    written = Reply(events=list(one.queue), session=one)
+    one.queue.clear()
+    server.settle(written, written=True)
+    failed = Reply(events=list(two.queue), session=two)
+    two.queue.clear()
+    server.settle(failed, written=False)
+    assert seen == [True, False] and delivery.pending == 0
+    assert (delivery.delivered, delivery.lost, delivery.last_loss) == (1, 1, "write_failed")
+    counters = server.counters
+    assert (counters.events_queued, counters.events_delivered, counters.events_lost) == (2, 1, 1)
+    assert counters.lost_by_reason == {"write_failed": 1}
+    assert one.reply_sent_at is not None and two.reply_sent_at is None
+    # A session that goes with events still queued loses them, with the reason.
+    server.publish("/v2/me/outbound", {"n": 2}, "demo")
+    server.drop_all("restart")
+    assert counters.lost_by_reason == {"write_failed": 1, "restart": 2}

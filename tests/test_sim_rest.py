@@ -130,8 +130,9 @@ async def test_each_documented_phone_type_is_accepted(gws: Gws, phone_type: str)
     ("timeZone", "Mars/Olympus", "Mars/Olympus"),
     ("devicePath", "/devices/00000000-0000-0000-0000-000000000000", "00000000"),
 ])
-async def test_unknown_configuration_is_6(sim: Simulator, gws: Gws, field: str, value: Any,
-                                          word: str) -> None:
+async def test_unknown_configuration_is_6_in_sync_mode(sim: Simulator, gws: Gws, field: str,
+                                                       value: Any, word: str) -> None:
+    sim.set_settings({"ocs_refusals": "sync"})
     reply = await gws.add_record(sample_request(**{field: value}))
     assert reply.status_code == 404
     body = reply.json()
@@ -205,6 +206,7 @@ async def test_unknown_api_path_is_json_404(sim: Simulator) -> None:
 
 
 async def test_state_endpoint_counts_outcomes(sim: Simulator, gws: Gws) -> None:
+    sim.set_settings({"ocs_refusals": "sync"})
     await gws.add_record(sample_request())
     await gws.add_record(sample_request(phoneType="Nope"))
     await gws.add_record(sample_request(campaignName="Nope"))

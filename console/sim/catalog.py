@@ -35,10 +35,14 @@ class Device:
     def path(self) -> str:
         return f"/devices/{self.id}"
 
-    def as_json(self, full: bool) -> dict[str, object]:
-        """The device as `GET /api/v2/me/devices` gives it (`full` for `?fields=*`)."""
+    def as_json(self, full: bool, logged_in: bool = False,
+                do_not_disturb: bool = False) -> dict[str, object]:
+        """The device as `GET /api/v2/me/devices` gives it (`full` for `?fields=*`); the user
+        state says whether an agent is logged in on the DN (StartContactCenterSession)."""
         if not full:
             return {"id": self.id, "path": self.path}
+        state = ({"state": "NotReady", "displayName": "Not Ready"} if logged_in
+                 else {"state": "LoggedOut", "displayName": "Logged Out"})
         return {
             "id": self.id,
             "path": self.path,
@@ -46,10 +50,21 @@ class Device:
             "phoneNumber": self.phone_number,
             "e164Number": self.phone_number,
             "telephonyNetwork": "Private",
-            "doNotDisturb": "Off",
-            "userState": {"state": "Ready", "displayName": "Ready"},
+            "doNotDisturb": "On" if do_not_disturb else "Off",
+            "userState": state,
             "capabilities": ["Dial", "DoNotDisturbOn", "SetNotReady"],
         }
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place (Configuration Server object) grouping DNs; StartContactCenterSession logs the
+    agent in on its device."""
+
+    name: str
+    """The place's name, as StartContactCenterSession's `place` gives it."""
+    device_ids: tuple[str, ...]
+    """Devices (DNs) of the place; the simulator's places have one each."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +85,32 @@ class User:
     """Shown by `GET /api/v2/me`."""
     user_id: str = "7e9b3b2c-0c8a-4e1c-9a1e-3f1f6d1c0001"
     """GWS user id."""
+    places: tuple[Place, ...] = ()
+    """Places the user may start a session at; the first is the default place (none given:
+    one place per device, named `Place_<DN>` [ours])."""
 
-    def as_json(self, subresources: set[str]) -> dict[str, object]:
-        """The user as `GET /api/v2/me[?subresources=...]` gives it."""
+    def all_places(self) -> tuple[Place, ...]:
+        if self.places:
+            return self.places
+        return tuple(Place(f"Place_{d.phone_number}", (d.id,)) for d in self.devices)
+
+    def device(self, device_id: str) -> Device | None:
+        for device in self.devices:
+            if device.id == device_id:
+                return device
+        return None
+
+    def device_at(self, path: str) -> Device | None:
+        """The user's device whose path is `path` (`/devices/<id>`)."""
+        for device in self.devices:
+            if device.path == path:
+                return device
+        return None
+
+    def as_json(self, subresources: set[str],
+                logged_in: frozenset[str] = frozenset()) -> dict[str, object]:
+        """The user as `GET /api/v2/me[?subresources=...]` gives it (`logged_in`: ids of the
+        devices with an agent logged in)."""
         body: dict[str, object] = {
             "id": self.user_id,
             "userName": self.user_name,
@@ -83,7 +121,8 @@ class User:
         }
         everything = "*" in subresources
         if everything or "devices" in subresources:
-            body["devices"] = [d.as_json(full=True) for d in self.devices]
+            body["devices"] = [d.as_json(full=True, logged_in=d.id in logged_in)
+                               for d in self.devices]
         if everything or "features" in subresources:
             body["features"] = list(self.features)
         return body

@@ -1,19 +1,28 @@
 """Faults the simulator can inject, chosen at start and switchable at run time.
 
 All randomness comes from one `random.Random(seed)`, so a run with the same seed and the same
-sequence of requests injects the same faults.
+sequence of requests injects the same faults. A fault whose rate is 0 draws nothing, so adding
+one never changes the sequence of the others.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from console.sim.bayeux import BayeuxTuning
+from console.sim.knobs import KnobRules, apply_changes
+from console.sim.knobs import parse_assignments as _parse_assignments
 
 
 class FaultError(ValueError):
     """A fault setting that cannot be used; the message names the key and the fix."""
+
+
+#: What an AddRecord's HTTP reply becomes after GWS accepted it (record stored, notified).
+REPLY_FAULTS: tuple[str, ...] = ("accept_then_reset", "accept_then_hang", "accept_then_garbage")
 
 
 @dataclass
@@ -38,8 +47,33 @@ class Faults:
     """A GWS statusCode (e.g. 2, 4, 13) to answer some AddRecord POSTs with instead of 0."""
     status_rate: float = 0.0
     """Fraction (0..1) of AddRecord POSTs answered with `status_code`."""
+    accept_then_reset: float = 0.0
+    """Fraction (0..1) of AddRecords GWS accepts (stored, notified as usual) whose HTTP reply
+    is a reset connection instead of `{"statusCode": 0}`."""
+    accept_then_hang: float = 0.0
+    """Fraction (0..1) of AddRecords accepted whose HTTP reply never comes (the connection stays
+    open until the client gives up)."""
+    accept_then_garbage: float = 0.0
+    """Fraction (0..1) of AddRecords accepted whose HTTP reply is HTTP 200 with a body that is
+    not JSON (a truncated JSON text followed by bytes that are not UTF-8)."""
+    reset_before_accept: float = 0.0
+    """Fraction (0..1) of AddRecord POSTs refused by a plain connection reset before anything is
+    stored (the other side of "unknown": here nothing happened)."""
     hold_forever: bool = False
     """Hold every long-poll connect without ever answering (a stuck GWS node)."""
+    hold_extra_ms: float = 0.0
+    """Hold connects this much longer than the advised timeout (a slow node or proxy: a client
+    waits advice.timeout + its maxNetworkDelay before giving up)."""
+    advice_interval_ms: int = 0
+    """When > 0, the `interval` advised to clients (wait this long between connects); the
+    session sweep waits interval + maxInterval."""
+    advice_timeout_ms: int = 0
+    """When > 0, the `timeout` advised to clients and used to hold connects."""
+    advice_reconnect: str = "retry"
+    """The `reconnect` advice of connect replies: retry (normal), handshake or none."""
+    multiple_clients: bool = False
+    """CometD's maxSessionsPerBrowser = 1: a second session sharing the BAYEUX_BROWSER cookie
+    gets its connects answered at once with `multiple-clients` advice (interval 2000 ms)."""
     slow_ms: float = 0.0
     """Delay added before every HTTP reply (REST and Bayeux)."""
     seed: int = 0
@@ -48,62 +82,37 @@ class Faults:
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-
-_PROBABILITIES = {"ack_drop", "ack_error", "http_error_rate", "status_rate"}
-_NON_NEGATIVE = {"ack_delay_ms", "ack_jitter_ms", "slow_ms"}
-_FIELD_TYPES: dict[str, type] = {
-    f.name: {"float": float, "int": int, "bool": bool}[str(f.type)] for f in fields(Faults)
-}
-
-
-def _coerce(key: str, value: Any) -> Any:
-    kind = _FIELD_TYPES[key]
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false",
-                                                          "no", "off"}:
-            return value.lower() in {"1", "true", "yes", "on"}
-        raise FaultError(f"fault '{key}' must be true or false, got {value!r}")
-    if isinstance(value, bool):
-        raise FaultError(f"fault '{key}' must be a number, got {value!r}")
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise FaultError(f"fault '{key}' must be a {kind.__name__}, got {value!r}") from None
-    if key in _PROBABILITIES and not 0.0 <= number <= 1.0:
-        raise FaultError(f"fault '{key}' is a fraction: give a value from 0 to 1, got {value!r}")
-    if key in _NON_NEGATIVE and number < 0:
-        raise FaultError(f"fault '{key}' is a duration in ms: give 0 or more, got {value!r}")
-    if key == "http_error" and not 400 <= number <= 599:
-        raise FaultError(f"fault 'http_error' must be an HTTP error status (400..599), got {value!r}")
-    if key == "http_error_burst" and number < 1:
-        raise FaultError(f"fault 'http_error_burst' must be 1 or more, got {value!r}")
-    return number
+    def bayeux_tuning(self) -> BayeuxTuning:
+        """The part of the faults the Bayeux server applies."""
+        return BayeuxTuning(
+            hold_forever=self.hold_forever, hold_extra_ms=self.hold_extra_ms,
+            interval_ms=self.advice_interval_ms or None,
+            timeout_ms=self.advice_timeout_ms or None, reconnect=self.advice_reconnect,
+            multiple_clients=self.multiple_clients)
 
 
-def apply_settings(base: Faults, settings: dict[str, Any]) -> Faults:
+RULES = KnobRules(
+    kind="fault",
+    fractions=frozenset({"ack_drop", "ack_error", "http_error_rate", "status_rate",
+                         *REPLY_FAULTS, "reset_before_accept"}),
+    non_negative=frozenset({"ack_delay_ms", "ack_jitter_ms", "slow_ms", "hold_extra_ms"}),
+    choices={"advice_reconnect": ("retry", "handshake", "none")},
+    ranges={"http_error": (400, 599, "an HTTP error status"),
+            "http_error_burst": (1, 1_000_000, "1 or more"),
+            "advice_interval_ms": (0, 600_000, "a duration in ms"),
+            "advice_timeout_ms": (0, 600_000, "a duration in ms"),
+            "status_code": (0, 20, "a GWS statusCode")},
+)
+
+
+def apply_settings(base: Faults, settings: Any) -> Faults:
     """A copy of `base` with `settings` applied; unknown keys and bad values raise FaultError."""
-    if not isinstance(settings, dict):
-        raise FaultError("fault settings must be a mapping of name: value")
-    changes: dict[str, Any] = {}
-    for key, value in settings.items():
-        if key not in _FIELD_TYPES:
-            known = ", ".join(sorted(_FIELD_TYPES))
-            raise FaultError(f"unknown fault '{key}'; known faults: {known}")
-        changes[key] = _coerce(key, value)
-    return dataclasses.replace(base, **changes)
+    return apply_changes(base, settings, RULES, FaultError)
 
 
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, str]:
     """`["ack_drop=0.1", ...]` from the command line into a settings mapping."""
-    settings: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise FaultError(f"--fault takes name=value (e.g. ack_drop=0.1), got {item!r}")
-        settings[key.strip()] = value.strip()
-    return settings
+    return _parse_assignments(items, "--fault", FaultError)
 
 
 class FaultInjector:
@@ -121,10 +130,13 @@ class FaultInjector:
         self.faults = faults
         self._burst_left = 0
 
+    def _draw(self, rate: float) -> bool:
+        return rate > 0 and self._rng.random() < rate
+
     def http_error(self) -> int | None:
         """The HTTP status to fail this AddRecord POST with, if a burst is on."""
         f = self.faults
-        if self._burst_left == 0 and f.http_error_rate > 0 and self._rng.random() < f.http_error_rate:
+        if self._burst_left == 0 and self._draw(f.http_error_rate):
             self._burst_left = f.http_error_burst
         if self._burst_left > 0:
             self._burst_left -= 1
@@ -133,16 +145,27 @@ class FaultInjector:
 
     def status_code(self) -> int | None:
         f = self.faults
-        if f.status_rate > 0 and f.status_code and self._rng.random() < f.status_rate:
+        if f.status_code and self._draw(f.status_rate):
             return f.status_code
+        return None
+
+    def reset_before_accept(self) -> bool:
+        return self._draw(self.faults.reset_before_accept)
+
+    def reply_fault(self) -> str | None:
+        """What happens to the HTTP reply of an accepted AddRecord: one of REPLY_FAULTS, or
+        None for the normal reply."""
+        for name in REPLY_FAULTS:
+            if self._draw(getattr(self.faults, name)):
+                return name
         return None
 
     def ack_fate(self) -> str:
         """'ack', 'drop' or 'error' for an accepted record."""
         f = self.faults
-        if f.ack_drop > 0 and self._rng.random() < f.ack_drop:
+        if self._draw(f.ack_drop):
             return "drop"
-        if f.ack_error > 0 and self._rng.random() < f.ack_error:
+        if self._draw(f.ack_error):
             return "error"
         return "ack"
 
