@@ -15,7 +15,7 @@ import pytest
 from console.connection import Connection, Secret
 from console.engine import Engine
 from console.events import StreamStatus
-from console.replay import Replay, plan, resume_rows, summarise
+from console.replay import Replay, make_plan, plan, resume_rows, summarise
 from console.rows import Row
 from console.sim import Simulator
 from console.templates import load_template
@@ -115,13 +115,20 @@ def test_rows_feed_placeholders_and_set_wins(tmp_path: Path) -> None:
     template = load_template(CALLBACK)
     rows = [Row(phone="5550001", ticket="A"), Row(phone="bad phone", ticket="B"),
             Row(phone="5550003", _template="other-template")]
-    rows[1].line = 3
-    jobs = plan([template], rows, 1, {"ticket": "FORCED"}, "/devices/d")
-    assert len(jobs) == 2  # the third row belongs to another template
+    for line, row in enumerate(rows, start=2):
+        row.line, row.path = line, tmp_path / "rows.csv"
+    planned = make_plan([template], rows, 1, {"ticket": "FORCED"}, "/devices/d")
+    jobs = planned.jobs
+    assert len(jobs) == 2  # the third row belongs to another template: not planned...
     assert jobs[0].record is not None and jobs[0].record.other_fields == {
         "Ticket": "FORCED", "Source": "outbound-console replay",
         "Created": jobs[0].record.other_fields["Created"]}  # type: ignore[index]
-    assert jobs[1].record is None and "row 3" in jobs[1].error and "phoneNumber" in jobs[1].error
+    # ...and neither it nor the bad row is silently dropped: each is a problem naming its line.
+    assert jobs[1].record is None and jobs[1].error.startswith(f"{tmp_path / 'rows.csv'}:3: ")
+    assert "phoneNumber" in jobs[1].error
+    assert any(p.startswith(f"{tmp_path / 'rows.csv'}:4: ") and "other-template" in p
+               for p in planned.problems)
+    assert not planned.ok
 
 
 async def run_cli(*args: str, password: str | None = None,
