@@ -45,7 +45,7 @@ State = Literal["pending", "acknowledged", "failed", "no_answer", "unknown"]
 TERMINAL: frozenset[str] = frozenset({"acknowledged", "failed", "no_answer", "unknown"})
 #: What became of the POST: GWS took it, GWS said no, it never left, or nobody knows.
 PostOutcome = Literal["accepted", "refused", "not_delivered", "unknown"]
-UNKNOWN_ADVICE = "GWS may have accepted it; check before re-sending"
+UNKNOWN_ADVICE = "it may have been accepted by GWS; check before re-sending"
 
 
 @dataclass

@@ -159,8 +159,10 @@ async def test_cli_replay_with_rows_on_the_embedded_simulator(tmp_path: Path) ->
 
 async def test_cli_dry_run_sends_nothing(sim: Simulator, tmp_path: Path) -> None:
     code, out, err = await run_cli("replay", str(CALLBACK), "--count", "3", "--set",
-                                   "phone=5551234", "--dry-run", "--url", sim.url, cwd=tmp_path)
-    assert code == 0
+                                   "phone=5551234", "--dry-run", "--url", sim.url, "--user",
+                                   sim.user, cwd=tmp_path)
+    assert code == 0, err
+    assert f"nothing sent to [(flags) {sim.user}@{sim.url[7:]}]" in err  # where it would go
     bodies = [json.loads(line) for line in out.splitlines()]
     assert len(bodies) == 3 and all(b["operationName"] == "AddRecord" for b in bodies)
     assert sim.store.counters["posts"] == 0

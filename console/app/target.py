@@ -207,8 +207,9 @@ def resolve_target(options: TargetOptions, *, password: str | Secret | None = No
         else:
             secret = resolve_password(profile, prompt)
         if not secret.reveal():
-            raise ProfileError(f"no password for profile {profile.name!r}: an empty password "
-                               "was given")
+            raise ProfileError(f"no password for profile {profile.name!r}: set "
+                               "OUTBOUND_CONSOLE_PASSWORD (or the profile's password_from), or "
+                               "run from a terminal to be asked")
     return ResolvedTarget(profile, secret, options.journal)
 
 
