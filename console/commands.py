@@ -124,10 +124,13 @@ class Printer:
         sys.exit(code)
 
 
-def resolve_or_exit(options: TargetOptions, out: Printer, need_password: bool = True
-                    ) -> ResolvedTarget:
-    """The target, or exit 6 with the reason (the same code for every command)."""
+def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
+                    need_password: bool = True) -> ResolvedTarget:
+    """The target (and its password), or exit 6 with the reason (the same code for every
+    command). Given a ResolvedTarget, only the password is taken."""
     try:
+        if isinstance(options, ResolvedTarget):
+            return options.with_password(prompt=terminal_password)
         return resolve_target(options, prompt=terminal_password, need_password=need_password)
     except ProfileError as exc:
         out.fail(str(exc), EXIT_UNREACHABLE)
@@ -160,6 +163,8 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
 
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
     out = Printer(as_json)
+    resolved = resolve_or_exit(options, out, need_password=False)  # the target first
+    out.set_target(resolved.target, announce=False)
     source = str(template) if template else None
     try:
         fields = request_fields(load_template(template) if template else None,
@@ -169,8 +174,7 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
         out.fail(str(exc), EXIT_INVALID)
     except TemplateError as exc:
         out.fail(str(exc), EXIT_INVALID)
-    resolved = resolve_or_exit(options, out)
-    out.set_target(resolved.target, announce=False)
+    resolved = resolve_or_exit(resolved, out)  # the password once the input is known good
     sys.exit(asyncio.run(_send(resolved, fields, no_wait, timeout, out, source)))
 
 

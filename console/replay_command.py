@@ -126,6 +126,9 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
     if count is not None and (rows_path or resume_path):
         raise click.UsageError("--count is for replays without --rows/--resume (one record "
                                "per row otherwise)")
+    resolved = resolve_or_exit(options, out, need_password=False)  # the target first
+    target = resolved.target
+    out.set_target(target, announce=False)
     settings = ReplaySettings(rate=rate, concurrency=concurrency, timeout_s=timeout)
     try:
         settings.check()
@@ -134,9 +137,6 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
                              profiles_dir=options.profiles_dir)
     except ReplayInputError as exc:
         out.fail(str(exc), EXIT_INVALID)
-    resolved = resolve_or_exit(options, out, need_password=not dry_run)
-    target = resolved.target
-    out.set_target(target, announce=not dry_run)
     # Checked before connecting (and before any password prompt): the session's device only
     # changes devicePath, which every plan gets the same way.
     device = resolved.profile.device_path or STAND_IN_DEVICE
@@ -148,7 +148,9 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
                  f"{'s' if len(checked.problems) != 1 else ''} in the plan", EXIT_INVALID)
     if dry_run:
         _dry_run(checked.jobs, target, out, device)
+    out.set_target(target)
     confirmed = _confirm(target, inputs, settings, len(checked.jobs), assume_yes, out)
+    resolved = resolve_or_exit(resolved, out)  # the password once the plan is known good
     code = asyncio.run(_run(resolved, inputs, settings, confirmed, resume_dir or Path("."), out))
     sys.exit(code)
 

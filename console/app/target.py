@@ -188,6 +188,23 @@ class ResolvedTarget:
                       environment="simulator" if profile.simulator else
                       (profile.environment or None))
 
+    def with_password(self, password: str | Secret | None = None,
+                      prompt: PasswordPrompt | None = None) -> ResolvedTarget:
+        """This target with its password: `password` if given, else the environment, the
+        keyring or `prompt` (ProfileError when there is none). The embedded simulator needs
+        none."""
+        if self.profile.simulator or self.password is not None:
+            return self
+        if password is not None:
+            secret = password if isinstance(password, Secret) else Secret(password)
+        else:
+            secret = resolve_password(self.profile, prompt)
+        if not secret.reveal():
+            raise ProfileError(f"no password for profile {self.profile.name!r}: set "
+                               "OUTBOUND_CONSOLE_PASSWORD (or the profile's password_from), or "
+                               "run from a terminal to be asked")
+        return replace(self, password=secret)
+
     def answer(self, label: str) -> str:
         """The resolved password as a prompt's answer: the bridge for a skin that still asks
         through a prompt callable (the TUI until it opens its target here)."""
@@ -197,20 +214,13 @@ class ResolvedTarget:
 def resolve_target(options: TargetOptions, *, password: str | Secret | None = None,
                    prompt: PasswordPrompt | None = None,
                    need_password: bool = True) -> ResolvedTarget:
-    """The profile and overrides resolved, the password taken once (given, environment,
-    keyring, or `prompt`). ProfileError says what is wrong and what to do."""
+    """The profile and overrides resolved and, with `need_password`, the password taken once
+    (given, environment, keyring, or `prompt`). ProfileError says what is wrong and what to
+    do. Without `need_password`, take it later with `with_password` (e.g. after checking the
+    input, so that a typo does not cost a password prompt)."""
     profile = choose_profile(options.profile, options.profiles_dir, options.url, options.user)
-    secret: Secret | None = None
-    if not profile.simulator and need_password:
-        if password is not None:
-            secret = password if isinstance(password, Secret) else Secret(password)
-        else:
-            secret = resolve_password(profile, prompt)
-        if not secret.reveal():
-            raise ProfileError(f"no password for profile {profile.name!r}: set "
-                               "OUTBOUND_CONSOLE_PASSWORD (or the profile's password_from), or "
-                               "run from a terminal to be asked")
-    return ResolvedTarget(profile, secret, options.journal)
+    resolved = ResolvedTarget(profile, None, options.journal)
+    return resolved.with_password(password, prompt) if need_password else resolved
 
 
 class OpenTarget:
