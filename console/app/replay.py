@@ -358,6 +358,12 @@ class ReplayRun:
 
     def _outcome(self, outcome: Outcome) -> None:
         assert self._replay is not None
+        record = outcome.job.record
+        if outcome.state == "unconfirmed" and record is not None:
+            # Stopped before its verdict: the journal still gets one for every request.
+            self.opened.journal.write("verdict", referenceId=record.reference_id,
+                                      state="unconfirmed", reason=outcome.reason,
+                                      httpStatus=outcome.http_status, post=None)
         self.progress.sent = self._replay.sent
         self.progress.counts[outcome.state] += 1
         if self.on_outcome is not None:
