@@ -134,12 +134,13 @@ def make_plan(templates: list[Template], rows: list[Row] | None, count: int,
         problems.append("--set " + ", ".join(unused) + " is used by no placeholder of "
                         f"{_names(templates)} and is no AddRecord field")
     by_template = _rows_by_template(templates, rows, problems) if rows is not None else None
+    if rows is not None and by_template is not None:
+        _check_columns(templates, rows, by_template, problems)
     jobs: list[Job] = []
     seq = 0
     for index, template in enumerate(templates):
         if by_template is not None:
             sources = [(row, _where(row)) for row in by_template[index]]
-            _check_columns(template, by_template[index], problems)
         else:
             sources = [(Row(), "") for _ in range(count)]
         for row, source in sources:
@@ -218,21 +219,28 @@ def _rows_by_template(templates: list[Template], rows: list[Row],
     return mine
 
 
-def _check_columns(template: Template, rows: list[Row], problems: list[str]) -> None:
-    """Columns that the template does not use: once per file header (CSV), or per row."""
-    used = template.names() | META_COLUMNS
+def _check_columns(templates: list[Template], rows: list[Row], by_template: list[list[Row]],
+                   problems: list[str]) -> None:
+    """Columns that no template a row goes to uses: once per file header (CSV), or per row
+    (YAML)."""
+    names = [t.names() | META_COLUMNS for t in templates]
+    owners: dict[int, list[int]] = {}
+    for index, rows_of_template in enumerate(by_template):
+        for row in rows_of_template:
+            owners.setdefault(id(row), []).append(index)
     reported: set[tuple[Path | None, int, str]] = set()
     for row in rows:
+        mine = owners.get(id(row), [])
+        used: set[str] = set().union(*(names[i] for i in mine)) if mine else set(row)
         for name in row:
-            if name in used:
-                continue
             line = row.header_line or row.line
-            if (row.path, line, name) in reported:
+            if name in used or (row.path, line, name) in reported:
                 continue
             reported.add((row.path, line, name))
-            [message] = unused_names([name], [template])
+            owned = [templates[i] for i in mine]
+            [message] = unused_names([name], owned)
             problems.append(f"{row.path or 'rows'}:{line}: column {message} is used by no "
-                            f"placeholder of template {template.name} and is no AddRecord field")
+                            f"placeholder of {_names(owned)} and is no AddRecord field")
 
 
 def _shared_references(jobs: list[Job]) -> list[str]:

@@ -222,3 +222,16 @@ async def test_cli_exit_codes(sim: Simulator, tmp_path: Path, faults: dict[str, 
                                   "--user", sim.user, "--journal", str(tmp_path / "j"),
                                   "--resume-dir", str(tmp_path), password=sim.password)
     assert got == code, out + err
+
+
+def test_a_column_is_checked_against_the_templates_its_row_goes_to(tmp_path: Path) -> None:
+    callback = load_template(CALLBACK)
+    email = load_template(TEMPLATES / "Campaign1" / "CallingList2" / "email-followup.yaml")
+    assert "ticket" in callback.names() and "ticket" not in email.names()
+    rows = [Row(phone="5550001", email="a@example.com", ticket="T1", tickt="x")]
+    rows[0].line, rows[0].path, rows[0].header_line = 2, tmp_path / "r.csv", 1
+    planned = make_plan([callback, email], rows, 1, {}, "/devices/d")
+    # `ticket` feeds one of the two templates the row goes to: used. `tickt` feeds none.
+    [problem] = [p for p in planned.problems if "column" in p]
+    assert problem.startswith(f"{tmp_path / 'r.csv'}:1: column 'tickt' (did you mean 'ticket'?)")
+    assert "callback-mobile, email-followup" in problem
