@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from console.app.replay import STAND_IN_DEVICE
 from console.app.target import ResolvedTarget, Target, TargetOptions, resolve_target
 from console.cli_options import TargetProblem, profiles_dir_of, target_options, with_target
 from console.errors import ConsoleError, ProfileError, RecordInvalid
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["send", "watch", "profiles", "terminal_password", "Printer", "with_target",
            "parse_sets"]
-
-STAND_IN_DEVICE = "/devices/session-default"
-
 
 def terminal_password(label: str) -> str:
     """Ask on the terminal (nothing echoed); ProfileError saying what to set without one."""

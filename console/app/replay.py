@@ -277,8 +277,9 @@ def new_run_id() -> str:
 
 
 class ReplayRun:
-    """One replay through an open target; `run()` once, `stop()` any time (thread-safe only
-    from the event loop: call it from a key handler or a signal handler installed with
+    """One replay through an opened (started) target: the plan is built at once (check
+    `plan.problems`, `confirmation()`), then `run()` once; `stop()` any time from the event
+    loop's thread (a key handler, or a signal handler installed with
     `loop.add_signal_handler`)."""
 
     def __init__(self, opened: OpenTarget, inputs: ReplayInputs,
