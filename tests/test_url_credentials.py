@@ -36,7 +36,9 @@ async def test_url_with_credentials_is_refused_and_never_shown(
         sim: Simulator, tmp_path: Path, command: str, where: str) -> None:
     journal = tmp_path / "j.jsonl"
     env = isolated_env(tmp_path, sim.password)
-    for url in bad_urls(sim):
+    # Every spelling once; the others with the first (the checks are the same code).
+    urls = bad_urls(sim) if (command, where) == ("send", "before") else bad_urls(sim)[:1]
+    for url in urls:
         options = ["--url", url, "--journal", str(journal)]
         args = [*options, *COMMANDS[command]] if where == "before" else \
             [*COMMANDS[command], *options]
