@@ -4,17 +4,18 @@
     engine = await connect()                       # the embedded simulator; or connect("prod")
     tracked = await engine.send({"applicationId": 134, "campaignName": "Campaign1", ...})
     await engine.wait(tracked)
+
+It opens its target exactly as the command line does (console.app.target): the same profile
+search, the same refusals (a URL holding credentials, a missing password), the target on
+every journal line. For replays, see console.app.replay (ReplayRun).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from console.connection import Secret
+from console.app.target import TargetOptions, open_target, resolve_target
 from console.engine import Engine
-from console.journal import Journal
-from console.profiles import resolve_password
-from console.target import choose_profile
 
 __all__ = ["connect"]
 
@@ -22,25 +23,10 @@ __all__ = ["connect"]
 async def connect(profile: str | None = None, *, url: str | None = None, user: str | None = None,
                   password: str | None = None, profiles_dir: Path | None = None,
                   journal: Path | None = None, ack_timeout_s: float = 10.0) -> Engine:
-    """An open Engine on a profile (default: demo, the embedded simulator) or on --url/--user.
-    Close it with `await engine.close()`."""
-    chosen = choose_profile(profile, profiles_dir, url, user)
-    cleanup = None
-    if chosen.simulator:
-        from console.sim import Simulator
-
-        sim = await Simulator(user=chosen.username or "demo").start()
-        connection = chosen.connection(Secret(sim.password), url=sim.url)
-        cleanup = sim.stop
-    else:
-        secret = Secret(password) if password is not None else resolve_password(chosen, None)
-        connection = chosen.connection(secret)
-    engine = Engine(connection, ack_timeout_s=ack_timeout_s,
-                    journal=Journal(path=journal, secrets=(connection.password.reveal(),)))
-    if cleanup is not None:
-        engine.on_close(cleanup)
-    try:
-        return await engine.open()
-    except BaseException:
-        await engine.close()
-        raise
+    """An open Engine on a profile (default: demo, the embedded simulator) or on url/user;
+    the password from `password`, else the environment or keyring (never a prompt). Close
+    it with `await engine.close()`."""
+    resolved = resolve_target(TargetOptions(profile, profiles_dir, url, user, journal),
+                              password=password)
+    opened = await open_target(resolved, ack_timeout_s=ack_timeout_s)
+    return opened.engine

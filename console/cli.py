@@ -55,16 +55,25 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     """Add records to Genesys outbound calling lists through GWS and watch what comes back.
 
     With no command: the console (on the embedded simulator unless --profile/--url is given).
+    These options may also come after send, watch and replay (--profiles also after profiles
+    and templates); an option that a command does not use is refused, not ignored.
     """
+    from console.app.target import TargetOptions
+    from console.cli_options import check_before
+
+    options = TargetOptions(profile_name, profiles_dir, url, user, journal_path)
     if ctx.invoked_subcommand is not None:
+        check_before(ctx, options)
+        ctx.obj = options  # the command merges them with its own (console.cli_options)
         return
+    from console.cli_options import TargetProblem
     from console.errors import ProfileError
     from console.launch import start_console
 
     try:
         start_console(profile_name, profiles_dir, url, user, journal_path)
     except ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise TargetProblem(str(exc)) from None
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Headless commands over the engine: `send`, `watch`, `profiles`."""
+"""Headless commands over the application layer: `send`, `watch`, `profiles`."""
 
 from __future__ import annotations
 
@@ -7,67 +7,46 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from console.correlation import Tracked
-from console.engine import Engine
+from console.app.replay import STAND_IN_DEVICE
+from console.app.target import ResolvedTarget, Target, TargetOptions, resolve_target
+from console.cli_options import TargetProblem, profiles_dir_of, target_options, with_target
 from console.errors import ConsoleError, ProfileError, RecordInvalid
 from console.events import Event, StreamStatus
-from console.journal import Journal
-from console.model import AddRecord
+from console.exit_codes import (
+    EXIT_ACK, EXIT_ERROR_NOTIFICATION, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_REFUSED,
+    EXIT_UNKNOWN, EXIT_UNREACHABLE,
+)
 from console.profiles import list_profiles, search_path
-from console.target import choose_profile, open_connection
-from console.templates import TemplateError, load_template
 
-__all__ = ["send", "watch", "profiles"]
+if TYPE_CHECKING:
+    from console.correlation import Tracked
+    from console.engine import Engine
+    from console.model import AddRecord
 
-EXIT_ACK = 0
-EXIT_INVALID = 2
-EXIT_REFUSED = 3
-EXIT_ERROR_NOTIFICATION = 4
-EXIT_NO_ANSWER = 5
-EXIT_UNREACHABLE = 6
+__all__ = ["send", "watch", "profiles", "terminal_password", "Printer", "with_target",
+           "parse_sets"]
 
-target_options = [
-    click.option("--profile", "-p", "profile_name", help="Profile name (default: demo, the "
-                 "embedded simulator)."),
-    click.option("--profiles", "profiles_dir", type=click.Path(path_type=Path, file_okay=False),
-                 help="Directory searched first for profiles."),
-    click.option("--url", help="GWS base URL (overrides the profile)."),
-    click.option("--user", help="GWS user (overrides the profile)."),
-    click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False),
-                 help="Journal file (default: one per day in the user state dir)."),
-]
-
-
-def with_target(func: Any) -> Any:
-    for option in reversed(target_options):
-        func = option(func)
-    return func
-
-
-def _prompt(label: str) -> str:
+def terminal_password(label: str) -> str:
+    """Ask on the terminal (nothing echoed); ProfileError saying what to set without one."""
     if not sys.stdin.isatty():
         raise ProfileError("no password: set OUTBOUND_CONSOLE_PASSWORD (stdin is not a terminal)")
-    return str(click.prompt(label, hide_input=True))
+    return str(click.prompt(label, hide_input=True, err=True))
 
 
-def _fields_from(template: Path | None, sets: tuple[str, ...]) -> dict[str, Any]:
+def parse_sets(sets: tuple[str, ...], json_values: bool = False) -> dict[str, Any]:
+    """`--set name=value` pairs (UsageError for a malformed one)."""
     values: dict[str, Any] = {}
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.UsageError(f"--set takes field=value (e.g. phoneNumber=5551234), got {item!r}")
-        values[key.strip()] = _scalar(value)
-    if template is None:
-        return values
-    try:
-        # --set gives placeholder values and overrides fields of the same name.
-        return load_template(template).render(values)
-    except TemplateError as exc:
-        raise RecordInvalid([], str(exc)) from None
+            raise click.UsageError(f"--set takes name=value (e.g. phoneNumber=5551234), "
+                                   f"got {item!r}")
+        values[key.strip()] = _scalar(value) if json_values else value
+    return values
 
 
 def _scalar(value: str) -> Any:
@@ -81,81 +60,168 @@ def _scalar(value: str) -> Any:
     return value
 
 
+class Printer:
+    """Human lines (the target named at the start and in every verdict), or one JSON object
+    per line with --json, each carrying the target."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.target: Target | None = None
+        self._target_json = "null"
+
+    def set_target(self, target: Target, announce: bool = True) -> None:
+        """From now on, every line names `target`; a human run says it once on stderr."""
+        self.target = target
+        self._target_json = json.dumps(target.as_json(), ensure_ascii=False)
+        if announce and not self.as_json:
+            click.echo(target.describe(), err=True)
+
+    @property
+    def tag(self) -> str:
+        return f" {self.target.tag()}" if self.target is not None else ""
+
+    def json_line(self, line: str) -> str:
+        """A JSON object's text with the target added (the event hot path stays one encode)."""
+        return line[:-1] + f', "target": {self._target_json}}}'
+
+    def emit(self, obj: dict[str, Any], text: str, err: bool = False) -> None:
+        if self.as_json:
+            click.echo(self.json_line(json.dumps(obj, ensure_ascii=False, default=str)))
+        else:
+            click.echo(text, err=err)
+
+    def note(self, kind: str, text: str, **extra: Any) -> None:
+        self.emit({"type": kind, "message": text, **extra}, f"{kind}: {text}",
+                  err=kind in ("error", "invalid", "warning"))
+
+    def http(self, tracked: Tracked) -> None:
+        ref = tracked.reference_id
+        if tracked.state == "failed":
+            text = f"POST AddRecord {ref}{self.tag}: {tracked.reason}"
+        elif tracked.post == "unknown":
+            text = (f"POST AddRecord {ref}{self.tag}: outcome unknown: {tracked.post_detail}; "
+                    "waiting for its acknowledgement")
+        else:
+            text = f"POST AddRecord {ref}{self.tag}: HTTP {tracked.http_status} statusCode 0"
+        self.emit({"type": "http", **tracked.verdict()}, text)
+
+    def event(self, event: Event) -> None:
+        text = (f"  {event.channel} {event.message_type or ''} "
+                f"{event.notification_type or ''} {event.summary()}").rstrip()
+        self.emit(event.as_json(), text)
+
+    def status(self, status: StreamStatus) -> None:
+        self.emit(status.as_json(), f"stream {status.kind}: {status.detail}", err=True)
+
+    def verdict(self, tracked: Tracked) -> None:
+        self.emit({"type": "verdict", **tracked.verdict()},
+                  f"{tracked.reference_id}: {tracked.describe()}{self.tag}")
+
+    def fail(self, message: str, code: int) -> NoReturn:
+        self.note("invalid" if code == EXIT_INVALID else "error", message)
+        sys.exit(code)
+
+
+def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
+                    need_password: bool = True) -> ResolvedTarget:
+    """The target (and its password), or exit 6 with the reason (the same code for every
+    command). Given a ResolvedTarget, only the password is taken."""
+    try:
+        if isinstance(options, ResolvedTarget):
+            return options.with_password(prompt=terminal_password)
+        return resolve_target(options, prompt=terminal_password, need_password=need_password)
+    except ProfileError as exc:
+        out.fail(str(exc), EXIT_UNREACHABLE)
+
+
 @click.command()
 @with_target
 @click.option("--template", "-t", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A request template file (see `templates`), or a flat YAML map of fields.")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
-              help="Set a field, e.g. --set phoneNumber=5551234 --set from=08:00 (repeatable).")
+              help="Set a field or a template placeholder, e.g. --set phoneNumber=5551234 "
+              "(repeatable; a name nothing uses is refused).")
 @click.option("--no-wait", is_flag=True, help="Return after the HTTP reply.")
 @click.option("--timeout", default=10.0, show_default=True, type=float,
               help="Seconds to wait for the acknowledgement.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def send(profile_name: str | None, profiles_dir: Path | None, url: str | None, user: str | None,
-         journal_path: Path | None, template: Path | None, sets: tuple[str, ...], no_wait: bool,
-         timeout: float, as_json: bool) -> None:
+@click.pass_context
+def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
+         url: str | None, user: str | None, journal_path: Path | None, template: Path | None,
+         sets: tuple[str, ...], no_wait: bool, timeout: float, as_json: bool) -> None:
     """Send one AddRecord and report what GWS answered.
 
     \b
-    Exit codes: 0 acknowledged, 2 invalid input, 3 HTTP/statusCode failure,
-    4 error notification, 5 no answer, 6 GWS unreachable or profile problem.
+    Exit codes: 0 acknowledged, 2 invalid input, 3 refused by GWS, 4 error notification,
+    5 no answer, 6 GWS unreachable (nothing delivered) or profile problem,
+    7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending).
     """
+    from console.app.send import check_fields, request_fields
+    from console.templates import TemplateError, load_template
+
+    options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
+    out = Printer(as_json)
+    resolved = resolve_or_exit(options, out, need_password=False)  # the target first
+    out.set_target(resolved.target, announce=False)
+    source = str(template) if template else None
     try:
-        profile = choose_profile(profile_name, profiles_dir, url, user)
-        fields = _fields_from(template, sets)
+        fields = request_fields(load_template(template) if template else None,
+                                parse_sets(sets, json_values=True))
+        check_fields(fields, source, STAND_IN_DEVICE)
     except RecordInvalid as exc:
-        _fail(str(exc.source or exc), EXIT_INVALID, as_json)
-    except ProfileError as exc:
-        _fail(str(exc), EXIT_UNREACHABLE, as_json)
-    code = asyncio.run(_send(profile, fields, journal_path, no_wait, timeout, as_json,
-                             str(template) if template else None))
-    sys.exit(code)
+        out.fail(str(exc), EXIT_INVALID)
+    except TemplateError as exc:
+        out.fail(str(exc), EXIT_INVALID)
+    resolved = resolve_or_exit(resolved, out)  # the password once the input is known good
+    sys.exit(asyncio.run(_send(resolved, fields, no_wait, timeout, out, source)))
 
 
-async def _send(profile: Any, fields: dict[str, Any], journal_path: Path | None, no_wait: bool,
-                timeout: float, as_json: bool, source: str | None) -> int:
-    out = _Printer(as_json)
+async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
+                timeout: float, out: Printer, source: str | None) -> int:
+    from console.app.target import open_target
+    from console.model import AddRecord
+
     try:
-        async with open_connection(profile, _prompt) as connection:
-            journal = Journal(path=journal_path, secrets=(connection.password.reveal(),))
-            engine = Engine(connection, journal=journal, ack_timeout_s=timeout,
-                            stream=not no_wait)
-            try:
-                await engine.open()
-                assert engine.me is not None
-                for warning in engine.me.warnings:
-                    out.note("warning", warning)
-                fields.setdefault("devicePath", engine.session.device_path)
-                try:
-                    record = AddRecord.parse(fields, source)
-                except RecordInvalid as exc:
-                    out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
-                    return EXIT_INVALID
-                feed = asyncio.get_running_loop().create_task(_echo(engine, record, out))
-                tracked = await engine.send(record)
-                out.http(tracked, connection.simulator)
-                if tracked.state == "failed":
-                    feed.cancel()
-                    return EXIT_REFUSED
-                if no_wait:
-                    feed.cancel()
-                    return EXIT_ACK
-                await engine.wait(tracked, timeout)
-                await asyncio.sleep(0.05)  # let the user event that trails the ack print
-                feed.cancel()
-                out.verdict(tracked)
-                return _exit_for(tracked)
-            finally:
-                await engine.close()
-    except ProfileError as exc:
-        out.note("error", str(exc))
-        return EXIT_UNREACHABLE
+        opened = await open_target(resolved, ack_timeout_s=timeout, stream=not no_wait)
     except ConsoleError as exc:
         out.note("error", str(exc))
         return EXIT_UNREACHABLE
+    async with opened:
+        out.set_target(opened.target)
+        engine = opened.engine
+        assert engine.me is not None
+        for warning in engine.me.warnings:
+            out.note("warning", warning)
+        fields.setdefault("devicePath", engine.session.device_path)
+        try:
+            record = AddRecord.parse(fields, source)
+        except RecordInvalid as exc:
+            out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
+            return EXIT_INVALID
+        feed = asyncio.get_running_loop().create_task(_echo(engine, record, out))
+        try:
+            tracked = await engine.send(record)
+        except ConsoleError as exc:  # DuplicateReference: nothing was sent
+            feed.cancel()
+            out.note("invalid", str(exc))
+            return EXIT_INVALID
+        out.http(tracked)
+        if tracked.state == "failed" or (no_wait and tracked.post != "unknown"):
+            feed.cancel()
+            return _exit_for(tracked) if tracked.state == "failed" else EXIT_ACK
+        if not no_wait:
+            await engine.wait(tracked, timeout)
+            await asyncio.sleep(0.05)  # let the user event that trails the ack print
+        feed.cancel()
+        if tracked.state == "pending":  # --no-wait on an unknown POST: it stays unknown
+            out.emit({"type": "verdict", **tracked.verdict(), "state": "unknown"},
+                     f"{tracked.reference_id}: unknown: {tracked.post_detail}{out.tag}")
+            return EXIT_UNKNOWN
+        out.verdict(tracked)
+        return _exit_for(tracked)
 
 
-async def _echo(engine: Engine, record: AddRecord, out: _Printer) -> None:
+async def _echo(engine: Engine, record: AddRecord, out: Printer) -> None:
     async for item in engine.items():
         if isinstance(item, Event):
             tracked = engine.tracker.get(record.reference_id)
@@ -170,52 +236,13 @@ def _exit_for(tracked: Tracked) -> int:
         return EXIT_ACK
     if tracked.state == "no_answer":
         return EXIT_NO_ANSWER
-    if tracked.ack is not None or tracked.user_event is not None:
+    if tracked.state == "unknown":
+        return EXIT_UNKNOWN
+    if tracked.post == "not_delivered":
+        return EXIT_UNREACHABLE
+    if tracked.post in ("accepted", "unknown"):  # then an Error notification failed it
         return EXIT_ERROR_NOTIFICATION
     return EXIT_REFUSED
-
-
-class _Printer:
-    """Human lines, or one JSON object per line with --json."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-
-    def _emit(self, obj: dict[str, Any], text: str, err: bool = False) -> None:
-        if self.as_json:
-            click.echo(json.dumps(obj, ensure_ascii=False, default=str))
-        else:
-            click.echo(text, err=err)
-
-    def note(self, kind: str, text: str, **extra: Any) -> None:
-        self._emit({"type": kind, "message": text, **extra}, f"{kind}: {text}",
-                   err=kind in ("error", "invalid", "warning"))
-
-    def http(self, tracked: Tracked, simulator: bool) -> None:
-        where = " [SIMULATOR]" if simulator else ""
-        if tracked.state == "failed":
-            text = f"POST AddRecord {tracked.reference_id}{where}: {tracked.reason}"
-        else:
-            text = (f"POST AddRecord {tracked.reference_id}{where}: HTTP "
-                    f"{tracked.http_status} statusCode 0")
-        self._emit({"type": "http", **tracked.verdict()}, text)
-
-    def event(self, event: Event) -> None:
-        text = (f"  {event.channel} {event.message_type or ''} "
-                f"{event.notification_type or ''} {event.summary()}").rstrip()
-        self._emit(event.as_json(), text)
-
-    def status(self, status: StreamStatus) -> None:
-        self._emit(status.as_json(), f"stream {status.kind}: {status.detail}", err=True)
-
-    def verdict(self, tracked: Tracked) -> None:
-        self._emit({"type": "verdict", **tracked.verdict()},
-                   f"{tracked.reference_id}: {tracked.describe()}")
-
-
-def _fail(message: str, code: int, as_json: bool) -> None:
-    _Printer(as_json).note("error" if code != EXIT_INVALID else "invalid", message)
-    sys.exit(code)
 
 
 @click.command()
@@ -223,34 +250,32 @@ def _fail(message: str, code: int, as_json: bool) -> None:
 @click.option("--channel", "-c", "channels", multiple=True,
               help="Channel to subscribe to (repeatable; default: the profile's).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (for jq).")
-def watch(profile_name: str | None, profiles_dir: Path | None, url: str | None,
-          user: str | None, journal_path: Path | None, channels: tuple[str, ...],
-          as_json: bool) -> None:
+@click.pass_context
+def watch(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
+          url: str | None, user: str | None, journal_path: Path | None,
+          channels: tuple[str, ...], as_json: bool) -> None:
     """Print every notification as it arrives, until Ctrl-C (reconnects by itself)."""
+    options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
+    out = Printer(as_json)
+    resolved = resolve_or_exit(options, out)
     try:
-        profile = choose_profile(profile_name, profiles_dir, url, user)
-    except ProfileError as exc:
-        _fail(str(exc), EXIT_UNREACHABLE, as_json)
-    try:
-        sys.exit(asyncio.run(_watch(profile, journal_path, channels or None, as_json)))
+        sys.exit(asyncio.run(_watch(resolved, channels or None, out)))
     except KeyboardInterrupt:
         sys.exit(0)
 
 
-async def _watch(profile: Any, journal_path: Path | None, channels: tuple[str, ...] | None,
-                 as_json: bool) -> int:
-    out = _Printer(as_json)
+async def _watch(resolved: ResolvedTarget, channels: tuple[str, ...] | None,
+                 out: Printer) -> int:
+    from console.app.target import open_target
+
+    writer = _StdoutWriter(out)
     try:
-        async with open_connection(profile, _prompt) as connection:
-            journal = Journal(path=journal_path, secrets=(connection.password.reveal(),))
-            engine = Engine(connection, journal=journal, channels=channels)
-            writer = _StdoutWriter(out)
-            engine.on_item(writer.write)
-            try:
-                await engine.open(wait_connected_s=0)
-                await writer.reader_gone.wait()  # or Ctrl-C
-            finally:
-                await engine.close()
+        opened = await open_target(resolved, channels=channels, start=False,
+                                   on_item=writer.write)
+        out.set_target(opened.target)
+        async with opened:
+            await opened.engine.open(wait_connected_s=0)
+            await writer.reader_gone.wait()  # or Ctrl-C
     except ConsoleError as exc:
         out.note("error", str(exc))
         return EXIT_UNREACHABLE
@@ -260,7 +285,7 @@ async def _watch(profile: Any, journal_path: Path | None, channels: tuple[str, .
 class _StdoutWriter:
     """Writes each event as it comes; flushes once per burst, not once per line."""
 
-    def __init__(self, out: _Printer) -> None:
+    def __init__(self, out: Printer) -> None:
         self.out = out
         self.stdout = sys.stdout
         self.flush_pending = False
@@ -268,7 +293,8 @@ class _StdoutWriter:
 
     def write(self, item: Event | StreamStatus) -> None:
         if isinstance(item, Event):
-            line = item.json_line() if self.out.as_json else _event_line(item)
+            line = self.out.json_line(item.json_line()) if self.out.as_json \
+                else _event_line(item)
             self.stdout.write(line + "\n")
             if not self.flush_pending:
                 self.flush_pending = True
@@ -298,25 +324,33 @@ def profiles() -> None:
 
 
 @profiles.command("list")
-@click.option("--profiles", "profiles_dir", type=click.Path(path_type=Path, file_okay=False))
-def profiles_list(profiles_dir: Path | None) -> None:
-    """Profiles on the search path."""
-    for item in list_profiles(search_path(profiles_dir)):
+@click.option("--profiles", "profiles_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Directory searched first for profiles.")
+@click.pass_context
+def profiles_list(ctx: click.Context, profiles_dir: Path | None) -> None:
+    """Profiles on the search path, with their environment (PRODUCTION, SIMULATOR...)."""
+    for item in list_profiles(search_path(profiles_dir_of(ctx, profiles_dir))):
         if isinstance(item, ProfileError):
             click.echo(f"! {item}")
         else:
-            target = item.url or "embedded simulator"
-            click.echo(f"{item.name:<20} {target:<40} {item.username or ''}")
+            where = item.url or "embedded simulator"
+            mark = "SIMULATOR" if item.simulator else (
+                "PRODUCTION" if item.production else item.environment.upper() or "-")
+            click.echo(f"{item.name:<20} {mark:<11} {where:<40} {item.username or ''}")
 
 
 @profiles.command("show")
 @click.argument("name")
-@click.option("--profiles", "profiles_dir", type=click.Path(path_type=Path, file_okay=False))
-def profiles_show(name: str, profiles_dir: Path | None) -> None:
+@click.option("--profiles", "profiles_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Directory searched first for profiles.")
+@click.pass_context
+def profiles_show(ctx: click.Context, name: str, profiles_dir: Path | None) -> None:
     """One profile, as the console will use it."""
+    from console.app.target import choose_profile
+
     try:
-        profile = choose_profile(name, profiles_dir, None, None)
+        profile = choose_profile(name, profiles_dir_of(ctx, profiles_dir), None, None)
     except ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise TargetProblem(str(exc)) from None
     for key, value in profile.describe().items():
         click.echo(f"{key}: {value}")

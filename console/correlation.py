@@ -2,8 +2,17 @@
 
 A request is tracked from just before its POST (an acknowledgement may overtake the HTTP
 reply) until one verdict: acknowledged (with the latency from POST start to the ack, in ms),
-failed (statusCode != 0, an HTTP error, or an Error notification for its referenceId), or no
-answer (nothing within the timeout, 10 s by default).
+failed (GWS refused the POST, it could not be delivered, or an Error notification came for
+its referenceId), no answer (GWS accepted the POST, nothing came within the timeout, 10 s by
+default), or unknown (the POST was sent but its reply was lost — reset, timeout, unreadable —
+and no acknowledgement came either: GWS may have accepted it).
+
+What happened to the POST itself is kept apart (`Tracked.post`): accepted, refused (a reply in
+which GWS says no), not_delivered (nothing left: safe to send again) or unknown. An unknown POST
+keeps waiting for its acknowledgement, which may still come.
+
+Two requests waiting at the same time never share a referenceId: the second is refused
+(DuplicateReference) before anything is sent.
 
 The rule for the `DeviceUserEventMessage`, which has no referenceId: among the tracked requests
 that have no user event yet and whose campaignName, callingList, phoneNumber and applicationId
@@ -22,17 +31,21 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
+from console.errors import DuplicateReference
 from console.events import Event
 from console.model import AddRecord
 
-__all__ = ["Tracker", "Tracked", "State"]
+__all__ = ["Tracker", "Tracked", "State", "PostOutcome"]
 
 
 def _key(record: AddRecord) -> tuple[Any, ...]:
     return (record.campaign_name, record.calling_list, record.phone_number, record.application_id)
 
-State = Literal["pending", "acknowledged", "failed", "no_answer"]
-TERMINAL: frozenset[str] = frozenset({"acknowledged", "failed", "no_answer"})
+State = Literal["pending", "acknowledged", "failed", "no_answer", "unknown"]
+TERMINAL: frozenset[str] = frozenset({"acknowledged", "failed", "no_answer", "unknown"})
+#: What became of the POST: GWS took it, GWS said no, it never left, or nobody knows.
+PostOutcome = Literal["accepted", "refused", "not_delivered", "unknown"]
+UNKNOWN_ADVICE = "it may have been accepted by GWS; check before re-sending"
 
 
 @dataclass
@@ -46,7 +59,7 @@ class Tracked:
     sent_wall: float
     """Wall-clock time the POST started."""
     state: State = "pending"
-    """pending, acknowledged, failed or no_answer."""
+    """pending, acknowledged, failed, no_answer or unknown."""
     latency_ms: float | None = None
     """POST start to acknowledgement, for acknowledged requests."""
     reason: str = ""
@@ -57,6 +70,10 @@ class Tracked:
     """The DeviceUserEventMessage tied to it by the GSW_* rule."""
     http_status: int | None = None
     """HTTP status of the POST, once known."""
+    post: PostOutcome | None = None
+    """What became of the POST (None while it is in flight)."""
+    post_detail: str = ""
+    """Why the POST's outcome is unknown (reset, timeout, unreadable reply), when it is."""
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -66,7 +83,7 @@ class Tracked:
     def verdict(self) -> dict[str, Any]:
         return {"referenceId": self.reference_id, "state": self.state,
                 "latencyMs": None if self.latency_ms is None else round(self.latency_ms, 1),
-                "reason": self.reason, "httpStatus": self.http_status}
+                "reason": self.reason, "httpStatus": self.http_status, "post": self.post}
 
     def describe(self) -> str:
         if self.state == "acknowledged":
@@ -75,6 +92,8 @@ class Tracked:
             return f"failed: {self.reason}"
         if self.state == "no_answer":
             return f"no answer: {self.reason}"
+        if self.state == "unknown":
+            return f"unknown: {self.reason}"
         return "pending"
 
 
@@ -98,6 +117,14 @@ class Tracker:
         return self._by_ref.get(reference_id)
 
     def sent(self, record: AddRecord) -> Tracked:
+        """Start tracking `record` (just before its POST); DuplicateReference when a request
+        with the same referenceId is still waiting."""
+        earlier = self._by_ref.get(record.reference_id)
+        if earlier is not None and earlier.state == "pending":
+            raise DuplicateReference(record.reference_id)
+        if earlier is not None:
+            self._forget_awaiting(earlier)
+            del self._by_ref[record.reference_id]
         tracked = Tracked(record, self._clock(), time.time())
         self._by_ref[record.reference_id] = tracked
         self._awaiting_event.setdefault(_key(record), []).append(tracked)
@@ -115,10 +142,20 @@ class Tracker:
 
     def http_ok(self, tracked: Tracked, http_status: int) -> None:
         tracked.http_status = http_status
+        tracked.post = "accepted"
 
-    def http_failed(self, tracked: Tracked, reason: str, http_status: int | None = None) -> None:
+    def http_failed(self, tracked: Tracked, reason: str, http_status: int | None = None,
+                    post: PostOutcome = "refused") -> None:
+        """GWS said no (`refused`) or the POST never left (`not_delivered`)."""
         tracked.http_status = http_status
+        tracked.post = post
         self._finish(tracked, "failed", reason)
+
+    def http_unknown(self, tracked: Tracked, reason: str) -> None:
+        """The POST was sent but its reply was lost: GWS may have accepted it, so it keeps
+        waiting for the acknowledgement; without one its verdict is `unknown`."""
+        tracked.post = "unknown"
+        tracked.post_detail = reason
 
     def observe(self, event: Event) -> Tracked | None:
         """Attach an event to its request; returns the request it matched, if any."""
@@ -168,8 +205,7 @@ class Tracker:
         expired = [t for t in self._by_ref.values()
                    if t.state == "pending" and now - t.sent_at >= self.timeout_s]
         for tracked in expired:
-            self._finish(tracked, "no_answer",
-                         f"no acknowledgement within {self.timeout_s:g} s")
+            self._time_out(tracked, self.timeout_s)
         return expired
 
     async def wait(self, tracked: Tracked, timeout_s: float | None = None) -> Tracked:
@@ -179,9 +215,15 @@ class Tracker:
         try:
             await asyncio.wait_for(tracked.done.wait(), max(0.0, remaining))
         except asyncio.TimeoutError:
-            if tracked.state == "pending":
-                self._finish(tracked, "no_answer", f"no acknowledgement within {limit:g} s")
+            self._time_out(tracked, limit)
         return tracked
+
+    def _time_out(self, tracked: Tracked, limit: float) -> None:
+        if tracked.post == "unknown":
+            self._finish(tracked, "unknown", f"{tracked.post_detail}; no acknowledgement within "
+                         f"{limit:g} s either: {UNKNOWN_ADVICE}")
+        else:
+            self._finish(tracked, "no_answer", f"no acknowledgement within {limit:g} s")
 
     @staticmethod
     def _finish(tracked: Tracked, state: State, reason: str) -> None:

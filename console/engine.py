@@ -15,7 +15,9 @@ from typing import Any
 
 from console.connection import Connection
 from console.correlation import Tracked, Tracker
-from console.errors import GwsError, GwsHttpError, GwsStatusError
+from console.errors import (
+    GwsError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError, GwsUnreachable,
+)
 from console.events import Event, StreamItem, StreamStatus
 from console.journal import Journal
 from console.model import AddRecord
@@ -140,28 +142,41 @@ class Engine:
         return AddRecord.parse(fields)
 
     async def send(self, record: AddRecord | dict[str, Any]) -> Tracked:
-        """POST one record; the returned Tracked gets its verdict as notifications arrive."""
+        """POST one record; the returned Tracked gets its verdict as notifications arrive.
+
+        DuplicateReference (nothing sent) when a request with its referenceId is still
+        waiting. The POST's outcome is in `Tracked.post`: accepted, refused (GWS said no),
+        not_delivered (it never left) or unknown (sent, reply lost: it keeps waiting for the
+        acknowledgement, which decides)."""
         if isinstance(record, dict):
             record = self.record(record)
         tracked = self.tracker.sent(record)
         self._journal("request", method="POST", path="/api/v2/me/outbound-records",
                       url=self.connection.api + "/me/outbound-records", body=record.body())
+        ref = record.reference_id
         try:
             result = await self.session.add_record(record)
         except GwsStatusError as exc:
             self.tracker.http_failed(tracked, str(exc), exc.http_status)
-            self._journal("response", referenceId=record.reference_id, httpStatus=exc.http_status,
-                          statusCode=exc.status_code, statusMessage=exc.status_message)
+            self._journal("response", referenceId=ref, outcome="refused",
+                          httpStatus=exc.http_status, statusCode=exc.status_code,
+                          statusMessage=exc.status_message)
         except GwsHttpError as exc:
             self.tracker.http_failed(tracked, str(exc), exc.status)
-            self._journal("response", referenceId=record.reference_id, httpStatus=exc.status,
+            self._journal("response", referenceId=ref, outcome="refused", httpStatus=exc.status,
                           error=str(exc))
+        except GwsUnreachable as exc:
+            self.tracker.http_failed(tracked, f"not delivered: {exc}", post="not_delivered")
+            self._journal("response", referenceId=ref, outcome="not_delivered", error=str(exc))
         except GwsError as exc:
-            self.tracker.http_failed(tracked, str(exc))
-            self._journal("response", referenceId=record.reference_id, error=str(exc))
+            # GwsOutcomeUnknown, and anything else we cannot place: it may have been taken.
+            detail = str(exc) if isinstance(exc, GwsOutcomeUnknown) else \
+                f"{exc} (outcome of the POST unknown)"
+            self.tracker.http_unknown(tracked, detail)
+            self._journal("response", referenceId=ref, outcome="unknown", error=detail)
         else:
             self.tracker.http_ok(tracked, result.http_status)
-            self._journal("response", referenceId=record.reference_id,
+            self._journal("response", referenceId=ref, outcome="accepted",
                           httpStatus=result.http_status, body=result.body,
                           elapsedMs=round(result.elapsed_ms, 1))
         if tracked.state == "failed":
@@ -171,7 +186,7 @@ class Engine:
     async def wait(self, tracked: Tracked, timeout_s: float | None = None) -> Tracked:
         before = tracked.state
         await self.tracker.wait(tracked, timeout_s)
-        if before == "pending" and tracked.state == "no_answer":
+        if before == "pending" and tracked.state in ("no_answer", "unknown"):
             self._journal("verdict", **tracked.verdict())
         return tracked
 

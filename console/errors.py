@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ConsoleError", "FieldProblem", "RecordInvalid", "ProfileError", "GwsError", "GwsHttpError",
     "GwsStatusError", "GwsUnreachable", "GwsOutcomeUnknown", "CsrfError", "StreamError",
+    "DuplicateReference",
 ]
 
 from dataclasses import dataclass
@@ -84,3 +85,14 @@ class GwsStatusError(GwsError):
 
 class StreamError(ConsoleError):
     """The CometD stream failed for good (the server said `reconnect: none`, bad credentials)."""
+
+
+class DuplicateReference(ConsoleError):
+    """A request whose referenceId is already used by a request still waiting for its answer:
+    GWS answers by referenceId, so the two verdicts could not be told apart. Nothing was sent."""
+
+    def __init__(self, reference_id: str) -> None:
+        super().__init__(f"referenceId {reference_id!r} is already used by a request still "
+                         "waiting for its acknowledgement: not sent (give each record its own "
+                         "referenceId, or leave it out and one is generated)")
+        self.reference_id = reference_id

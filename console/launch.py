@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from console.app.target import ResolvedTarget
     from console.profile import Profile
 
 __all__ = ["OPTIONS", "console_args", "prompt_password", "run", "start_console"]
@@ -69,21 +70,21 @@ def prompt_password(label: str) -> str:
 def start_console(profile_name: str | None = None, profiles_dir: Path | None = None,
                   url: str | None = None, user: str | None = None,
                   journal_path: Path | None = None) -> None:
-    """Resolve the profile and run the console until it quits (ProfileError when the profile
+    """Resolve the target and run the console until it quits (ProfileError when the profile
     can't be used)."""
-    password: str | None = None
+    profile: Profile
+    resolved: ResolvedTarget | None = None
     if profile_name is None and url is None:
         # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
         from console.profile import DEMO
 
-        profile: Profile = DEMO
+        profile = DEMO
     else:
-        from console.profiles import resolve_password
-        from console.target import choose_profile
+        from console.app.target import TargetOptions, resolve_target
 
-        profile = choose_profile(profile_name, profiles_dir, url, user)
-        if not profile.simulator:
-            password = resolve_password(profile, prompt_password).reveal()
+        resolved = resolve_target(TargetOptions(profile_name, profiles_dir, url, user),
+                                  prompt=prompt_password)
+        profile = resolved.profile
     # Importing and building the console allocates enough to trigger a full garbage
     # collection (~15 ms) before the first frame; the app turns collection back on once that
     # frame is out (see OutboundApp._start).
@@ -92,8 +93,9 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
     gc.disable()
     from console.tui.app import OutboundApp  # Textual is imported only for the console
 
+    # The TUI still asks through a prompt callable: it gets the password resolved above.
     OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
-                prompt=(lambda label: password or "")).run()
+                prompt=resolved.answer if resolved is not None else None).run()
 
 
 def run() -> None:
@@ -113,4 +115,4 @@ def run() -> None:
                       Path(journal_path) if journal_path else None)
     except ProfileError as exc:
         print(f"Error: {exc}", file=sys.stderr)  # as click prints a ClickException
-        sys.exit(1)
+        sys.exit(6)  # console.exit_codes.EXIT_UNREACHABLE, as every command

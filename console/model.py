@@ -12,6 +12,7 @@ Choices where GWS documents nothing (also in the README):
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Literal, get_args
 
@@ -207,7 +208,10 @@ def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]
         loc = error["loc"]
         name = str(loc[0]) if loc else "phoneNumber"
         if error["type"] == "extra_forbidden":
-            problems.append(FieldProblem(name, given.get(name), "no such AddRecord field; "
+            close = difflib.get_close_matches(name, list(_EXPECTED), n=1) or [
+                k for k in _EXPECTED if k.lower() == name.lower()][:1]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(FieldProblem(name, given.get(name), f"no such AddRecord field{hint}; "
                                          "known: " + ", ".join(sorted(_EXPECTED))))
             continue
         if error["type"] == "missing":

@@ -18,6 +18,7 @@ import platformdirs
 from console.connection import DEFAULT_CHANNELS, Secret
 from console.errors import ProfileError
 from console.profile import DEMO, Profile
+from console.urls import has_credentials, safe_url
 from console.yamlfile import YamlError, load_yaml_mapping
 
 __all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_password",
@@ -100,6 +101,10 @@ def read_profile(path: Path) -> Profile:
     if not simulator and not url:
         raise ProfileError(f"{path}: a profile needs url: (e.g. https://gws.example.com:8090) "
                            "or simulator: embedded")
+    if url and has_credentials(url):
+        raise ProfileError(f"{where('url')}: the url holds a user or password "
+                           f"({safe_url(url)}): remove it; give the user as username: and the "
+                           f"password with password_from: (env:NAME, keyring or prompt)")
     if url and not url.startswith(("http://", "https://")):
         raise ProfileError(f"{where('url')}: url must start with https:// or http://, got {url!r}")
     password_from = text("password_from", f"env:{PASSWORD_ENV}") or ""

@@ -20,20 +20,27 @@ from typing import Any, Literal
 
 from console.correlation import Tracked
 from console.engine import Engine
-from console.errors import RecordInvalid
+from console.errors import DuplicateReference, RecordInvalid
 from console.model import AddRecord
 from console.rows import Row
-from console.templates import Template, TemplateError
+from console.templates import Template, TemplateError, unused_names
 
-__all__ = ["Job", "Outcome", "Replay", "plan", "summarise", "DEFAULT_RATE",
-           "DEFAULT_CONCURRENCY", "MAX_RATE", "MAX_CONCURRENCY", "TEMPLATE_COLUMN"]
+__all__ = ["Job", "Outcome", "Plan", "Replay", "plan", "make_plan", "summarise", "resume_rows",
+           "write_resume", "DEFAULT_RATE", "DEFAULT_CONCURRENCY", "MAX_RATE", "MAX_CONCURRENCY",
+           "TEMPLATE_COLUMN", "SEQ_COLUMN", "META_COLUMNS", "SAFE_STATES"]
 
 DEFAULT_RATE = 10.0
 DEFAULT_CONCURRENCY = 4
 MAX_RATE = 5000.0
 MAX_CONCURRENCY = 64
 TEMPLATE_COLUMN = "_template"
-State = Literal["acknowledged", "failed", "no_answer", "not_sent", "invalid", "unconfirmed"]
+SEQ_COLUMN = "_seq"
+#: Columns the console writes into resume/unconfirmed files; not placeholder values.
+META_COLUMNS = frozenset({TEMPLATE_COLUMN, SEQ_COLUMN, "_referenceId", "_state", "_reason"})
+State = Literal["acknowledged", "failed", "no_answer", "unknown", "not_delivered", "not_sent",
+                "invalid", "unconfirmed"]
+#: Outcomes GWS surely never had: sending them again cannot add anything twice.
+SAFE_STATES = frozenset({"not_sent", "not_delivered"})
 
 
 @dataclass
@@ -52,6 +59,9 @@ class Job:
     """Why it cannot be sent (template, row or field problem)."""
     source: str = ""
     """The row it came from (file:line), if any."""
+    number: int | None = None
+    """`${seq}` for it: its number in the run it was first planned in (a resume file's
+    `_seq`), else `seq`."""
 
 
 @dataclass
@@ -61,7 +71,10 @@ class Outcome:
     job: Job
     """The job."""
     state: State
-    """acknowledged, failed, no_answer, not_sent, invalid, or unconfirmed (interrupted)."""
+    """acknowledged; failed (refused by GWS, or an Error notification: `by_notification`);
+    no_answer (accepted, no acknowledgement); unknown (POST sent, reply lost, no
+    acknowledgement); not_delivered (the POST never left); not_sent; invalid; unconfirmed
+    (stopped while waiting for its acknowledgement)."""
     reason: str = ""
     """Why it failed or was not sent."""
     latency_ms: float | None = None
@@ -69,7 +82,8 @@ class Outcome:
     http_status: int | None = None
     """HTTP status of the POST."""
     accepted: bool = False
-    """GWS accepted the POST (HTTP 2xx, statusCode 0): re-sending could add it twice."""
+    """GWS may have the record (it accepted the POST, or the POST's outcome is unknown):
+    sending it again could add it twice."""
     by_notification: bool = False
     """The failure came as an Error notification (not an HTTP/statusCode refusal)."""
 
@@ -81,34 +95,170 @@ class Outcome:
                 else round(self.latency_ms, 1), "httpStatus": self.http_status,
                 "source": self.job.source or None}
 
+    @property
+    def safe_to_resend(self) -> bool:
+        """GWS surely never had it: not sent, not delivered, or refused in a reply."""
+        return self.state in SAFE_STATES or (self.state == "failed" and not self.accepted)
+
+
+@dataclass
+class Plan:
+    """Every record of a run, built and checked before the first is sent."""
+
+    jobs: list[Job]
+    """The records, in sending order."""
+    problems: list[str] = field(default_factory=list)
+    """Why nothing may be sent: unused --set names or columns, a referenceId shared by several
+    records, invalid records (each naming its file and line)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
 
 def plan(templates: list[Template], rows: list[Row] | None, count: int,
          sets: dict[str, Any], device_path: str | None) -> list[Job]:
-    """Every record of the run, built and checked before the first is sent."""
+    """The jobs of `make_plan` (a job that cannot be built carries its error)."""
+    return make_plan(templates, rows, count, sets, device_path).jobs
+
+
+def make_plan(templates: list[Template], rows: list[Row] | None, count: int,
+              sets: dict[str, Any], device_path: str | None) -> Plan:
+    """Every record of the run, built and checked before the first is sent: `count` records
+    per template, or one per row (a row with a `_template` column goes to that template, one
+    without to each template). Nothing typed is dropped: a --set name or a column that no
+    template uses is a problem, as is a referenceId that several records would share."""
+    problems: list[str] = []
+    unused = unused_names(sets, templates)
+    if unused:
+        problems.append("--set " + ", ".join(unused) + " is used by no placeholder of "
+                        f"{_names(templates)} and is no AddRecord field")
+    by_template = _rows_by_template(templates, rows, problems) if rows is not None else None
+    if rows is not None and by_template is not None:
+        _check_columns(templates, rows, by_template, problems)
     jobs: list[Job] = []
     seq = 0
-    for template in templates:
-        if rows is not None:
-            mine = [r for r in rows if r.get(TEMPLATE_COLUMN) in (None, "", template.name,
-                                                                  str(template.path))]
-            sources = [(dict(r), f"row {r.line}") for r in mine]
+    for index, template in enumerate(templates):
+        if by_template is not None:
+            sources = [(row, _where(row)) for row in by_template[index]]
         else:
-            sources = [({}, "") for _ in range(count)]
-        for values, source in sources:
+            sources = [(Row(), "") for _ in range(count)]
+        for row, source in sources:
             seq += 1
-            values.pop(TEMPLATE_COLUMN, None)
-            values.pop("_seq", None)
+            values = {k: v for k, v in row.items() if k not in META_COLUMNS}
             merged = {**values, **sets}
-            job = Job(seq, template, merged, source=source)
+            number = _seq_of(row, source, problems)
+            job = Job(seq, template, merged, source=source, number=number)
             try:
-                job.record = template.build(merged, seq, device_path)
+                job.record = template.build(merged, number or seq, device_path)
             except TemplateError as exc:
                 job.error = f"{source}: {exc}" if source else str(exc)
             except RecordInvalid as exc:
                 detail = "; ".join(str(p) for p in exc.problems)
-                job.error = f"{template.path or template.name} {source}: {detail}".strip()
+                origin = source or str(template.path or template.name)
+                job.error = f"{origin}: {detail} (template {template.name})"
             jobs.append(job)
-    return jobs
+    problems.extend(job.error for job in jobs if job.error)
+    problems.extend(_shared_references(jobs))
+    return Plan(jobs, problems)
+
+
+def _names(templates: list[Template]) -> str:
+    return "template " + ", ".join(t.name for t in templates)
+
+
+def _where(row: Row) -> str:
+    return f"{row.path or 'rows'}:{row.line}"
+
+
+def _seq_of(row: Row, source: str, problems: list[str]) -> int | None:
+    raw = row.get(SEQ_COLUMN)
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < 1:
+        problems.append(f"{source}: {SEQ_COLUMN} must be a record number (1, 2...), got {raw!r}")
+        return None
+    return int(text)
+
+
+def _template_key(ref: str, row: Row) -> list[str]:
+    """What a row's `_template` may name: the template's name or its file (absolute, or
+    relative to the rows file's folder, or to the current folder)."""
+    keys = [ref]
+    path = Path(ref).expanduser()
+    if path.suffix in (".yaml", ".yml"):
+        candidates = [path] if path.is_absolute() else (
+            [row.path.parent / path, path] if row.path is not None else [path])
+        keys += [str(c.resolve()) for c in candidates]
+    return keys
+
+
+def _rows_by_template(templates: list[Template], rows: list[Row],
+                      problems: list[str]) -> list[list[Row]]:
+    """Each template's rows; a row naming a template that is not in the run is a problem (it
+    would otherwise be silently left out)."""
+    mine: list[list[Row]] = [[] for _ in templates]
+    index: dict[str, int] = {}
+    for n, template in enumerate(templates):
+        index.setdefault(template.name, n)
+        if template.path is not None:
+            index.setdefault(str(template.path.resolve()), n)
+    for row in rows:
+        ref = str(row.get(TEMPLATE_COLUMN) or "").strip()
+        if not ref:
+            for rows_of_template in mine:
+                rows_of_template.append(row)
+            continue
+        found = next((index[k] for k in _template_key(ref, row) if k in index), None)
+        if found is None:
+            problems.append(f"{_where(row)}: the row is for template {ref!r}, which is not "
+                            f"among those given ({', '.join(t.name for t in templates)})")
+        else:
+            mine[found].append(row)
+    return mine
+
+
+def _check_columns(templates: list[Template], rows: list[Row], by_template: list[list[Row]],
+                   problems: list[str]) -> None:
+    """Columns that no template a row goes to uses: once per file header (CSV), or per row
+    (YAML)."""
+    names = [t.names() | META_COLUMNS for t in templates]
+    owners: dict[int, list[int]] = {}
+    for index, rows_of_template in enumerate(by_template):
+        for row in rows_of_template:
+            owners.setdefault(id(row), []).append(index)
+    reported: set[tuple[Path | None, int, str]] = set()
+    for row in rows:
+        mine = owners.get(id(row), [])
+        used: set[str] = set().union(*(names[i] for i in mine)) if mine else set(row)
+        for name in row:
+            line = row.header_line or row.line
+            if name in used or (row.path, line, name) in reported:
+                continue
+            reported.add((row.path, line, name))
+            owned = [templates[i] for i in mine]
+            [message] = unused_names([name], owned)
+            problems.append(f"{row.path or 'rows'}:{line}: column {message} is used by no "
+                            f"placeholder of {_names(owned)} and is no AddRecord field")
+
+
+def _shared_references(jobs: list[Job]) -> list[str]:
+    """GWS answers by referenceId: records sharing one would get each other's verdicts."""
+    seqs: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.record is not None:
+            seqs.setdefault(job.record.reference_id, []).append(job)
+    problems = []
+    for ref, same in seqs.items():
+        if len(same) > 1:
+            templates = sorted({j.template.name for j in same})
+            problems.append(
+                f"referenceId {ref!r} would be sent {len(same)} times (template "
+                f"{', '.join(templates)}): GWS answers by referenceId, so their verdicts "
+                "could not be told apart. Remove referenceId from the template (each record "
+                "then gets its own) or make it unique, e.g. referenceId: ${uuid}")
+    return problems
 
 
 class _Pacer:
@@ -151,6 +301,7 @@ class Replay:
         self.on_outcome = on_outcome
         self.outcomes: dict[int, Outcome] = {}
         self.sent = 0
+        """POSTs started (each may have reached GWS)."""
         self.started_at = 0.0
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -225,18 +376,28 @@ class Replay:
         tracked: Tracked | None = None
         try:
             try:
-                tracked = await self.engine.send(job.record)
                 self.sent += 1
+                tracked = await self.engine.send(job.record)
+            except DuplicateReference as exc:
+                self.sent -= 1  # refused before anything was sent
+                self._finish(Outcome(job, "not_sent", str(exc)))
+                return
             finally:
                 slots.release()  # the limit is on POSTs in flight; acks are awaited freely
             if tracked.state == "pending":
                 await self.engine.wait(tracked, self.timeout_s)
             self._finish(_outcome(job, tracked))
         except asyncio.CancelledError:
-            if tracked is not None:
-                self._finish(Outcome(job, "unconfirmed", "interrupted while waiting for the "
-                             "acknowledgement", http_status=tracked.http_status,
-                             accepted=tracked.http_status is not None and tracked.http_status < 300))
+            if tracked is None:
+                # Cancelled with the POST in flight: it may have reached GWS.
+                self._finish(Outcome(job, "unconfirmed", "stopped while its POST was in "
+                                     "flight: GWS may have accepted it", accepted=True))
+            else:
+                post = "its POST's outcome unknown" if tracked.post == "unknown" else \
+                    "accepted by GWS"
+                self._finish(Outcome(job, "unconfirmed", f"stopped while waiting for the "
+                                     f"acknowledgement ({post})", http_status=tracked.http_status,
+                                     accepted=tracked.post in ("accepted", "unknown")))
             raise
 
     def _finish(self, outcome: Outcome) -> None:
@@ -248,14 +409,17 @@ class Replay:
 
 
 def _outcome(job: Job, tracked: Tracked) -> Outcome:
-    accepted = tracked.http_status is not None and 200 <= tracked.http_status < 300
+    status = tracked.http_status
     if tracked.state == "acknowledged":
-        return Outcome(job, "acknowledged", tracked.reason, tracked.latency_ms,
-                       tracked.http_status, True)
+        return Outcome(job, "acknowledged", tracked.reason, tracked.latency_ms, status, True)
     if tracked.state == "no_answer":
-        return Outcome(job, "no_answer", tracked.reason, None, tracked.http_status, accepted)
-    return Outcome(job, "failed", tracked.reason, None, tracked.http_status, accepted,
-                   by_notification=accepted)
+        return Outcome(job, "no_answer", tracked.reason, None, status, True)
+    if tracked.state == "unknown":
+        return Outcome(job, "unknown", tracked.reason, None, status, True)
+    if tracked.post == "not_delivered":
+        return Outcome(job, "not_delivered", tracked.reason, None, status, False)
+    taken = tracked.post in ("accepted", "unknown")  # then the failure came as a notification
+    return Outcome(job, "failed", tracked.reason, None, status, taken, by_notification=taken)
 
 
 @dataclass
@@ -272,8 +436,8 @@ class Summary:
     def rows(self) -> list[tuple[str, str]]:
         sent = sum(n for state, n in self.counts.items() if state not in ("not_sent", "invalid"))
         table = [("records", str(sum(self.counts.values()))), ("sent", str(sent))]
-        for state in ("acknowledged", "failed", "no_answer", "unconfirmed", "not_sent",
-                      "invalid"):
+        for state in ("acknowledged", "failed", "no_answer", "unknown", "unconfirmed",
+                      "not_delivered", "not_sent", "invalid"):
             if self.counts[state] or state in ("acknowledged", "failed", "no_answer"):
                 table.append((state.replace("_", " "), str(self.counts[state])))
         if self.p50_ms is not None:
@@ -289,7 +453,7 @@ def summarise(outcomes: list[Outcome], elapsed_s: float = 0.0) -> Summary:
         summary.counts[outcome.state] += 1
         if outcome.state == "acknowledged" and outcome.latency_ms is not None:
             latencies.append(outcome.latency_ms)
-        elif outcome.state in ("failed", "no_answer", "invalid", "unconfirmed"):
+        elif outcome.state not in ("acknowledged", "not_sent"):
             summary.reasons[_short(outcome.reason)] += 1
     if latencies:
         ordered = sorted(latencies)
@@ -305,24 +469,33 @@ def _short(reason: str) -> str:
 
 
 def resume_rows(outcomes: list[Outcome]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows to resume with: (never accepted by GWS — safe to send again; accepted but
-    unconfirmed — check before sending again)."""
+    """Rows to resume with: (GWS surely never had them — safe to send again; GWS may have
+    them — check before sending again). `_template` is the template file's absolute path, so
+    the file works from any folder; `_seq` keeps `${seq}` as it was."""
     safe: list[dict[str, Any]] = []
     unsure: list[dict[str, Any]] = []
     for outcome in outcomes:
         if outcome.state in ("acknowledged", "invalid"):
             continue
-        job = outcome.job
-        row = {TEMPLATE_COLUMN: str(job.template.path or job.template.name), **job.values}
-        if outcome.state == "not_sent" or not outcome.accepted:
+        row = job_row(outcome.job)
+        if outcome.safe_to_resend:
             safe.append(row)
         else:
+            job = outcome.job
             unsure.append({**row, "_referenceId": job.record.reference_id if job.record else "",
-                           "_state": outcome.state})
+                           "_state": outcome.state, "_reason": outcome.reason})
     return safe, unsure
 
 
+def job_row(job: Job) -> dict[str, Any]:
+    """The rows-file row that plans `job` again, from any folder."""
+    template = job.template
+    where = str(template.path.resolve()) if template.path is not None else template.name
+    return {TEMPLATE_COLUMN: where, SEQ_COLUMN: job.number or job.seq, **job.values}
+
+
 def write_resume(outcomes: list[Outcome], stem: Path) -> list[Path]:
+    """`<stem>.resume.csv` and `<stem>.unconfirmed.csv`, each only when it has rows."""
     from console.rows import write_rows
 
     safe, unsure = resume_rows(outcomes)

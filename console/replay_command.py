@@ -1,9 +1,9 @@
-"""`outbound-console replay`: templates × rows/count, paced, with a verdict table."""
+"""`outbound-console replay`: the application layer's replay (console.app.replay) with a
+progress bar, a production prompt, Ctrl-C, and a verdict table that names the target."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import signal
 import sys
@@ -13,69 +13,69 @@ from typing import Any
 
 import click
 
-from console.commands import (
-    EXIT_ERROR_NOTIFICATION, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_REFUSED, EXIT_UNREACHABLE,
-    _prompt, with_target,
+from console.app.replay import (
+    STAND_IN_DEVICE, Confirmation, NotConfirmed, ReplayInputError, ReplayInputs, ReplayProgress,
+    ReplayResult, ReplayRun, ReplaySettings, load_inputs, plan_replay, rebuild_from_journal,
 )
-from console.engine import Engine
-from console.errors import ConsoleError, ProfileError
-from console.journal import Journal
-from console.profiles import search_path
-from console.replay import (
-    DEFAULT_CONCURRENCY, DEFAULT_RATE, Job, Outcome, Replay, plan, summarise, write_resume,
+from console.app.target import ResolvedTarget, Target
+from console.cli_options import target_options, with_target
+from console.commands import Printer, parse_sets, resolve_or_exit
+from console.errors import ConsoleError
+from console.exit_codes import (
+    EXIT_INVALID, EXIT_NOT_CONFIRMED, EXIT_UNREACHABLE, for_replay,
 )
-from console.rows import RowsError, read_rows
-from console.target import choose_profile, open_connection
-from console.templates import TemplateError, load_template, resolve_template, template_dirs
+from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 
-__all__ = ["replay", "EXIT_INTERRUPTED"]
-
-EXIT_INTERRUPTED = 130
+__all__ = ["replay"]
 
 
 class _Progress:
-    """A bar on a terminal, plain lines when piped (stderr either way)."""
+    """A bar on a terminal, plain lines when piped (stderr either way); it counts what was
+    sent, so after a stop it says how many were not."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.done = 0
-        self.counts: dict[str, int] = {}
+    def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self.last_line = 0.0
 
-    def update(self, outcome: Outcome) -> None:
-        self.done += 1
-        self.counts[outcome.state] = self.counts.get(outcome.state, 0) + 1
+    def update(self, progress: ReplayProgress) -> None:
         now = time.monotonic()
-        rate = self.done / max(now - self.started, 1e-6)
-        ack = self.counts.get("acknowledged", 0)
-        bad = self.done - ack
+        rate = progress.sent / max(now - self.started, 1e-6)
         if self.tty:
             width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                             f"  ack {ack}  other {bad}  {rate:.1f}/s ")
+            filled = int(width * progress.sent / max(progress.planned, 1))
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.line()}  "
+                             f"{rate:.1f}/s ")
             sys.stderr.flush()
-        elif now - self.last_line >= 1.0 or self.done == self.total:
+        elif now - self.last_line >= 1.0 or progress.finished == progress.planned:
             self.last_line = now
-            sys.stderr.write(f"progress {self.done}/{self.total} acknowledged {ack} other {bad} "
-                             f"rate {rate:.1f}/s\n")
+            sys.stderr.write(f"progress {progress.line()} rate {rate:.1f}/s\n")
 
-    def close(self) -> None:
+    def close(self, progress: ReplayProgress) -> None:
         if self.tty:
             sys.stderr.write("\n")
+        if progress.stopped:
+            sys.stderr.write(f"progress {progress.line()}\n")
 
 
 @click.command()
-@click.argument("template_refs", nargs=-1, required=True, metavar="TEMPLATE...")
+@click.argument("template_refs", nargs=-1, metavar="TEMPLATE...")
 @with_target
 @click.option("--rows", "rows_path", type=click.Path(path_type=Path, dir_okay=False),
               help="CSV or YAML rows: one record per row, columns fill the placeholders.")
-@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1_000_000),
-              help="Records per template (without --rows).")
+@click.option("--resume", "resume_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="A .resume.csv written by an earlier replay: send exactly its records "
+              "(templates from its _template column unless named).")
+@click.option("--resume-from-journal", "journal_to_rebuild",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Rebuild the resume/unconfirmed files of the last replay in this journal "
+              "(after a kill -9); sends nothing.")
+@click.option("--run", "run_id", help="With --resume-from-journal: which replay (its id).")
+@click.option("--count", type=click.IntRange(1, 1_000_000),
+              help="Records per template (without --rows)  [default: 1]")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="A placeholder value (or field) for every record; wins over rows.")
+              help="A placeholder value (or field) for every record; wins over rows. A name no "
+              "template uses is refused.")
 @click.option("--rate", default=DEFAULT_RATE, show_default=True, type=float,
               help="At most this many records per second (max 5000).")
 @click.option("--concurrency", default=DEFAULT_CONCURRENCY, show_default=True, type=int,
@@ -83,127 +83,196 @@ class _Progress:
 @click.option("--timeout", default=10.0, show_default=True, type=float,
               help="Seconds to wait for each acknowledgement.")
 @click.option("--dry-run", is_flag=True, help="Check everything and print the bodies; send nothing.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True,
+              help="Confirm a replay to a production profile without asking (scripts).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result per record.")
-@click.option("--resume-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
-              show_default=True, help="Where to write the rows of what was not acknowledged.")
-def replay(template_refs: tuple[str, ...], profile_name: str | None, profiles_dir: Path | None,
-           url: str | None, user: str | None, journal_path: Path | None, rows_path: Path | None,
-           count: int, sets: tuple[str, ...], rate: float, concurrency: int, timeout: float,
-           dry_run: bool, as_json: bool, resume_dir: Path) -> None:
+@click.option("--resume-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to write the resume/unconfirmed files  [default: .]")
+@click.pass_context
+def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str | None,
+           profiles_dir: Path | None, url: str | None, user: str | None,
+           journal_path: Path | None, rows_path: Path | None, resume_path: Path | None,
+           journal_to_rebuild: Path | None, run_id: str | None, count: int | None,
+           sets: tuple[str, ...], rate: float, concurrency: int, timeout: float, dry_run: bool,
+           assume_yes: bool, as_json: bool, resume_dir: Path | None) -> None:
     """Send records from templates and give a verdict per record.
 
     \b
-    Exit codes: 0 every record acknowledged, 2 invalid templates/rows/flags,
+    replay TEMPLATE... [--rows FILE | --count N] [--set NAME=VALUE]...
+    replay [TEMPLATE...] --resume replay-ID.resume.csv
+    replay --resume-from-journal JOURNAL [--run ID] [--resume-dir DIR]
+
+    \b
+    Exit codes: 0 every record acknowledged, 2 invalid templates/rows/flags (nothing sent),
     3 some refused by GWS, 4 some got an error notification, 5 some got no answer,
-    6 GWS unreachable or profile problem, 130 interrupted (Ctrl-C).
+    6 GWS unreachable or profile problem, 7 some unknown (may have been accepted: see the
+    unconfirmed file), 8 production replay not confirmed, 130 interrupted (Ctrl-C).
     """
-    from console.replay import MAX_CONCURRENCY, MAX_RATE
-
-    if not 0 < rate <= MAX_RATE:
-        raise click.UsageError(f"--rate must be above 0 and at most {MAX_RATE:g}")
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise click.UsageError(f"--concurrency must be 1..{MAX_CONCURRENCY}")
-    values: dict[str, Any] = {}
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.UsageError(f"--set takes name=value, got {item!r}")
-        values[key.strip()] = value
+    options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
+    out = Printer(as_json)
+    if journal_to_rebuild is not None:
+        given = [flag for flag, value in (("TEMPLATE", template_refs), ("--rows", rows_path),
+                                          ("--resume", resume_path), ("--count", count),
+                                          ("--set", sets), ("--dry-run", dry_run))
+                 if value]
+        given += options.given()
+        if given:
+            raise click.UsageError(f"--resume-from-journal sends nothing and rebuilds files "
+                                   f"only: {', '.join(given)} would be ignored; leave "
+                                   f"{'it' if len(given) == 1 else 'them'} out")
+        sys.exit(_rebuild(journal_to_rebuild, run_id, resume_dir, out))
+    if run_id is not None:
+        raise click.UsageError("--run goes with --resume-from-journal")
+    if count is not None and (rows_path or resume_path):
+        raise click.UsageError("--count is for replays without --rows/--resume (one record "
+                               "per row otherwise)")
+    resolved = resolve_or_exit(options, out, need_password=False)  # the target first
+    target = resolved.target
+    out.set_target(target, announce=False)
+    settings = ReplaySettings(rate=rate, concurrency=concurrency, timeout_s=timeout)
     try:
-        dirs = template_dirs(search_path(profiles_dir))
-        loaded = [load_template(resolve_template(ref, dirs)) for ref in template_refs]
-        rows = read_rows(rows_path) if rows_path else None
-    except (TemplateError, RowsError) as exc:
-        click.echo(f"invalid: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+        settings.check()
+        inputs = load_inputs(template_refs, rows=rows_path, resume=resume_path,
+                             count=count or 1, sets=parse_sets(sets),
+                             profiles_dir=options.profiles_dir)
+    except ReplayInputError as exc:
+        out.fail(str(exc), EXIT_INVALID)
+    # Checked before connecting (and before any password prompt): the session's device only
+    # changes devicePath, which every plan gets the same way.
+    device = resolved.profile.device_path or STAND_IN_DEVICE
+    checked = plan_replay(inputs, device)
+    if not checked.ok:
+        for problem in checked.problems:
+            out.note("invalid", problem)
+        out.fail(f"nothing sent: {len(checked.problems)} problem"
+                 f"{'s' if len(checked.problems) != 1 else ''} in the plan", EXIT_INVALID)
     if dry_run:
-        jobs = plan(loaded, rows, count, values, "/devices/session-default")
-        bad = [j for j in jobs if j.record is None]
-        for job in jobs:
-            if job.record is not None:
-                click.echo(json.dumps(job.record.body(), ensure_ascii=False))
-            else:
-                click.echo(f"invalid: record {job.seq}: {job.error}", err=True)
-        click.echo(f"dry run: {len(jobs) - len(bad)} valid, {len(bad)} invalid, nothing sent "
-                   "(devicePath 'session-default' stands for the session's device)", err=True)
-        sys.exit(EXIT_INVALID if bad else 0)
-    try:
-        profile = choose_profile(profile_name, profiles_dir, url, user)
-    except ProfileError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNREACHABLE)
-    sys.exit(asyncio.run(_run(profile, loaded, rows, count, values, rate, concurrency, timeout,
-                              as_json, journal_path, resume_dir)))
+        _dry_run(checked.jobs, target, out, device)
+    out.set_target(target)
+    confirmed = _confirm(target, inputs, settings, len(checked.jobs), assume_yes, out)
+    resolved = resolve_or_exit(resolved, out)  # the password once the plan is known good
+    code = asyncio.run(_run(resolved, inputs, settings, confirmed, resume_dir or Path("."), out))
+    sys.exit(code)
 
 
-async def _run(profile: Any, loaded: list[Any], rows: Any, count: int, values: dict[str, Any],
-               rate: float, concurrency: int, timeout: float, as_json: bool,
-               journal_path: Path | None, resume_dir: Path) -> int:
+def _dry_run(jobs: list[Any], target: Target, out: Printer, device: str) -> None:
+    for job in jobs:
+        if out.as_json:
+            out.emit({"type": "dry_run", "seq": job.seq, "body": job.record.body()}, "")
+        else:
+            click.echo(json.dumps(job.record.body(), ensure_ascii=False))
+    stand_in = (" (devicePath 'session-default' stands for the session's device)"
+                if device == STAND_IN_DEVICE else "")
+    click.echo(f"dry run: {len(jobs)} valid, nothing sent to {target.tag()}{stand_in}", err=True)
+    sys.exit(0)
+
+
+def _confirm(target: Target, inputs: ReplayInputs, settings: ReplaySettings, records: int,
+             assume_yes: bool, out: Printer) -> bool:
+    """The production guard: ask on the terminal, or take --yes; exit 8 otherwise."""
+    from console.app.replay import needs_confirmation
+
+    if not needs_confirmation(target, records):
+        return False
+    question = Confirmation(target, records, tuple(t.name for t in inputs.templates),
+                            settings.rate, settings.concurrency).question()
+    if assume_yes:
+        out.note("confirmed", f"--yes: {question}")
+        return True
+    if not sys.stdin.isatty():
+        out.fail(f"refused: this replay needs a confirmation and stdin is not a terminal. "
+                 f"{question} Add --yes to confirm in a script. Nothing sent.",
+                 EXIT_NOT_CONFIRMED)
+    if not click.confirm(question, default=False, err=True):
+        out.fail("not confirmed: nothing sent", EXIT_NOT_CONFIRMED)
+    return True
+
+
+async def _run(resolved: ResolvedTarget, inputs: ReplayInputs, settings: ReplaySettings,
+               confirmed: bool, resume_dir: Path, out: Printer) -> int:
+    from console.app.target import open_target
+
     try:
-        async with open_connection(profile, _prompt) as connection:
-            journal = Journal(path=journal_path, secrets=(connection.password.reveal(),))
-            engine = Engine(connection, journal=journal, ack_timeout_s=timeout)
-            try:
-                await engine.open()
-                jobs = plan(loaded, rows, count, values, engine.session.device_path)
-                return await _replay(engine, jobs, rate, concurrency, timeout, as_json,
-                                     resume_dir, connection.simulator)
-            finally:
-                await engine.close()
+        opened = await open_target(resolved, ack_timeout_s=settings.timeout_s)
     except ConsoleError as exc:
-        click.echo(f"error: {exc}", err=True)
+        out.note("error", str(exc))
         return EXIT_UNREACHABLE
+    async with opened:
+        progress = _Progress()
+
+        def on_outcome(outcome: Outcome) -> None:
+            if out.as_json:
+                out.emit({"type": "result", **outcome.as_json()}, "")
+                sys.stdout.flush()
+
+        run = ReplayRun(opened, inputs, settings, resume_dir=resume_dir,
+                        on_outcome=on_outcome, on_progress=progress.update)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, run.stop)
+        loop.add_signal_handler(signal.SIGTERM, run.stop)
+        try:
+            result = await run.run(confirmed=confirmed)
+        except ReplayInputError as exc:
+            out.note("invalid", str(exc))
+            return EXIT_INVALID
+        except NotConfirmed as exc:
+            out.note("error", str(exc))
+            return EXIT_NOT_CONFIRMED
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+            progress.close(run.progress)
+        _table(result, out)
+        return for_replay(result.worst())
 
 
-async def _replay(engine: Engine, jobs: list[Job], rate: float, concurrency: int,
-                  timeout: float, as_json: bool, resume_dir: Path, simulator: bool) -> int:
-    progress = _Progress(len(jobs))
+def _table(result: ReplayResult, out: Printer) -> None:
+    """The verdict table, target first (stderr with --json, whose stdout is the results)."""
+    stream = sys.stderr if out.as_json else sys.stdout
+    lines = []
+    if result.stopped:
+        lines.append(f"interrupted: sending stopped; verdict so far ({result.progress.line()})")
+    rows = [("target", result.target.tag()[1:-1]), ("run", result.run_id),
+            *result.summary.rows()]
+    width = max(len(k) for k, _ in rows)
+    lines += [f"{key:<{width}}  {value}" for key, value in rows]
+    lines += [f"  {n} x {reason}" for reason, n in result.summary.reasons.most_common(10)]
+    if result.resume_file is not None:
+        lines.append(f"rows written to {result.resume_file} (GWS never had them, safe to send "
+                     f"again): replay --resume {result.resume_file}")
+    if result.unconfirmed_file is not None:
+        lines.append(f"rows written to {result.unconfirmed_file} (GWS may have them: accepted "
+                     "or outcome unknown, no acknowledgement; check each by its referenceId "
+                     "before sending again)")
+    stream.write("\n".join(lines) + "\n")
+    stream.flush()
 
-    def on_outcome(outcome: Outcome) -> None:
-        if as_json:
-            sys.stdout.write(json.dumps(outcome.as_json(), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        progress.update(outcome)
 
-    run = Replay(engine, jobs, rate=rate, concurrency=concurrency, timeout_s=timeout,
-                 on_outcome=on_outcome)
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, run.stop)
-    loop.add_signal_handler(signal.SIGTERM, run.stop)
-    if simulator:
-        click.echo("replaying against the embedded SIMULATOR", err=True)
-    started = time.monotonic()
+def _rebuild(journal: Path, run_id: str | None, resume_dir: Path | None, out: Printer) -> int:
     try:
-        outcomes = await run.run()
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-        loop.remove_signal_handler(signal.SIGTERM)
-        progress.close()
-    summary = summarise(outcomes, time.monotonic() - started)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    written = write_resume(outcomes, resume_dir / f"replay-{stamp}")
-    out = sys.stderr if as_json else sys.stdout
-    if run.stopped:
-        out.write("interrupted: sending stopped; verdict so far\n")
-    width = max(len(k) for k, _ in summary.rows())
-    for key, value in summary.rows():
-        out.write(f"{key:<{width}}  {value}\n")
-    for reason, n in summary.reasons.most_common(10):
-        out.write(f"  {n} x {reason}\n")
-    for path in written:
-        kind = "never accepted by GWS, safe to send again" if path.name.endswith(
-            ".resume.csv") else "accepted by GWS but not confirmed: check before resending"
-        out.write(f"rows written to {path} ({kind}): replay ... --rows {path}\n")
-    out.flush()
-    if run.stopped:
-        return EXIT_INTERRUPTED
-    counts = summary.counts
-    if counts["invalid"]:
-        return EXIT_INVALID
-    if any(o.state == "failed" and not o.by_notification for o in outcomes):
-        return EXIT_REFUSED
-    if any(o.by_notification for o in outcomes):
-        return EXIT_ERROR_NOTIFICATION
-    if counts["no_answer"] or counts["unconfirmed"]:
-        return EXIT_NO_ANSWER
+        rebuilt = rebuild_from_journal(journal, resume_dir, run_id)
+    except ReplayInputError as exc:
+        out.fail(str(exc), EXIT_INVALID)
+    target = rebuilt.target or {}
+    try:
+        out.set_target(Target(**target), announce=False)
+    except TypeError:
+        pass  # an older journal without the target on its lines
+    where = f"{target.get('profile', '?')} {target.get('url', '?')}"
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(rebuilt.counts.items())) or "nothing"
+    ended = " (it ended normally: its own files were written then too)" if rebuilt.ended else ""
+    obj = {"type": "rebuilt", "run": rebuilt.run_id, "planned": rebuilt.planned,
+           "sent": rebuilt.sent, "counts": dict(rebuilt.counts), "journalTarget": target,
+           "resumeFile": str(rebuilt.resume_file) if rebuilt.resume_file else None,
+           "unconfirmedFile": str(rebuilt.unconfirmed_file) if rebuilt.unconfirmed_file
+           else None}
+    text = [f"replay {rebuilt.run_id} to {where}{ended}: {rebuilt.planned} planned, "
+            f"{rebuilt.sent} sent; {counts}"]
+    if rebuilt.resume_file:
+        text.append(f"rows written to {rebuilt.resume_file} (GWS never had them, safe to send "
+                    f"again): replay --resume {rebuilt.resume_file}")
+    if rebuilt.unconfirmed_file:
+        text.append(f"rows written to {rebuilt.unconfirmed_file} (GWS may have them; check "
+                    "each by its referenceId before sending again)")
+    out.emit(obj, "\n".join(text))
     return 0

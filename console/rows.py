@@ -21,9 +21,14 @@ class RowsError(ConsoleError):
 
 
 class Row(dict[str, Any]):
-    """One row's values, remembering the line it came from."""
+    """One row's values, remembering where it came from."""
 
     line: int = 0
+    """Its line in the file (1-based)."""
+    path: Path | None = None
+    """The rows file."""
+    header_line: int = 0
+    """The line naming its columns (1 for CSV), or 0 when each row names its own (YAML)."""
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -65,6 +70,8 @@ def _csv_rows(path: Path, text: str) -> list[Row]:
                                 f"({', '.join(names)}); quote values that contain commas")
             row = Row(zip(names, values, strict=True))
             row.line = line
+            row.path = path
+            row.header_line = 1
             rows.append(row)
     except csv.Error as exc:
         raise RowsError(f"{path}:{reader.line_num}: not valid CSV: {exc}") from None
@@ -91,19 +98,24 @@ def _yaml_rows(path: Path, text: str) -> list[Row]:
                                 f"value, got {value!r}")
         row = Row(item)
         row.line = line
+        row.path = path
         rows.append(row)
     return rows
 
 
 def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    """A CSV rows file that `replay --rows` reads back (columns: union, in first-seen order)."""
+    """A CSV rows file that `replay --rows` reads back (columns: union, in first-seen order),
+    written to a temporary file then renamed: never half a file."""
     columns: list[str] = []
     for row in rows:
         for key in row:
             if key not in columns:
                 columns.append(key)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for row in rows:
             writer.writerow({k: row.get(k, "") for k in columns})
+    tmp.replace(path)

@@ -16,7 +16,9 @@ import aiohttp
 import httpx
 
 from console.connection import Connection
-from console.errors import CsrfError, GwsHttpError, GwsStatusError, GwsUnreachable
+from console.errors import (
+    CsrfError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError, GwsUnreachable,
+)
 from console.model import AddRecord
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
@@ -158,7 +160,8 @@ class GwsSession:
 
     # -- AddRecord -------------------------------------------------------------------------
     async def add_record(self, record: AddRecord) -> PostResult:
-        """POST the record; raises GwsStatusError / GwsHttpError / GwsUnreachable on failure."""
+        """POST the record; raises GwsStatusError / GwsHttpError (GWS said no), GwsUnreachable
+        (nothing was delivered) or GwsOutcomeUnknown (sent, but no readable answer)."""
         body = json.dumps(record.body(), ensure_ascii=False).encode("utf-8")
         started = time.perf_counter()
         reply = await self._post("/me/outbound-records", body)
@@ -171,7 +174,7 @@ class GwsSession:
                                 f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
                                 "cookie and the X-CSRF-TOKEN header", 403)
         elapsed = (time.perf_counter() - started) * 1000.0
-        answer = self._check(reply, "AddRecord")
+        answer = self._check(reply, "AddRecord", sent=True)
         return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
 
     async def _post(self, path: str, body: bytes) -> _Reply:
@@ -190,12 +193,13 @@ class GwsSession:
                                                 proxy=self._proxy) as fast:
                 text = await fast.text(errors="replace")
                 return _Reply(fast.status, fast.reason or "", text)
-        except asyncio.TimeoutError:
-            raise self._unreachable("POST", url, "timeout") from None
         except aiohttp.ClientConnectorError as exc:
             raise self._unreachable("POST", url, "connect", exc) from None
-        except aiohttp.ClientError as exc:
-            raise self._unreachable("POST", url, "other", exc) from None
+        except aiohttp.ConnectionTimeoutError:
+            raise self._unreachable("POST", url, "timeout") from None
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            # The request may have been written: GWS may have acted on it.
+            raise _unknown(url, exc, self.connection.timeout_s) from None
 
     def _aio_session(self) -> aiohttp.ClientSession:
         if self._aio is None:
@@ -211,11 +215,15 @@ class GwsSession:
         url = self.connection.api + path
         try:
             return await self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise self._unreachable(method, url, "timeout") from None
         except httpx.ConnectError as exc:
             raise self._unreachable(method, url, "connect", exc) from None
-        except httpx.TransportError as exc:
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise self._unreachable(method, url, "timeout") from None
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            if method == "POST":  # it may have been written: GWS may have acted on it
+                raise _unknown(url, exc, self.connection.timeout_s) from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise self._unreachable(method, url, "timeout") from None
             raise self._unreachable(method, url, "other", exc) from None
 
     def _unreachable(self, method: str, url: str, kind: str,
@@ -231,8 +239,11 @@ class GwsSession:
                                   "profile's url and that GWS is running")
         return GwsUnreachable(f"{method} {url}: {reason}")
 
-    def _check(self, reply: httpx.Response | _Reply, what: str) -> dict[str, Any]:
-        """The reply's JSON body when it is a success; a clear exception otherwise."""
+    def _check(self, reply: httpx.Response | _Reply, what: str,
+               sent: bool = False) -> dict[str, Any]:
+        """The reply's JSON body when it is a success; a clear exception otherwise. For a
+        request GWS may have acted on (`sent`), a reply that is not GWS saying no — a 2xx or 5xx
+        whose body is not a GWS answer — is GwsOutcomeUnknown: GWS may have done it."""
         if isinstance(reply, httpx.Response):
             reply = _Reply(reply.status_code, reply.reason_phrase, reply.text)
         try:
@@ -242,6 +253,11 @@ class GwsSession:
         ok = 200 <= reply.status < 300
         if not isinstance(body, dict):
             snippet = reply.text[:120].replace("\n", " ")
+            if sent and (ok or reply.status >= 500):
+                raise GwsOutcomeUnknown(
+                    f"{what}: HTTP {reply.status} with a reply that is not a GWS answer "
+                    f"({snippet!r}): the outcome is unknown, GWS may have accepted it; check "
+                    "before re-sending")
             if ok:
                 raise GwsHttpError(f"{what}: HTTP {reply.status} but the body is not a "
                                    f"GWS JSON object ({snippet!r}); is the URL a GWS node?",
@@ -267,6 +283,10 @@ class GwsSession:
                                f"{_http_hint(reply.status)}", reply.status,
                                code if isinstance(code, int) else None)
         if not isinstance(code, int) or isinstance(code, bool):
+            if sent:
+                raise GwsOutcomeUnknown(f"{what}: HTTP {reply.status} without an integer "
+                                        f"statusCode ({body!r:.120}): the outcome is unknown, "
+                                        "GWS may have accepted it; check before re-sending")
             raise GwsHttpError(f"{what}: the reply has no integer statusCode ({body!r:.120}); "
                                "is the URL a GWS node?", reply.status)
         return body
@@ -279,6 +299,16 @@ class _Reply:
     status: int
     reason: str
     text: str
+
+
+def _unknown(url: str, exc: Exception, timeout_s: float) -> GwsOutcomeUnknown:
+    """A POST that may have been written but got no readable answer (reset, timeout)."""
+    if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
+        what = f"no answer within {timeout_s:g} s"
+    else:
+        what = f"the connection failed after sending ({_reason(exc)})"
+    return GwsOutcomeUnknown(f"POST {url}: {what}: the outcome is unknown, GWS may have "
+                             "accepted it; check before re-sending")
 
 
 def _is_csrf(text: str) -> bool:

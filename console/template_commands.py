@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from console.cli_options import profiles_dir_of
 from console.profiles import search_path
 from console.templates import (
     Template, TemplateError, dump_template, find_templates, load_template, resolve_template,
@@ -23,7 +24,9 @@ dirs_option = click.option("--profiles", "profiles_dir",
 
 
 def _dirs(profiles_dir: Path | None) -> list[Path]:
-    return template_dirs(search_path(profiles_dir))
+    """Template folders for --profiles given before or after the command."""
+    return template_dirs(search_path(profiles_dir_of(click.get_current_context(),
+                                                     profiles_dir)))
 
 
 @click.group()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from console.placeholders import BUILT_INS, PlaceholderError, expand, names_in
 from console.yamlfile import YamlError, parse_yaml, read_utf8
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
-           "template_dirs", "resolve_template", "SCHEMA", "FIELDS"]
+           "template_dirs", "resolve_template", "unused_names", "suggest", "SCHEMA", "FIELDS"]
 
 SCHEMA = 1
 TOP_KEYS = ("schema", "name", "description", "request", "defaults")
@@ -97,6 +98,20 @@ class Template:
                 if name not in BUILT_INS and name not in self.defaults and name not in found:
                     found.append(name)
         return found
+
+    def names(self) -> set[str]:
+        """Every value name this template uses: its placeholders (defaults and built-ins
+        included) and the AddRecord fields (a value named like a field overrides it)."""
+        used = {name for text in _strings(self.request) for name in names_in(text)}
+        return used | set(FIELDS)
+
+    @property
+    def fixed_reference(self) -> str | None:
+        """The referenceId written in the template itself (no placeholder), if any."""
+        ref = self.request.get("referenceId")
+        if isinstance(ref, str) and ref.strip() and not names_in(ref) and "$${" not in ref:
+            return ref.strip()
+        return None
 
     def render(self, values: dict[str, Any], seq: int = 1) -> dict[str, Any]:
         """The request with placeholders expanded; TemplateError names the field's line."""
@@ -222,8 +237,26 @@ def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) 
 
 
 def _suggest(word: Any, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), choices, n=1)
+    return suggest(str(word), choices)
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest choice, or '' when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    if not close:  # a case slip (phonenumber) is not always "close" to difflib
+        close = [c for c in choices if c.lower() == word.lower()][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unused_names(names: Iterable[str], templates: list[Template]) -> list[str]:
+    """The names (of --set values or rows columns) that no template uses, each with a
+    "did you mean": a typo would otherwise be silently dropped."""
+    used: set[str] = set()
+    for template in templates:
+        used |= template.names()
+    placeholders = sorted(used - set(FIELDS))
+    return [f"{name!r}{suggest(name, placeholders + list(FIELDS))}" for name in names
+            if name not in used]
 
 
 _STAND_INS: dict[str, Any] = {

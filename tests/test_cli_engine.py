@@ -38,7 +38,11 @@ async def test_send_on_the_embedded_simulator_is_acknowledged(tmp_path: Path) ->
     journal = tmp_path / "j.jsonl"
     code, out, err = await run("send", "--journal", str(journal), *FIELDS, cwd=tmp_path)
     assert code == 0, out + err
-    assert "[SIMULATOR]" in out and "AddRecordAcknowledge" in out and "acknowledged in" in out
+    assert "AddRecordAcknowledge" in out and "acknowledged in" in out
+    # The target is named at the start and in the verdict line.
+    assert "target: SIMULATOR profile demo, http://127.0.0.1:" in err
+    verdict = out.splitlines()[-1]
+    assert "acknowledged in" in verdict and "[SIMULATOR demo demo@127.0.0.1:" in verdict
     kinds = [json.loads(line)["kind"] for line in journal.read_text().splitlines()]
     assert {"session", "request", "response", "event", "verdict"} <= set(kinds)
 
@@ -126,7 +130,7 @@ async def test_profiles_list_and_show(tmp_path: Path) -> None:
     code, out, _ = await run("profiles", "show", "demo", cwd=tmp_path)
     assert code == 0 and "simulator: True" in out
     code, _, err = await run("profiles", "show", "missing", cwd=tmp_path)
-    assert code == 1 and "no profile named 'missing'" in err
+    assert code == 6 and "no profile named 'missing'" in err  # as for send, replay, console
 
 
 @pytest.mark.parametrize("bad", ["phoneType", "phoneType=", "=x"])

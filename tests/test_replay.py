@@ -15,7 +15,7 @@ import pytest
 from console.connection import Connection, Secret
 from console.engine import Engine
 from console.events import StreamStatus
-from console.replay import Replay, plan, resume_rows, summarise
+from console.replay import Replay, make_plan, plan, resume_rows, summarise
 from console.rows import Row
 from console.sim import Simulator
 from console.templates import load_template
@@ -115,13 +115,20 @@ def test_rows_feed_placeholders_and_set_wins(tmp_path: Path) -> None:
     template = load_template(CALLBACK)
     rows = [Row(phone="5550001", ticket="A"), Row(phone="bad phone", ticket="B"),
             Row(phone="5550003", _template="other-template")]
-    rows[1].line = 3
-    jobs = plan([template], rows, 1, {"ticket": "FORCED"}, "/devices/d")
-    assert len(jobs) == 2  # the third row belongs to another template
+    for line, row in enumerate(rows, start=2):
+        row.line, row.path = line, tmp_path / "rows.csv"
+    planned = make_plan([template], rows, 1, {"ticket": "FORCED"}, "/devices/d")
+    jobs = planned.jobs
+    assert len(jobs) == 2  # the third row belongs to another template: not planned...
     assert jobs[0].record is not None and jobs[0].record.other_fields == {
         "Ticket": "FORCED", "Source": "outbound-console replay",
         "Created": jobs[0].record.other_fields["Created"]}  # type: ignore[index]
-    assert jobs[1].record is None and "row 3" in jobs[1].error and "phoneNumber" in jobs[1].error
+    # ...and neither it nor the bad row is silently dropped: each is a problem naming its line.
+    assert jobs[1].record is None and jobs[1].error.startswith(f"{tmp_path / 'rows.csv'}:3: ")
+    assert "phoneNumber" in jobs[1].error
+    assert any(p.startswith(f"{tmp_path / 'rows.csv'}:4: ") and "other-template" in p
+               for p in planned.problems)
+    assert not planned.ok
 
 
 async def run_cli(*args: str, password: str | None = None,
@@ -152,8 +159,10 @@ async def test_cli_replay_with_rows_on_the_embedded_simulator(tmp_path: Path) ->
 
 async def test_cli_dry_run_sends_nothing(sim: Simulator, tmp_path: Path) -> None:
     code, out, err = await run_cli("replay", str(CALLBACK), "--count", "3", "--set",
-                                   "phone=5551234", "--dry-run", "--url", sim.url, cwd=tmp_path)
-    assert code == 0
+                                   "phone=5551234", "--dry-run", "--url", sim.url, "--user",
+                                   sim.user, cwd=tmp_path)
+    assert code == 0, err
+    assert f"nothing sent to [(flags) {sim.user}@{sim.url[7:]}]" in err  # where it would go
     bodies = [json.loads(line) for line in out.splitlines()]
     assert len(bodies) == 3 and all(b["operationName"] == "AddRecord" for b in bodies)
     assert sim.store.counters["posts"] == 0
@@ -213,3 +222,16 @@ async def test_cli_exit_codes(sim: Simulator, tmp_path: Path, faults: dict[str, 
                                   "--user", sim.user, "--journal", str(tmp_path / "j"),
                                   "--resume-dir", str(tmp_path), password=sim.password)
     assert got == code, out + err
+
+
+def test_a_column_is_checked_against_the_templates_its_row_goes_to(tmp_path: Path) -> None:
+    callback = load_template(CALLBACK)
+    email = load_template(TEMPLATES / "Campaign1" / "CallingList2" / "email-followup.yaml")
+    assert "ticket" in callback.names() and "ticket" not in email.names()
+    rows = [Row(phone="5550001", email="a@example.com", ticket="T1", tickt="x")]
+    rows[0].line, rows[0].path, rows[0].header_line = 2, tmp_path / "r.csv", 1
+    planned = make_plan([callback, email], rows, 1, {}, "/devices/d")
+    # `ticket` feeds one of the two templates the row goes to: used. `tickt` feeds none.
+    [problem] = [p for p in planned.problems if "column" in p]
+    assert problem.startswith(f"{tmp_path / 'r.csv'}:1: column 'tickt' (did you mean 'ticket'?)")
+    assert "callback-mobile, email-followup" in problem

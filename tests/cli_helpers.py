@@ -1,0 +1,80 @@
+"""Running the installed binary in isolation (HOME, XDG dirs and OUTBOUND_CONSOLE_HOME in
+tmp_path), and reading what a simulator received through its /sim/state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.test_cli_engine import BIN
+
+ROOT = Path(__file__).parent.parent
+TEMPLATES = ROOT / "profiles" / "templates"
+CALLBACK = TEMPLATES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
+
+
+def isolated_env(tmp_path: Path, password: str | None = None,
+                 **extra: str) -> dict[str, str]:
+    """The environment of a user whose home is in tmp_path (nothing of the real one)."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OUTBOUND_CONSOLE", "XDG_")) and k != "HOME"}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               XDG_STATE_HOME=str(home / ".local" / "state"),
+               XDG_DATA_HOME=str(home / ".local" / "share"),
+               XDG_CACHE_HOME=str(home / ".cache"),
+               OUTBOUND_CONSOLE_HOME=str(tmp_path / "console-home"))
+    if password is not None:
+        env["OUTBOUND_CONSOLE_PASSWORD"] = password
+    env.update(extra)
+    return env
+
+
+async def run_bin(*args: str, env: dict[str, str], cwd: Path,
+                  timeout: float = 60.0) -> tuple[int, str, str]:
+    """The installed binary with stdin not a terminal; (exit code, stdout, stderr)."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    proc = await asyncio.create_subprocess_exec(
+        BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def sim_state(url: str) -> dict[str, Any]:
+    """What the simulator at `url` says it received (GET /sim/state)."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        reply = await http.get("/sim/state")
+        reply.raise_for_status()
+        state = reply.json()
+        assert isinstance(state, dict)
+        return state
+
+
+async def sim_reset(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        (await http.post("/sim/reset")).raise_for_status()
+
+
+def write_profile(directory: Path, name: str, url: str, user: str,
+                  **extra: Any) -> Path:
+    """A profile file (no password in it: the tests give OUTBOUND_CONSOLE_PASSWORD)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.yaml"
+    lines = [f"url: {url}", f"username: {user}"] + [f"{k}: {v}" for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def journal_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
