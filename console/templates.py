@@ -166,7 +166,7 @@ def _keep_clock_times(data: dict[Any, Any], node: yaml.Node) -> None:
                 key = key_node.value
                 if key in value:
                     value[key] = walk(value[key], child)
-        elif (isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+        elif (isinstance(value_node, yaml.ScalarNode) and not value_node.style  # plain
               and isinstance(value, int) and _CLOCK.match(value_node.value)):
             return value_node.value
         return value
