@@ -38,7 +38,14 @@ class YamlError(ValueError):
 
 
 class _StrictLoader(_Base):
-    """`SafeLoader` that refuses a key given twice in one mapping."""
+    """`SafeLoader` that refuses a key given twice in one mapping and remembers the node it
+    is building (for the line of a value its constructor cannot read)."""
+
+    last_node: yaml.Node | None = None
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        self.last_node = node
+        return super().construct_object(node, deep)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -108,6 +115,15 @@ def _error(exc: yaml.YAMLError, path: Path) -> YamlError:
     return YamlError(f"{path}: invalid YAML: {exc}")
 
 
+def _unreadable(path: Path, mark: Any, exc: Exception) -> YamlError:
+    """A tagged or implicit value the safe constructor fails on (`2001-02-30`, `!!int x`,
+    a 5000-digit number): Python raises ValueError & co., not a YAMLError."""
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    detail = str(exc).split(";")[0] if isinstance(exc, ValueError) else "not a valid value"
+    return YamlError(f"{where}: YAML cannot read this value ({detail}); put it in quotes if "
+                     "it is text")
+
+
 def _too_deep(path: Path, mark: Any) -> YamlError:
     return YamlError(f"{path}:{mark.line + 1}:{mark.column + 1}: {_DEEP}")
 
@@ -151,7 +167,11 @@ def parse_yaml(text: str, path: Path, forbid_aliases: bool = False) -> tuple[Any
         if node is None:
             return None, None
         _check_tree(node, path, forbid_aliases)
-        return loader.construct_document(node), node
+        try:
+            return loader.construct_document(node), node
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            last = loader.last_node
+            raise _unreadable(path, last.start_mark if last else None, exc) from None
     except yaml.YAMLError as exc:
         raise _error(exc, path) from None
     except RecursionError:  # the pure-Python parser, when libyaml is missing
@@ -205,6 +225,8 @@ def scalar_value(event: yaml.ScalarEvent, path: Path) -> Any:
         return _SCALARS.construct_document(node)
     except yaml.YAMLError as exc:
         raise _error(exc, path) from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise _unreadable(path, start, exc) from None
 
 
 def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
