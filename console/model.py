@@ -74,6 +74,8 @@ def _dbid(value: Any) -> int:
 def _unicode(value: str, what: str) -> str:
     """`value` when UTF-8 can carry it; a lone surrogate (from a JSON `\\ud800` escape or a
     broken paste) is refused here, not by the encoder halfway through a send."""
+    if value.isascii():
+        return value  # the common case, without encoding a copy
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -159,7 +159,7 @@ class GwsSession:
     # -- AddRecord -------------------------------------------------------------------------
     async def add_record(self, record: AddRecord) -> PostResult:
         """POST the record; raises GwsStatusError / GwsHttpError / GwsUnreachable on failure."""
-        body = json.dumps(record.body(), ensure_ascii=False).encode("utf-8")
+        body = record.body_json().encode("utf-8")  # strict JSON: allow_nan=False
         started = time.perf_counter()
         reply = await self._post("/me/outbound-records", body)
         if reply.status == 403 and _is_csrf(reply.text):
