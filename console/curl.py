@@ -6,7 +6,6 @@ CSRF token from `GET /api/v2/me` before a POST, so the command fetches them firs
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from console.model import AddRecord
@@ -18,7 +17,7 @@ def as_curl(base_url: str, username: str, record: AddRecord, verify: bool = True
     api = base_url.rstrip("/") + "/api/v2"
     user = shlex.quote(username)
     insecure = "" if verify else " -k"
-    body = shlex.quote(json.dumps(record.body(), ensure_ascii=False))
+    body = shlex.quote(record.body_json())
     get = (f"curl -s{insecure} -u {user} -c gws.jar -D - -o /dev/null "
            f"{shlex.quote(api + '/me')}")
     token = f"TOKEN=$({get} | tr -d '\\r' | awk -F': ' 'tolower($1)==\"x-csrf-token\"{{print $2}}')"

@@ -10,6 +10,9 @@ from typing import Any, Literal
 __all__ = ["Event", "StreamStatus", "StreamItem", "StatusKind"]
 
 StatusKind = Literal["connecting", "connected", "reconnecting", "gap", "failed", "closed"]
+# One encoder for every event: json.dumps(..., ensure_ascii=False) builds a new one per call.
+# No circular-reference bookkeeping: event data comes from json.loads, which cannot make a cycle.
+_encode_data = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Event:
     @cached_property
     def data_json(self) -> str:
         """`data` encoded once, shared by the journal line and the `--json` line."""
-        return json.dumps(self.data, ensure_ascii=False)
+        return _encode_data(self.data)
 
     def json_line(self) -> str:
         """`as_json()` encoded, reusing `data_json` (the hot path of `watch --json`)."""

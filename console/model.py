@@ -8,11 +8,18 @@ Choices where GWS documents nothing (also in the README):
 - `phoneNumber` must look like a number (an optional `+`, digits and the separators
   ` -./()`; `BusinessWithExt` also `x`, `,`, `#`) except for `EmailAddress` (an address) and
   `InstantMessaging` (any handle without spaces; the documentation sample sends `12345`).
+- The body is strict JSON and fits what GWS stores: ids (applicationId, chainId) are DBIDs,
+  32-bit signed integers, so 0..2147483647; `otherFields` numbers are finite (no NaN or
+  Infinity, which JSON cannot carry) and integers fit a 64-bit long; text is valid Unicode
+  (no lone surrogate, which UTF-8 cannot carry); text fields hold at most 255 characters and
+  `otherFields` values at most 4000 (our bounds, so a pasted megabyte is caught here).
 """
 
 from __future__ import annotations
 
 import difflib
+import json
+import math
 import re
 from typing import Any, Literal, get_args
 
@@ -24,7 +31,7 @@ from console.fields import (
 )
 
 __all__ = ["AddRecord", "PHONE_TYPES", "PhoneType", "parse_time_of_day", "format_time_of_day",
-           "new_reference_id"]
+           "new_reference_id", "MAX_DBID", "MAX_TEXT", "MAX_OTHER_TEXT"]
 
 PhoneType = Literal[
     "NoContactType", "HomePhone", "DirectBusinessPhone", "BusinessWithExt", "Mobile",
@@ -37,23 +44,53 @@ _DIGITS = re.compile(r"^\+?[0-9][0-9 ()./-]*$")
 _DIGITS_EXT = re.compile(r"^\+?[0-9][0-9 ()./,#x-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DEVICE = re.compile(r"^/devices/[A-Za-z0-9._:-]+$")
+#: GWS/Configuration Server DBIDs are 32-bit signed integers.
+MAX_DBID = 2**31 - 1
+#: `otherFields` integers: what a Java long (GWS) holds.
+_MAX_LONG = 2**63 - 1
+#: Characters in a text field, and in an `otherFields` text value.
+MAX_TEXT = 255
+MAX_OTHER_TEXT = 4000
+#: A bad value longer than this is shortened in error messages.
+_SHOWN = 80
 
 
-def _non_negative_int(value: Any) -> int:
+class _Refusal(ValueError):
+    """A validator's refusal that says what is expected (instead of the field's usual words)."""
+
+
+def _dbid(value: Any) -> int:
     if isinstance(value, bool) or isinstance(value, float):
         raise ValueError("not an integer")
     if isinstance(value, str):
-        if not value.strip().isdigit():
-            raise ValueError("not an integer")
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 0:
-        raise ValueError("not a non-negative integer")
+        text = value.strip()
+        if not text.isdigit() or len(text) > 10:
+            raise ValueError("not an integer in range")
+        value = int(text)
+    if not isinstance(value, int) or not 0 <= value <= MAX_DBID:
+        raise ValueError("not a non-negative 32-bit integer")
+    return value
+
+
+def _unicode(value: str, what: str) -> str:
+    """`value` when UTF-8 can carry it; a lone surrogate (from a JSON `\\ud800` escape or a
+    broken paste) is refused here, not by the encoder halfway through a send."""
+    if value.isascii():
+        return value  # the common case, without encoding a copy
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _Refusal(f"{what} without invalid characters: {value[exc.start]!r} at position "
+                       f"{exc.start + 1} is half a UTF-16 surrogate pair, which UTF-8 cannot "
+                       "carry; retype it") from None
     return value
 
 
 _EXPECTED: dict[str, str] = {
-    "chainId": "a non-negative integer (or nothing, for a new chain)",
-    "applicationId": "a non-negative integer (the OCS application DBID)",
+    "chainId": f"an integer 0..{MAX_DBID} (or nothing, for a new chain); GWS stores it as a "
+               "32-bit integer",
+    "applicationId": f"an integer 0..{MAX_DBID} (the OCS application DBID; DBIDs are 32-bit "
+                     "integers)",
     "campaignName": "the name of an outbound campaign (non-empty text)",
     "callingList": "the name of a calling list of that campaign (non-empty text)",
     "phoneNumber": "a phone number for this phoneType",
@@ -101,7 +138,7 @@ class AddRecord(BaseModel):
     @field_validator("chain_id", "application_id", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:
-        return None if value is None else _non_negative_int(value)
+        return None if value is None else _dbid(value)
 
     @field_validator("from_", "until", mode="before")
     @classmethod
@@ -115,6 +152,14 @@ class AddRecord(BaseModel):
             value = value.strip()
             if not value:
                 raise ValueError("empty")
+            _bounded(_unicode(value, "text"), MAX_TEXT)
+        return value
+
+    @field_validator("device_path", "reference_id", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            _bounded(_unicode(value, "text"), MAX_TEXT)
         return value
 
     @field_validator("device_path")
@@ -141,8 +186,17 @@ class AddRecord(BaseModel):
         for key, item in value.items():
             if not isinstance(key, str) or not key.strip():
                 raise ValueError("field names must be text")
+            _bounded(_unicode(key, "field names"), MAX_TEXT)
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 raise ValueError(f"{key}: not text or a number")
+            if isinstance(item, str):
+                _bounded(_unicode(item, f"{key}: text"), MAX_OTHER_TEXT, key)
+            elif isinstance(item, float) and not math.isfinite(item):
+                raise _Refusal(f"{key}: a finite number or text ({item!r} is not a number JSON "
+                               "can carry)")
+            elif isinstance(item, int) and not -_MAX_LONG - 1 <= item <= _MAX_LONG:
+                raise _Refusal(f"{key}: a whole number within +-{_MAX_LONG} (a 64-bit "
+                               "integer) or text")
         return value
 
     @model_validator(mode="after")
@@ -186,6 +240,11 @@ class AddRecord(BaseModel):
         return {"operationName": OPERATION,
                 **self.model_dump(by_alias=True, exclude_none=True)}
 
+    def body_json(self) -> str:
+        """`body()` as strict JSON text (`allow_nan=False`: never NaN or Infinity on the
+        wire, even if a float slipped past validation)."""
+        return json.dumps(self.body(), ensure_ascii=False, allow_nan=False)
+
     def renewed(self) -> AddRecord:
         """The same request with a fresh referenceId (for the next send)."""
         return self.model_copy(update={"reference_id": new_reference_id()})
@@ -201,9 +260,41 @@ def phone_fits(number: str, kind: str) -> bool:
     return bool(pattern.match(number)) and 3 <= sum(c.isdigit() for c in number) <= 32
 
 
+def _bounded(value: str, limit: int, key: str | None = None) -> str:
+    if len(value) > limit:
+        what = f"{key}: text" if key else "text"
+        raise _Refusal(f"{what} of at most {limit} characters (got {len(value):,})")
+    return value
+
+
+class _Said(str):
+    """Text an error message shows as is (no quotes added by repr)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _shown(value: Any) -> Any:
+    """A value as an error message shows it: long text cut and huge numbers summarised (a
+    pasted megabyte is not repeated back; Python will not print a 5000-digit int)."""
+    if isinstance(value, str) and len(value) > _SHOWN:
+        return _Said(f"{value[:_SHOWN]!r}... ({len(value):,} characters)")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return _Said(f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits")
+    if isinstance(value, dict):
+        shown = {_shown(k): _shown(v) for k, v in list(value.items())[:10]}
+        if len(value) > 10:
+            shown[_Said("...")] = _Said(f"({len(value):,} fields)")
+        return shown
+    if isinstance(value, list):
+        return [_shown(v) for v in value[:10]] + ([_Said("...")] if len(value) > 10 else [])
+    return value
+
+
 def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     seen: set[str] = set()
+    given = {k: _shown(v) for k, v in given.items()}
     for error in exc.errors():
         loc = error["loc"]
         name = str(loc[0]) if loc else "phoneNumber"
@@ -228,7 +319,10 @@ def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]
         if name in seen:
             continue
         seen.add(name)
-        problems.append(FieldProblem(name, given.get(name), _EXPECTED.get(name, "a valid value")))
+        cause = (error.get("ctx") or {}).get("error")
+        expected = str(cause) if isinstance(cause, _Refusal) else _EXPECTED.get(name,
+                                                                              "a valid value")
+        problems.append(FieldProblem(name, given.get(name), expected))
     return problems
 
 

@@ -5,21 +5,43 @@ then the built-ins — `${env:NAME}` (the environment), `${uuid}` (a fresh id), 
 `${now:FORMAT}` (the current UTC time, ISO 8601 or strftime), `${today}` (YYYY-MM-DD),
 `${seq}` (the record's number in the run, from 1). `$${` writes a literal `${`.
 A placeholder with no value is an error that names it.
+
+`${env:NAME}` never expands a secret (also in the README): the console's own password
+variables, the variable a profile's `password_from: env:NAME` names (once that profile has
+been read), any variable listed in `OUTBOUND_CONSOLE_SECRET_ENV`, any variable whose name
+says it holds a secret (PASSWORD, PASSWD, SECRET, TOKEN, CREDENTIAL, PRIVATE, APIKEY, or a
+`_`-separated word PASS, PW, KEY, AUTH, COOKIE), and any variable holding the same value as
+one of those. A secret value is never written into a record, a dry run or an error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PLACEHOLDER", "PlaceholderError", "names_in", "expand", "BUILT_INS"]
+from console.profile import PASSWORD_ENV
+
+__all__ = ["PLACEHOLDER", "PlaceholderError", "names_in", "env_names_in", "expand",
+           "BUILT_INS", "SECRET_ENV", "SECRET_LIST_ENV", "mark_secret_env", "secret_env",
+           "refuse_secret"]
 
 PLACEHOLDER = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::([^}]*))?\}")
 BUILT_INS = frozenset({"uuid", "now", "today", "seq", "env"})
+#: The console's own secrets (the second is `console.cli.SIM_PASSWORD_ENV`, not imported:
+#: the CLI module is heavy; a test keeps the two in step).
+SECRET_ENV = frozenset({PASSWORD_ENV, "OUTBOUND_CONSOLE_SIM_PASSWORD"})
+#: A user's own list of secret variables: names separated by commas or spaces.
+SECRET_LIST_ENV = "OUTBOUND_CONSOLE_SECRET_ENV"
+_SECRET_NAME = re.compile(
+    r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|PRIVATE|APIKEY"
+    r"|(?:^|[^A-Z0-9])(?:PASS|PW|KEY|AUTH|COOKIE)(?:$|[^A-Z0-9])", re.IGNORECASE)
+# Variables named by the profiles read in this process (`password_from: env:NAME`).
+_marked: set[str] = set()
 
 
 class PlaceholderError(ValueError):
@@ -35,6 +57,54 @@ def names_in(text: str) -> list[str]:
     return [m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1)]
 
 
+def env_names_in(text: str) -> list[str]:
+    """The variables `text` reads with `${env:NAME}`."""
+    return [m.group(2) or "" for m in PLACEHOLDER.finditer(text) if m.group(1) == "env"]
+
+
+def mark_secret_env(name: str) -> None:
+    """Never expand `name` (a profile's `password_from: env:NAME` calls this)."""
+    _marked.add(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(name: str) -> bool:
+    return name in SECRET_ENV or _SECRET_NAME.search(name) is not None
+
+
+def _listed() -> set[str]:
+    return set(re.split(r"[\s,]+", os.environ.get(SECRET_LIST_ENV, "")))
+
+
+def secret_env(name: str) -> str | None:
+    """Why `${env:NAME}` must not be expanded, or None when it may be."""
+    if name in SECRET_ENV:
+        return "it holds the console's own password"
+    if name in _marked:
+        return "a profile reads its GWS password from it (password_from)"
+    if name in _listed():
+        return f"{SECRET_LIST_ENV} lists it as secret"
+    if _secret_name(name):
+        return "its name says it holds a secret"
+    value = os.environ.get(name)
+    if value and len(value) >= 4:  # a copy of a password under another name
+        secret_names = _marked | _listed()
+        for other, other_value in os.environ.items():
+            if other_value == value and other != name and (
+                    other in secret_names or _secret_name(other)):
+                return f"it holds the same value as {other}, a secret"
+    return None
+
+
+def refuse_secret(name: str) -> None:
+    """PlaceholderError (naming the variable, never its value) when `name` is secret."""
+    reason = secret_env(name)
+    if reason is not None:
+        raise PlaceholderError("env", f"${{env:{name}}} is not expanded: {reason}; a request "
+                               "never carries a secret (give a non-secret value with --set "
+                               "or a rows column)")
+
+
 def _value(name: str, arg: str | None, values: Mapping[str, Any], seq: int,
            now: dt.datetime) -> str:
     if name in values and arg is None:
@@ -42,6 +112,7 @@ def _value(name: str, arg: str | None, values: Mapping[str, Any], seq: int,
     if name == "env":
         if not arg:
             raise PlaceholderError(name, "${env:NAME} needs a variable name")
+        refuse_secret(arg)
         if arg not in os.environ:
             raise PlaceholderError(name, f"${{env:{arg}}}: the environment variable {arg} is "
                                    "not set")

@@ -5,11 +5,18 @@ from an environment variable, the system keyring (when the `keyring` package is 
 a prompt. Search path: `--profiles DIR`, `$OUTBOUND_CONSOLE_HOME/profiles`, `./profiles`, then
 the user config dir (`platformdirs`). The `demo` profile (built in, and shipped as
 `profiles/demo.yaml`) runs the embedded simulator in-process.
+
+Checked when read, so a mistake shows as file:line and its fix, never as a traceback at
+connect time: `tls.ca_bundle` must load as PEM CA certificates, `tls.client_cert` as a PEM
+certificate with its unencrypted private key; `timeout` is a finite number of seconds up to
+`MAX_TIMEOUT_S`; a key given twice is refused (console.yamlfile).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import ssl
 from pathlib import Path
 from typing import Callable
 
@@ -17,9 +24,10 @@ import platformdirs
 
 from console.connection import DEFAULT_CHANNELS, Secret
 from console.errors import ProfileError
+from console.placeholders import mark_secret_env
 from console.profile import DEMO, Profile
 from console.urls import has_credentials, safe_url
-from console.yamlfile import YamlError, load_yaml_mapping
+from console.yamlfile import YamlError, check_size, load_yaml_mapping
 
 __all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_password",
            "PASSWORD_ENV", "DEMO"]
@@ -30,6 +38,10 @@ KNOWN_KEYS = {"name", "description", "url", "username", "password_from", "device
               "channels", "tls", "timeout", "proxy_from_env", "simulator", "environment"}
 TLS_KEYS = {"verify", "ca_bundle", "client_cert"}
 SECRET_KEYS = {"password", "passwd", "secret", "token"}
+#: Longest REST timeout a profile may set (a longer wait is a hung session, not patience).
+MAX_TIMEOUT_S = 600.0
+#: A PEM file larger than this is not a certificate bundle (the Mozilla bundle is ~220 KB).
+MAX_PEM_BYTES = 10 * 1024 * 1024
 
 
 def search_path(profiles_dir: Path | None = None) -> list[Path]:
@@ -124,8 +136,19 @@ def read_profile(path: Path) -> Profile:
     if not isinstance(verify, bool):
         raise ProfileError(f"{where('tls')}: tls.verify must be true or false")
     timeout = data.get("timeout", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ProfileError(f"{where('timeout')}: timeout must be a number of seconds > 0")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+            math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT_S):
+        raise ProfileError(f"{where('timeout')}: timeout must be a number of seconds above 0 "
+                           f"and at most {MAX_TIMEOUT_S:g}, got {timeout!r}")
+    proxy_from_env = data.get("proxy_from_env", True)
+    if not isinstance(proxy_from_env, bool):
+        raise ProfileError(f"{where('proxy_from_env')}: proxy_from_env must be true or false, "
+                           f"got {proxy_from_env!r}")
+    name = data.get("name", path.stem)
+    if name != path.stem:
+        raise ProfileError(f"{where('name')}: name {name!r} differs from the file name: a "
+                           f"profile is called by its file name ({path.stem}); remove the line "
+                           "or rename the file")
     device = text("device_path")
     if device is not None and not device.startswith("/devices/"):
         raise ProfileError(f"{where('device_path')}: device_path looks like /devices/<id>")
@@ -136,15 +159,54 @@ def read_profile(path: Path) -> Profile:
             return None
         if not isinstance(value, str):
             raise ProfileError(f"{where('tls')}: tls.{key} must be a file path")
-        return (path.parent / Path(value).expanduser()).resolve()
+        file = (path.parent / Path(value).expanduser()).resolve()
+        _check_pem(file, key, where("tls"))
+        return file
 
+    if password_from.startswith("env:"):
+        mark_secret_env(password_from[4:])  # ${env:...} in a template never reads it
     return Profile(
         name=path.stem, url=url, username=text("username", "demo" if simulator else None),
         password_from=password_from, device_path=device, channels=tuple(channels),
         verify=verify, ca_bundle=file_of("ca_bundle"), client_cert=file_of("client_cert"),
-        timeout_s=float(timeout), proxy_from_env=bool(data.get("proxy_from_env", True)),
+        timeout_s=float(timeout), proxy_from_env=proxy_from_env,
         simulator=bool(simulator), description=text("description", "") or "",
         environment=text("environment", "") or "", path=path)
+
+
+class _Encrypted(Exception):
+    """OpenSSL asked for a private key's passphrase."""
+
+
+def _no_passphrase() -> bytes:
+    raise _Encrypted  # OpenSSL would otherwise prompt on the terminal by itself
+
+
+def _check_pem(file: Path, key: str, where: str) -> None:
+    """ProfileError (where, file, fix) unless `file` loads into an SSLContext as the
+    connection will load it: CA certificates (ca_bundle) or certificate + key (client_cert)."""
+    what = ("a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)" if key == "ca_bundle"
+            else "a PEM file holding the client certificate and its unencrypted private key")
+    try:
+        check_size(file, MAX_PEM_BYTES, "a PEM file")
+        context = ssl.create_default_context()
+        if key == "ca_bundle":
+            context.load_verify_locations(cafile=str(file))
+        else:
+            context.load_cert_chain(str(file), password=_no_passphrase)
+    except YamlError as exc:
+        raise ProfileError(f"{where}: tls.{key}: {exc}; it should be {what}") from None
+    except _Encrypted:
+        raise ProfileError(f"{where}: tls.{key}: {file}: the private key is encrypted and the "
+                           "console cannot ask for its passphrase; store it decrypted (e.g. "
+                           "`openssl pkey -in key.pem -out plain.pem`) in a file only you can "
+                           "read") from None
+    except ssl.SSLError as exc:
+        reason = exc.reason or exc.strerror or str(exc)
+        raise ProfileError(f"{where}: tls.{key}: {file} is not {what} ({reason})") from None
+    except OSError as exc:
+        raise ProfileError(f"{where}: tls.{key}: cannot read {file}: "
+                           f"{exc.strerror or exc}; it should be {what}") from None
 
 
 def resolve_password(profile: Profile, prompt: Callable[[str], str] | None) -> Secret:

@@ -1,19 +1,31 @@
 """Rows files for replay: CSV with a header, or a YAML list of mappings. One row = one record's
-placeholder values. Errors name the file and line."""
+placeholder values. Errors name the file and line.
+
+Bounded (also in the README): at most `MAX_ROWS` rows and `MAX_ROWS_BYTES` bytes per file,
+refused before anything is sent; YAML rows are read event by event (a node tree of 200,000
+rows took 860 MB), keys given twice in a row are refused like everywhere else.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from console.errors import ConsoleError
-from console.yamlfile import YamlError, parse_yaml
+from console.yamlfile import YamlError, check_size, line_of, scalar_value, yaml_events
 
-__all__ = ["Row", "RowsError", "read_rows", "write_rows"]
+__all__ = ["Row", "RowsError", "read_rows", "write_rows", "MAX_ROWS", "MAX_ROWS_BYTES"]
+
+#: Rows in one file: every record is planned and checked before the first is sent, and a
+#: planned record costs a few KB. Split a bigger file and replay the parts one after another.
+MAX_ROWS = 100_000
+#: Bytes in one rows file (100,000 rows of a few columns take 3 to 10 MB).
+MAX_ROWS_BYTES = 32 * 1024 * 1024
 
 
 class RowsError(ConsoleError):
@@ -23,19 +35,34 @@ class RowsError(ConsoleError):
 class Row(dict[str, Any]):
     """One row's values, remembering where it came from."""
 
-    line: int = 0
-    """Its line in the file (1-based)."""
-    path: Path | None = None
-    """The rows file."""
-    header_line: int = 0
+    __slots__ = ("line", "path", "header_line")  # no per-row __dict__: 100,000 of them
+    line: int
+    """1-based line of the file the row starts on (0: not from a file)."""
+    path: Path | None
+    """The rows file (None: not from a file)."""
+    header_line: int
     """The line naming its columns (1 for CSV), or 0 when each row names its own (YAML)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.path = None
+        self.header_line = 0
 
 
 def read_rows(path: Path) -> list[Row]:
+    """Every row of a CSV or YAML rows file; RowsError naming file:line otherwise."""
     try:
-        raw = path.read_bytes()
+        check_size(path, MAX_ROWS_BYTES, "a rows file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_ROWS_BYTES + 1)
+    except YamlError as exc:
+        raise RowsError(f"{exc}; split it and replay the parts one after another") from None
     except OSError as exc:
         raise RowsError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_ROWS_BYTES:
+        raise RowsError(f"{path}: too big for a rows file (at most "
+                        f"{MAX_ROWS_BYTES // 1048576} MB); split it")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -68,6 +95,8 @@ def _csv_rows(path: Path, text: str) -> list[Row]:
             if len(values) != len(names):
                 raise RowsError(f"{path}:{line}: {len(values)} values for {len(names)} columns "
                                 f"({', '.join(names)}); quote values that contain commas")
+            if len(rows) == MAX_ROWS:
+                raise _too_many(path, line)
             row = Row(zip(names, values, strict=True))
             row.line = line
             row.path = path
@@ -78,29 +107,75 @@ def _csv_rows(path: Path, text: str) -> list[Row]:
     return rows
 
 
+def _too_many(path: Path, line: int) -> RowsError:
+    return RowsError(f"{path}:{line}: more than {MAX_ROWS:,} rows in one file: split it and "
+                     "replay the parts one after another")
+
+
+_SHAPE = "a YAML rows file is a list of mappings (- phone: 5551234)"
+
+
 def _yaml_rows(path: Path, text: str) -> list[Row]:
+    """Rows from the parser's events: a list of flat mappings, never a whole node tree."""
+    rows: list[Row] = []
+    events = yaml_events(text, path)
     try:
-        data, node = parse_yaml(text, path, forbid_aliases=True)
+        for event in events:
+            if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
+                continue
+            if isinstance(event, yaml.StreamEndEvent) or (
+                    isinstance(event, yaml.ScalarEvent) and scalar_value(event, path) is None):
+                return []  # an empty file, or `~`
+            if not isinstance(event, yaml.SequenceStartEvent):
+                raise RowsError(f"{path}:{line_of(event)}: {_SHAPE}")
+            break
+        else:
+            return []
+        for event in events:
+            if isinstance(event, yaml.SequenceEndEvent):
+                break
+            line = line_of(event)
+            if not isinstance(event, yaml.MappingStartEvent):
+                raise RowsError(f"{path}:{line}: each row must be a mapping of column: value")
+            if len(rows) == MAX_ROWS:
+                raise _too_many(path, line)
+            rows.append(_yaml_row(path, line, events))
+        for event in events:  # the rest: document end, or a second document
+            if isinstance(event, yaml.DocumentStartEvent):
+                raise RowsError(f"{path}:{line_of(event)}: one list of rows per "
+                                "file (remove the second ---)")
     except YamlError as exc:
         raise RowsError(str(exc)) from None
-    if data is None:
-        return []
-    if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
-        raise RowsError(f"{path}:1: a YAML rows file is a list of mappings (- phone: 5551234)")
-    rows: list[Row] = []
-    for item, item_node in zip(data, node.value, strict=True):
-        line = item_node.start_mark.line + 1
-        if not isinstance(item, dict):
-            raise RowsError(f"{path}:{line}: each row must be a mapping of column: value")
-        for key, value in item.items():
-            if not isinstance(key, str) or isinstance(value, (dict, list, bool)) or value is None:
-                raise RowsError(f"{path}:{line}: {key!r} must be a name with a text or number "
-                                f"value, got {value!r}")
-        row = Row(item)
-        row.line = line
-        row.path = path
-        rows.append(row)
     return rows
+
+
+def _yaml_row(path: Path, line: int, events: Iterator[yaml.Event]) -> Row:
+    """One row, after its MappingStartEvent: scalar keys and scalar values."""
+    row = Row()
+    row.line = line
+    row.path = path
+    key_lines: dict[str, int] = {}
+    for event in events:
+        if isinstance(event, yaml.MappingEndEvent):
+            return row
+        key_line = line_of(event)
+        if not isinstance(event, yaml.ScalarEvent):
+            raise RowsError(f"{path}:{key_line}: column names must be text")
+        key = scalar_value(event, path)
+        value_event = next(events)
+        if not isinstance(value_event, yaml.ScalarEvent):
+            raise RowsError(f"{path}:{key_line}: {key!r} must be text or a number, got a list "
+                            "or mapping")
+        value = scalar_value(value_event, path)
+        if not isinstance(key, str) or isinstance(value, bool) or value is None:
+            raise RowsError(f"{path}:{key_line}: {key!r} must be a name with a text or number "
+                            f"value, got {value!r}")
+        if key in key_lines:
+            raise RowsError(f"{path}:{key_line}: duplicate key {key!r} (first on line "
+                            f"{key_lines[key]}): keep one of the two lines")
+        key_lines[key] = key_line
+        row[key] = value
+    raise RowsError(f"{path}:{line}: the row does not end")  # the parser says so first
 
 
 def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -162,7 +162,7 @@ class GwsSession:
     async def add_record(self, record: AddRecord) -> PostResult:
         """POST the record; raises GwsStatusError / GwsHttpError (GWS said no), GwsUnreachable
         (nothing was delivered) or GwsOutcomeUnknown (sent, but no readable answer)."""
-        body = json.dumps(record.body(), ensure_ascii=False).encode("utf-8")
+        body = record.body_json().encode("utf-8")  # strict JSON: allow_nan=False
         started = time.perf_counter()
         reply = await self._post("/me/outbound-records", body)
         if reply.status == 403 and _is_csrf(reply.text):

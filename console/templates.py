@@ -38,7 +38,9 @@ import yaml
 from console.errors import ConsoleError, RecordInvalid
 from console.journal import has_secret_key
 from console.model import AddRecord
-from console.placeholders import BUILT_INS, PlaceholderError, expand, names_in
+from console.placeholders import (
+    BUILT_INS, PlaceholderError, env_names_in, expand, names_in, refuse_secret,
+)
 from console.yamlfile import YamlError, parse_yaml, read_utf8
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
@@ -181,7 +183,7 @@ def _keep_clock_times(data: dict[Any, Any], node: yaml.Node) -> None:
                 key = key_node.value
                 if key in value:
                     value[key] = walk(value[key], child)
-        elif (isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+        elif (isinstance(value_node, yaml.ScalarNode) and not value_node.style  # plain
               and isinstance(value, int) and _CLOCK.match(value_node.value)):
             return value_node.value
         return value
@@ -279,6 +281,16 @@ def check_request(template: Template) -> None:
             raise TemplateError(f"{template.where('request.' + key)}: {key} must be text or a "
                                 f"number{' or a mapping' if key == 'otherFields' else ''}, "
                                 f"got {value!r}")
+    for key, value in request.items():
+        # A secret variable is refused on sight, not only when expanded: also by a dry run.
+        items = [(f"{key}.{k}", v) for k, v in value.items()] if isinstance(value, dict) \
+            else [(str(key), value)]
+        for where, item in items:
+            for name in env_names_in(item) if isinstance(item, str) else []:
+                try:
+                    refuse_secret(name)
+                except PlaceholderError as exc:
+                    raise TemplateError(f"{template.where('request.' + where)}: {exc}") from None
     missing = [f for f in REQUIRED if request.get(f) in (None, "")]
     if missing:
         raise TemplateError(f"{template.where('request')}: missing required field"
@@ -292,6 +304,13 @@ def check_request(template: Template) -> None:
                             "secrets: give such a value as ${env:NAME} instead")
     with_placeholder = {k for k, v in request.items() if _strings(v) and any(
         "${" in s for s in _strings(v))}
+    other = request.get("otherFields")
+    if isinstance(other, dict) and "otherFields" in with_placeholder:
+        # Check the literal values (a `.nan` is caught here, with its line); stand-ins for
+        # the ones with a placeholder.
+        with_placeholder.discard("otherFields")
+        request = {**request, "otherFields": {
+            k: "x" if isinstance(v, str) and "${" in v else v for k, v in other.items()}}
     candidate = {k: (_STAND_INS[k] if k in with_placeholder else v) for k, v in request.items()
                  if k != "operationName"}
     if "phoneType" in with_placeholder or "phoneNumber" in with_placeholder:

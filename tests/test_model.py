@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -156,3 +157,63 @@ def test_not_a_mapping() -> None:
 def test_phone_problem_reported_together_with_other_problems() -> None:
     problems = problems_for(phoneNumber="call me", until="25:99")
     assert {"phoneNumber", "until"} <= set(problems)
+
+
+# -- what GWS can carry and store: strict JSON, 32-bit DBIDs, UTF-8 text, bounded sizes --------
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_other_fields_refuse_nan_and_infinity(bad: float) -> None:
+    problems = problems_for(otherFields={"Balance": bad})
+    assert "Balance: a finite number or text" in problems["otherFields"]
+
+
+def test_the_body_is_strict_json_even_if_validation_is_bypassed() -> None:
+    record = AddRecord.parse(sample_request(otherFields={"Balance": 12.5}))
+    assert json.loads(record.body_json()) == record.body()
+    slipped = record.model_copy(update={"other_fields": {"Balance": float("nan")}})
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        slipped.body_json()
+
+
+@pytest.mark.parametrize("field", ["applicationId", "chainId"])
+def test_ids_are_32_bit_dbids(field: str) -> None:
+    assert AddRecord.parse(sample_request(**{field: 2**31 - 1})).body()[field] == 2147483647
+    for bad in (2**31, 2**64, "2147483648", "99999999999999999999", 10**5000):
+        problems = problems_for(**{field: bad})
+        assert "0..2147483647" in problems[field] and "32-bit" in problems[field]
+        assert len(problems[field]) < 300  # a 5000-digit number is summarised, not printed
+
+
+def test_other_fields_integers_fit_a_long() -> None:
+    assert AddRecord.parse(sample_request(otherFields={"n": 2**63 - 1})).other_fields
+    problems = problems_for(otherFields={"n": 10**5000})
+    assert "n: a whole number within" in problems["otherFields"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("campaignName", "Camp\ud800"), ("callingList", "\udfffList"), ("timeZone", "GMT\ud83d"),
+    ("phoneNumber", "555\ud800"), ("devicePath", "/devices/\ud800"), ("referenceId", "r\udc00"),
+    ("otherFields", {"a": "\ud800"}), ("otherFields", {"\ud800": "a"}),
+])
+def test_lone_surrogates_are_refused_in_words_that_print(field: str, value: Any) -> None:
+    with pytest.raises(RecordInvalid) as info:
+        AddRecord.parse(sample_request(**{field: value}))
+    text = str(info.value)
+    text.encode("utf-8")  # the message itself is printable (repr escapes the surrogate)
+    assert f"{field}: got" in text and "half a UTF-16 surrogate pair" in text, text
+
+
+def test_a_real_non_bmp_character_is_fine() -> None:
+    record = AddRecord.parse(sample_request(otherFields={"Note": "call back \U0001f4de"}))
+    assert "\U0001f4de" in record.body_json()
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("campaignName", "C" * 256, "at most 255 characters (got 256)"),
+    ("otherFields", {"Note": "n" * 4001}, "Note: text of at most 4000 characters (got 4,001)"),
+    ("otherFields", {"k" * 256: "v"}, "at most 255 characters"),
+    ("phoneNumber", "5" * 30_000_000, "(30,000,000 characters)"),
+])
+def test_huge_text_is_refused_with_a_short_message(field: str, value: Any, words: str) -> None:
+    with pytest.raises(RecordInvalid) as info:
+        AddRecord.parse(sample_request(**{field: value}))
+    assert words in str(info.value) and len(str(info.value)) < 1000

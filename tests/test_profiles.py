@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ssl
+
 import pytest
 
+from console.connection import Secret
 from console.errors import ProfileError
 from console.profiles import DEMO, list_profiles, load_profile, read_profile, resolve_password, search_path
 from console.target import choose_profile
 
 REPO = Path(__file__).parent.parent
+TLS = Path(__file__).parent / "data" / "tls"  # a throwaway CA and client certificate
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -27,7 +31,7 @@ def test_shipped_profiles_load() -> None:
 
 
 def test_full_profile(tmp_path: Path) -> None:
-    (tmp_path / "ca.pem").write_text("x")
+    (tmp_path / "ca.pem").write_bytes((TLS / "ca.pem").read_bytes())
     path = write(tmp_path, "eu", """
 url: https://gws.eu.example:8090
 username: agent1
@@ -139,3 +143,64 @@ def test_environment_marks_production(tmp_path: Path, value: str | None,
     profile = read_profile(path)
     assert profile.production is production
     assert profile.describe()["environment"] == (value or "(not set)")
+
+
+@pytest.mark.parametrize(("tls", "words"), [
+    ("{ca_bundle: /nonexistent.pem}", "bad.yaml:2: tls.ca_bundle: /nonexistent.pem: cannot read: "
+                                      "No such file or directory; it should be a PEM file of CA"),
+    ("{ca_bundle: notes.txt}", "notes.txt is not a PEM file of CA certificates"),
+    ("{ca_bundle: empty.pem}", "empty.pem is not a PEM file of CA certificates"),
+    ("{ca_bundle: .}", "tls.ca_bundle: cannot read"),
+    ("{client_cert: /nonexistent.pem}", "tls.client_cert: /nonexistent.pem: cannot read"),
+    ("{client_cert: notes.txt}", "notes.txt is not a PEM file holding the client certificate "
+                                 "and its unencrypted private key"),
+    ("{client_cert: cert-only.pem}", "cert-only.pem is not a PEM file holding the client"),
+    ("{client_cert: encrypted.pem}", "the private key is encrypted and the console cannot ask"),
+])
+def test_tls_files_are_checked_when_the_profile_is_read(tmp_path: Path, tls: str,
+                                                        words: str) -> None:
+    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    (tmp_path / "empty.pem").write_text("")
+    (tmp_path / "cert-only.pem").write_bytes((TLS / "client-cert-only.pem").read_bytes())
+    (tmp_path / "encrypted.pem").write_bytes((TLS / "client-encrypted-key.pem").read_bytes())
+    path = write(tmp_path, "bad", f"url: https://gws.example:8090\ntls: {tls}\n")
+    with pytest.raises(ProfileError) as info:
+        read_profile(path)
+    assert words in str(info.value)
+
+
+def test_good_tls_files_load_as_the_connection_loads_them(tmp_path: Path) -> None:
+    path = write(tmp_path, "good", f"url: https://gws.example:8090\ntls: {{ca_bundle: "
+                 f"{TLS / 'ca.pem'}, client_cert: {TLS / 'client.pem'}}}\n")
+    profile = read_profile(path)
+    assert profile.ca_bundle == TLS / "ca.pem" and profile.client_cert == TLS / "client.pem"
+    context = profile.connection(Secret("x")).ssl_context()
+    assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_REQUIRED
+
+
+@pytest.mark.parametrize("timeout", [".nan", ".inf", "-.inf", "1.0e+300", "601", "0", "-1", "'10'",
+                                     "true"])
+def test_timeout_must_be_finite_and_bounded(tmp_path: Path, timeout: str) -> None:
+    path = write(tmp_path, "bad", f"url: https://x\ntimeout: {timeout}\n")
+    with pytest.raises(ProfileError, match=r"bad.yaml:2: timeout must be a number of seconds "
+                                           r"above 0 and at most 600"):
+        read_profile(path)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("url: https://x\nproxy_from_env: 'no'\n", "bad.yaml:2: proxy_from_env must be true or false"),
+    ("url: https://x\nname: prod\n", "bad.yaml:2: name 'prod' differs from the file name"),
+])
+def test_options_are_honoured_or_refused(tmp_path: Path, text: str, words: str) -> None:
+    with pytest.raises(ProfileError, match=words):
+        read_profile(write(tmp_path, "bad", text))
+
+
+def test_a_profiles_password_variable_is_never_expanded(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.placeholders import secret_env
+
+    monkeypatch.setattr("console.placeholders._marked", set())
+    assert secret_env("GWS_EU") is None
+    read_profile(write(tmp_path, "eu", "url: https://x\npassword_from: env:GWS_EU\n"))
+    assert secret_env("GWS_EU") is not None

@@ -185,3 +185,98 @@ def test_record_invalid_after_expansion_names_the_template(tmp_path: Path) -> No
     with pytest.raises(RecordInvalid) as info:
         template.build({"phone": "not a number"}, device_path="/devices/d")
     assert "t.yaml" in str(info.value) and "phoneNumber" in str(info.value)
+
+
+# -- secrets never expand, bodies stay strict JSON ---------------------------------------------
+SECRET = "s3cret-Value-91"
+
+
+@pytest.mark.parametrize("name", [
+    "OUTBOUND_CONSOLE_PASSWORD", "OUTBOUND_CONSOLE_SIM_PASSWORD", "GWS_EU_PASSWORD", "DB_PASSWD",
+    "MY_SECRET", "API_TOKEN", "gws_api_key", "AWS_SECRET_ACCESS_KEY", "LDAP_PASS", "X_PW",
+    "BASIC_AUTH", "SESSION_COOKIE", "PRIVATE_NOTE", "GITHUB_APIKEY", "SSO_CREDENTIALS",
+])
+def test_a_secret_variable_is_refused_when_the_template_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, SECRET)
+    path = write(tmp_path, GOOD.replace("Ticket: ${ticket}", f"Ticket: x-${{env:{name}}}"))
+    with pytest.raises(TemplateError) as info:
+        load_template(path)
+    message = str(info.value)
+    assert f"t.yaml:16:5: ${{env:{name}}} is not expanded" in message, message
+    assert SECRET not in message
+
+
+@pytest.mark.parametrize("field", ["phoneNumber", "campaignName"])
+def test_a_secret_variable_is_refused_in_any_field(tmp_path: Path, field: str) -> None:
+    text = GOOD.replace("  phoneNumber: ${phone}", "  phoneNumber: '${env:OUTBOUND_CONSOLE_PASSWORD}'"
+                        ) if field == "phoneNumber" else GOOD.replace(
+        "campaignName: Campaign1", "campaignName: ${env:OUTBOUND_CONSOLE_PASSWORD}")
+    with pytest.raises(TemplateError, match=r"is not expanded: it holds the console's own"):
+        load_template(write(tmp_path, text))
+
+
+def test_ordinary_variables_still_expand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKET", "INC-42")
+    monkeypatch.setenv("PWD", "/home/me")  # a working directory, not a password
+    path = write(tmp_path, GOOD.replace("Ticket: ${ticket}", "Ticket: ${env:TICKET} ${env:PWD}"))
+    record = load_template(path).build({"phone": "5551234"}, device_path="/devices/d")
+    assert record.other_fields == {"Ticket": "INC-42 /home/me", "Nom": "Hélène"}
+
+
+def test_variables_marked_secret_by_a_profile_or_the_user_are_refused_at_send_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.placeholders import mark_secret_env
+
+    monkeypatch.setattr("console.placeholders._marked", set())
+    monkeypatch.setenv("EU_GWS", SECRET)
+    monkeypatch.setenv("MINE", "nothing secret")
+    template = load_template(write(tmp_path, GOOD.replace(
+        "Ticket: ${ticket}", "Ticket: ${env:EU_GWS} ${env:MINE}")))  # not known as secret yet
+    mark_secret_env("EU_GWS")  # what reading a profile with password_from: env:EU_GWS does
+    with pytest.raises(TemplateError, match=r"t.yaml:15:3: \$\{env:EU_GWS\} is not expanded: a "
+                                            r"profile reads its GWS password from it"):
+        template.build({"phone": "5551234"}, device_path="/devices/d")
+    monkeypatch.setenv("EU_GWS", "ordinary")  # no longer a secret's copy...
+    monkeypatch.setattr("console.placeholders._marked", set())  # ...nor marked
+    monkeypatch.setenv("OUTBOUND_CONSOLE_SECRET_ENV", "OTHER, MINE")
+    with pytest.raises(TemplateError, match=r"\$\{env:MINE\} is not expanded: "
+                                            r"OUTBOUND_CONSOLE_SECRET_ENV lists it as secret"):
+        template.build({"phone": "5551234"}, device_path="/devices/d")
+
+
+def test_a_copy_of_the_password_under_another_name_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTBOUND_CONSOLE_PASSWORD", SECRET)
+    monkeypatch.setenv("NOTE", SECRET)
+    with pytest.raises(TemplateError) as info:
+        load_template(write(tmp_path, GOOD.replace("Ticket: ${ticket}", "Ticket: ${env:NOTE}")))
+    message = str(info.value)
+    assert "holds the same value as OUTBOUND_CONSOLE_PASSWORD" in message
+    assert SECRET not in message
+
+
+def test_the_cli_simulator_password_variable_is_a_known_secret() -> None:
+    from console.cli import SIM_PASSWORD_ENV
+    from console.placeholders import SECRET_ENV
+    from console.profile import PASSWORD_ENV
+
+    assert {SIM_PASSWORD_ENV, PASSWORD_ENV} == SECRET_ENV
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", ".NaN"])
+def test_nan_and_infinity_in_a_template_are_refused_with_the_line(tmp_path: Path,
+                                                                    value: str) -> None:
+    path = write(tmp_path, GOOD.replace("Nom: Hélène", f"Balance: {value}"))
+    with pytest.raises(TemplateError, match=r"t.yaml:15:3: otherFields: got .*Balance: a finite "
+                                            r"number or text"):
+        load_template(path)
+
+
+def test_a_rows_value_with_nan_for_a_field_is_refused(tmp_path: Path) -> None:
+    template = load_template(write(tmp_path, GOOD))
+    with pytest.raises(RecordInvalid, match=r"otherFields: .*finite number"):
+        template.build({"phone": "5551234", "otherFields": {"x": float("nan")}},
+                       device_path="/devices/d")
+    with pytest.raises(RecordInvalid, match=r"applicationId: .*0..2147483647"):
+        template.build({"phone": "5551234", "applicationId": str(2**64)}, device_path="/devices/d")
