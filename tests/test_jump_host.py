@@ -1,0 +1,436 @@
+"""On a jump host with no package index: the one-file build and the wheelhouse, end to end.
+
+Each is built once per run with the documented command (packaging/build.py,
+packaging/wheelhouse.py), copied to a folder outside the checkout and run there with HOME an
+empty folder, a bare environment, and, through `unshare`, a network namespace of its own (no
+network but a loopback of its own) and a mount namespace in which the checkout, this virtualenv
+and, for the one-file build, every Python installation of the machine are hidden under empty
+folders: the host has no Python and no packages, as a locked-down jump host.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from console import __version__
+from tests.test_cli_engine import BIN, FIELDS
+
+ROOT = Path(__file__).resolve().parent.parent
+#: PATH on the jump host: the system's directories only (no virtualenv, no pyenv shims).
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+SIM_PASSWORD = "jump-host-sim-4Kz"
+# Runs inside the new namespaces: bring their loopback up, hide the folders given before `--`
+# under empty read-only tmpfs mounts, then run the command after it.
+PROLOGUE = """
+"$0" link set lo up || { echo "jump host: cannot bring loopback up" >&2; exit 97; }
+while [ "$1" != -- ]; do
+  mount -t tmpfs -o ro,mode=755 jumphost "$1" || { echo "jump host: cannot hide $1" >&2; exit 98; }
+  shift
+done
+shift
+exec "$@"
+"""
+TEMPLATE = """\
+schema: 1
+name: jump-host-check
+description: a template found in ./profiles/templates of the folder the console runs in
+request:
+  applicationId: 134
+  campaignName: Campaign1
+  callingList: CallingList1
+  phoneNumber: ${phone}
+  timeZone: GMT
+  phoneType: Mobile
+  from: '08:00'
+  until: '20:00'
+"""
+PROFILE = """\
+description: jump host lab, read from the user config dir
+simulator: embedded
+username: demo
+"""
+
+
+@functools.cache
+def unshare() -> list[str]:
+    """The `unshare` command that gives a process new network and mount namespaces here: as
+    root `unshare -n -m`; else, where unprivileged user namespaces are allowed, `-r` too."""
+    if shutil.which("unshare") is None:
+        pytest.fail("these tests need unshare (util-linux) to take the network away")
+    for command in (["unshare", "--net", "--mount"], ["unshare", "--map-root-user", "--net",
+                                                       "--mount"]):
+        if subprocess.run([*command, "true"], capture_output=True, timeout=10).returncode == 0:
+            return command
+    pytest.fail("unshare cannot create network and mount namespaces here: run the tests as "
+                "root, or allow unprivileged user namespaces (kernel.unprivileged_userns_clone)")
+
+
+def python_installations() -> list[Path]:
+    """Where this machine keeps Python: this interpreter's prefixes and the usual places."""
+    found = [Path(sys.prefix), Path(sys.base_prefix)]
+    for pattern in ("/usr/lib/python3*", "/usr/local/lib/python3*", "/opt/python*"):
+        found += [Path(p) for p in sorted(Path("/").glob(pattern.lstrip("/")))]
+    return found
+
+
+def outermost(paths: list[Path]) -> list[Path]:
+    """The existing directories among `paths`, without those inside another one (hidden with it)."""
+    dirs = sorted({p.resolve() for p in paths if p.is_dir()})
+    return [d for d in dirs if not any(d != o and d.is_relative_to(o) for o in dirs)]
+
+
+@dataclass
+class JumpHost:
+    """A folder outside the checkout, an empty HOME, a bare environment, and `unshare`."""
+
+    folder: Path
+    """Where commands run (their working directory)."""
+    hide: list[Path]
+    """Folders hidden under empty mounts (the checkout, virtualenvs, maybe Python itself)."""
+    home: Path = field(init=False)
+    """HOME: empty at the start."""
+
+    def __post_init__(self) -> None:
+        self.home = self.folder / "home"
+        self.home.mkdir(parents=True)
+        (self.folder / "tmp").mkdir()
+
+    @property
+    def env(self) -> dict[str, str]:
+        # TMPDIR: where the one-file build unpacks itself (checked to be left empty).
+        return {"PATH": SYSTEM_PATH, "HOME": str(self.home), "TMPDIR": str(self.folder / "tmp"),
+                "TERM": "xterm-256color"}
+
+    def isolated(self, argv: list[str]) -> list[str]:
+        ip = shutil.which("ip", path=SYSTEM_PATH)
+        if ip is None:
+            pytest.fail("these tests need `ip` (iproute2) to bring up the jump host's loopback")
+        return [*unshare(), "sh", "-c", PROLOGUE, ip, *map(str, outermost(self.hide)), "--",
+                *argv]
+
+    def run(self, *argv: str, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.isolated(list(argv)), cwd=self.folder, text=True,
+                              capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout,
+                              env={**self.env, **(env or {})})
+
+    def tmux(self, command: str) -> Tmux:
+        """A tmux server at 80x24 inside the namespaces, its first window running `command`."""
+        return Tmux.start(command, self.folder, self.env, self.isolated)
+
+
+@dataclass
+class Tmux:
+    """A tmux server of its own (socket path, not the user's config), panes kept once dead."""
+
+    socket: Path
+    """The server's socket (-S)."""
+    env: dict[str, str]
+    """The environment its client commands run with."""
+
+    @classmethod
+    def start(cls, command: str, folder: Path, env: dict[str, str],
+              wrap: Callable[[list[str]], list[str]] | None = None) -> Tmux:
+        """A server at 80x24 running `command` (a shell line) with TERM=xterm-256color."""
+        if shutil.which("tmux") is None:
+            pytest.fail("tmux is not installed: the jump host tests need it (see .ci/run)")
+        session = cls(folder / f"tmux-{uuid.uuid4().hex[:8]}.sock", env)
+        # A dead pane stays, so its last screen and exit status can be read.
+        session.socket.with_suffix(".conf").write_text("set -g remain-on-exit on\n")
+        argv = [*session.base, "new-session", "-d", "-s", "oc", "-x", "80", "-y", "24",
+                f"TERM=xterm-256color exec {command}"]
+        if wrap is not None:
+            argv = wrap(argv)  # the server, and so every window, runs inside the namespaces
+        subprocess.run(argv, cwd=folder, env=env, check=True, timeout=20)
+        return session
+
+    @property
+    def base(self) -> list[str]:
+        return ["tmux", "-S", str(self.socket), "-f", str(self.socket.with_suffix(".conf"))]
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run([*self.base, *args], capture_output=True, text=True,
+                              env=self.env, timeout=10).stdout
+
+    def screen(self, target: str = "oc", escapes: bool = False) -> str:
+        return self("capture-pane", "-p", *(["-e"] if escapes else []), "-t", target)
+
+    def wait_for(self, *texts: str, target: str = "oc", timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen(target)
+            if all(text in shown for text in texts):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{texts!r} never all appeared; the screen was:\n{shown}")
+            time.sleep(0.1)
+
+    def states(self, seconds: float = 1.5, target: str = "oc") -> set[str]:
+        """The screens (with colour escapes) shown over `seconds`: a focused input's cursor
+        blinks, so a still console shows two."""
+        seen: set[str] = set()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            seen.add(self.screen(target, escapes=True))
+            time.sleep(0.05)
+        return seen
+
+    def exit_status(self, target: str = "oc", timeout: float = 30.0) -> int | None:
+        """The exit status of the pane's program once it has exited (None: killed by a signal)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            # tmux may see the pane dead a moment before it has the status: poll for it.
+            dead, status, signal = (self("display", "-p", "-t", target, "#{pane_dead}:"
+                                         "#{pane_dead_status}:#{pane_dead_signal}").strip()
+                                    .split(":") + ["", "", ""])[:3]
+            if dead == "1" and status:
+                return int(status)
+            if dead == "1" and signal:
+                return None
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the program in {target} never exited:\n"
+                                     + self.screen(target))
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        self("kill-server")
+
+
+def quoted(*argv: str | Path) -> str:
+    return shlex.join(str(a) for a in argv)
+
+
+def wait_until(check: object, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+# -- the one-file build --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def onefile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """packaging/build.py, run once for this module (about a minute)."""
+    out = tmp_path_factory.mktemp("onefile")
+    # PyInstaller's cache goes to the build's own folder, not the user's home.
+    env = {**os.environ, "PYINSTALLER_CONFIG_DIR": str(out / "pyinstaller-cache")}
+    built = subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py"), "--out",
+                            str(out / "dist"), "--quiet"], capture_output=True, text=True,
+                           env=env, timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
+    binary = out / "dist" / "outbound-console"
+    assert binary.is_file() and os.access(binary, os.X_OK), built.stdout
+    return binary
+
+
+@pytest.fixture
+def host(onefile: Path, tmp_path: Path) -> Iterator[JumpHost]:
+    """A jump host without Python: the one-file build in bin/, templates in ./profiles/templates,
+    a profile in the user config dir under HOME."""
+    host = JumpHost(tmp_path / "jumphost", hide=[ROOT, *python_installations()])
+    (host.folder / "bin").mkdir()
+    shutil.copy2(onefile, host.folder / "bin" / "outbound-console")
+    templates = host.folder / "profiles" / "templates" / "Campaign1" / "CallingList1"
+    templates.mkdir(parents=True)
+    (templates / "jump-host-check.yaml").write_text(TEMPLATE)
+    profiles = host.home / ".config" / "outbound-console" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "lab.yaml").write_text(PROFILE)
+    yield host
+    assert not any((host.folder / "tmp").iterdir()), \
+        "the one-file build left its unpacked copy behind in TMPDIR"
+
+
+def binary(host: JumpHost) -> str:
+    return str(host.folder / "bin" / "outbound-console")
+
+
+def test_the_jump_host_has_no_network_no_python_and_no_checkout(host: JumpHost) -> None:
+    links = host.run("ip", "-o", "link", "show")
+    assert links.returncode == 0, links.stderr
+    assert [line.split(":")[1].strip() for line in links.stdout.splitlines()] == ["lo"]
+    for python in ("python3", sys.executable, sys._base_executable,  # type: ignore[attr-defined]
+                   "/usr/bin/python3"):
+        tried = host.run("sh", "-c", f"{shlex.quote(python)} -c 'import textual, console'")
+        assert tried.returncode != 0, f"{python} imports textual on the jump host"
+    listed = host.run("ls", "-A", str(ROOT))
+    assert listed.returncode == 0 and listed.stdout == ""
+
+
+def test_version(host: JumpHost) -> None:
+    shown = host.run(binary(host), "--version")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == f"outbound-console, version {__version__}"
+
+
+def test_send_to_the_embedded_simulator_is_acknowledged(host: JumpHost) -> None:
+    sent = host.run(binary(host), "send", *FIELDS)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "[SIMULATOR]" in sent.stdout and "AddRecordAcknowledge" in sent.stdout
+    assert "acknowledged in" in sent.stdout
+    # The journal lands in the user state dir under HOME, not inside the unpacked bundle.
+    journals = list((host.home / ".local" / "state" / "outbound-console").rglob("*.jsonl"))
+    assert journals and '"state": "acknowledged"' in journals[0].read_text()
+
+
+def test_profiles_and_templates_come_from_the_usual_search_path(host: JumpHost) -> None:
+    listed = host.run(binary(host), "profiles", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "lab" in [line.split()[0] for line in listed.stdout.splitlines()], listed.stdout
+    shown = host.run(binary(host), "profiles", "show", "lab")
+    assert shown.returncode == 0, shown.stderr
+    config = host.home / ".config" / "outbound-console" / "profiles" / "lab.yaml"
+    assert f"file: {config}" in shown.stdout and "jump host lab" in shown.stdout
+    templates = host.run(binary(host), "templates", "list")
+    assert templates.returncode == 0, templates.stderr
+    assert "jump-host-check" in templates.stdout
+    sent = host.run(binary(host), "send", "--profile", "lab", "--template",
+                    "profiles/templates/Campaign1/CallingList1/jump-host-check.yaml",
+                    "--set", "phone=5550101")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "acknowledged in" in sent.stdout and "5550101" in sent.stdout
+
+
+def test_replay(host: JumpHost) -> None:
+    replayed = host.run(binary(host), "replay", "jump-host-check", "--count", "3",
+                        "--set", "phone=5550102", "--json")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert replayed.stdout.count('"acknowledged"') == 3, replayed.stdout
+
+
+def test_sim_serves_a_send_on_loopback_and_stops_on_ctrl_c(host: JumpHost) -> None:
+    env = {**host.env, "OUTBOUND_CONSOLE_SIM_PASSWORD": SIM_PASSWORD}
+    session = Tmux.start(quoted(binary(host), "sim", "--port", "0"), host.folder, env,
+                         host.isolated)
+    try:
+        shown = session.wait_for("Ctrl-C to stop")
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", shown)
+        assert url, shown
+        # A second window of the same server: the same network namespace as the simulator.
+        result = host.folder / "send.out"
+        session("new-window", "-d", "-t", "oc", "-n", "send", "sh", "-c",
+                f"OUTBOUND_CONSOLE_PASSWORD={SIM_PASSWORD} "
+                + quoted(binary(host), "send", "--url", url[1], "--user", "demo", *FIELDS)
+                + f" > {quoted(result)} 2>&1; echo exit $? >> {quoted(result)}")
+        wait_until(lambda: "exit " in (result.read_text() if result.exists() else ""),
+                   "the send to the simulator")
+        output = result.read_text()
+        assert "exit 0" in output and "acknowledged in" in output, output
+        assert "[SIMULATOR]" not in output  # a GWS by URL, as a real one would be
+        # Ctrl-C reaches the whole foreground process group: the launcher and the program it
+        # unpacked. The launcher must not hand the program a second one (it would end with
+        # "Aborted!", status 1, instead of stopping as the installed one does).
+        session("send-keys", "-t", "oc", "C-c")
+        status = session.exit_status()
+        shown = session.screen()
+        assert status == 0 and "simulator stopped" in shown and "Aborted" not in shown, shown
+    finally:
+        session.close()
+
+
+def test_replay_stops_on_ctrl_c_and_writes_its_resume_file(host: JumpHost) -> None:
+    session = host.tmux(quoted(binary(host), "replay", "jump-host-check", "--count", "500",
+                               "--rate", "5", "--set", "phone=5550103"))
+    try:
+        wait_until(lambda: re.search(r"\b[1-9]\d*/500\b", session.screen()) is not None,
+                   "the replay's progress")
+        session("send-keys", "-t", "oc", "C-c")
+        status = session.exit_status()
+        shown = session.screen()
+        assert status == 130, shown
+        resume = list(host.folder.glob("replay-*.resume.csv"))
+        assert len(resume) == 1, shown
+        not_sent = re.search(r"not sent\s+(\d+)", shown)
+        assert not_sent and 0 < int(not_sent[1]) < 500, shown
+        # The header, then one row per record never sent.
+        assert len(resume[0].read_text().splitlines()) == int(not_sent[1]) + 1
+    finally:
+        session.close()
+
+
+def first_screens(session: Tmux) -> set[str]:
+    """The first screen once connected (with and without the cursor), without what changes
+    from run to run (the simulator's port, the referenceId)."""
+    session.wait_for("SIMULATOR", "connected", "referenceId")
+    return {re.sub(r"\b[0-9a-f]{32}\b", "REFERENCE-ID",
+                   re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", shown))
+            for shown in session.states()}
+
+
+def test_the_console_starts_at_80x24_as_the_installed_one(host: JumpHost,
+                                                          tmp_path: Path) -> None:
+    session = host.tmux(quoted(binary(host)))
+    try:
+        bundled = first_screens(session)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", next(iter(bundled)))
+        for text in ("application", "phone type", "time zone", "device", "^s Send"):
+            assert text in plain, plain
+        session("send-keys", "-t", "oc", "F3")
+        session.wait_for("0 events")
+        session("send-keys", "-t", "oc", "C-q")
+        assert session.exit_status() == 0
+    finally:
+        session.close()
+    # Colours, layout, themes and CSS: the same screen as the installed console's (a screen
+    # both show, the cursor's blink apart).
+    installed_home = tmp_path / "installed-home"
+    installed_home.mkdir()
+    installed = Tmux.start(quoted(BIN), tmp_path,
+                           {**host.env, "HOME": str(installed_home), "TMPDIR": str(tmp_path)})
+    try:
+        installed_screens = first_screens(installed)
+        assert installed_screens & bundled, "\n".join(
+            ["the bundle's first screen differs from the installed console's:", *bundled,
+             "installed:", *installed_screens])
+    finally:
+        installed.close()
+
+
+# -- the wheelhouse ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """packaging/wheelhouse.py, run once for this module (downloads from the package index)."""
+    out = tmp_path_factory.mktemp("wheelhouse")
+    env = {**os.environ, "PIP_CACHE_DIR": str(out / "pip-cache")}
+    built = subprocess.run([sys.executable, str(ROOT / "packaging" / "wheelhouse.py"),
+                            "--out", str(out / "wheels"), "--quiet"], capture_output=True,
+                           text=True, env=env, timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return out / "wheels"
+
+
+def test_wheelhouse_installs_without_an_index_and_sends(wheelhouse: Path,
+                                                        tmp_path: Path) -> None:
+    # A jump host with Python (this machine's) but without the checkout or our virtualenv.
+    host = JumpHost(tmp_path / "jumphost", hide=[ROOT, Path(sys.prefix)])
+    shutil.copytree(wheelhouse, host.folder / "wheelhouse")
+    venv = host.folder / "oc"
+    # --without-pip and pip run from its wheel: works where the venv module has no ensurepip.
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)],  # type: ignore[attr-defined]
+                   check=True, timeout=60)
+    pip = next((host.folder / "wheelhouse").glob("pip-*.whl"))
+    installed = host.run(str(venv / "bin" / "python"), f"{pip}/pip", "install", "--no-index",
+                         "--find-links", "wheelhouse", "outbound-console", timeout=300)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    console = str(venv / "bin" / "outbound-console")
+    shown = host.run(console, "--version")
+    assert shown.stdout.strip() == f"outbound-console, version {__version__}", shown.stderr
+    sent = host.run(console, "send", *FIELDS)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "acknowledged in" in sent.stdout
