@@ -13,16 +13,26 @@ payload=@OFFSET@
 glibc=@GLIBC@
 me=outbound-console
 
-case "$(uname -sm)" in
-    "Linux x86_64") ;;
-    *) echo "$me: this file runs on Linux x86_64 only, not on $(uname -sm)" >&2; exit 1 ;;
-esac
-host_glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc //p') || host_glibc=
-if [ -n "$host_glibc" ] && [ "$(printf '%s\n%s\n' "$glibc" "$host_glibc" | sort -t. -k1,1n -k2,2n | head -n 1)" != "$glibc" ]; then
-    echo "$me: needs glibc >= $glibc, this host has $host_glibc: build it on a distribution" \
-         "as old as this host's (see the README)" >&2
+# Checked at every run (a home shared over NFS may carry the cache to another host); in sh
+# alone but for two small commands, as they add to every start.
+host=$(uname -sm)
+if [ "$host" != "Linux x86_64" ]; then
+    echo "$me: this file runs on Linux x86_64 only, not on $host" >&2
     exit 1
 fi
+host_glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null) || host_glibc=
+case "$host_glibc" in
+    "glibc "[0-9]*.[0-9]*)
+        host_glibc=${host_glibc#glibc }
+        have_major=${host_glibc%%.*} have_minor=${host_glibc#*.}
+        have_minor=${have_minor%%[!0-9]*} need_major=${glibc%%.*} need_minor=${glibc#*.}
+        if [ "$have_major" -lt "$need_major" ] || { [ "$have_major" -eq "$need_major" ] &&
+                [ "$have_minor" -lt "$need_minor" ]; }; then
+            echo "$me: needs glibc >= $glibc, this host has $host_glibc: build it on a" \
+                 "distribution as old as this host's (see the README)" >&2
+            exit 1
+        fi ;;
+esac
 
 if [ -n "${OUTBOUND_CONSOLE_CACHE:-}" ]; then
     cache=$OUTBOUND_CONSOLE_CACHE
