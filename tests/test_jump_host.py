@@ -10,6 +10,7 @@ folders: the host has no Python and no packages, as a locked-down jump host.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -111,7 +112,8 @@ class JumpHost:
 
     @property
     def env(self) -> dict[str, str]:
-        # TMPDIR: where the one-file build unpacks itself (checked to be left empty).
+        # TMPDIR: a folder of its own, checked to be left empty (the one file unpacks into the
+        # user's cache, not there).
         return {"PATH": SYSTEM_PATH, "HOME": str(self.home), "TMPDIR": str(self.folder / "tmp"),
                 "TERM": "xterm-256color"}
 
@@ -128,13 +130,16 @@ class JumpHost:
                               capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout,
                               env={**self.env, **(env or {})})
 
-    def start(self, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        """A process group of its own, as a terminal's foreground job: `interrupt` sends it
-        SIGINT as Ctrl-C does, to every process of the job."""
-        return subprocess.Popen(self.isolated(list(argv)), cwd=self.folder, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env={**self.env, **(env or {})},
-                                process_group=0)
+    def start(self, *argv: str) -> tuple[subprocess.Popen[bytes], Path]:
+        """A process group of its own, as a terminal's foreground job (`interrupted` sends it
+        SIGINT as Ctrl-C does, to every process of the job); its output goes to the file
+        returned."""
+        output = self.folder / f"output-{uuid.uuid4().hex[:8]}.txt"
+        with output.open("wb") as sink:
+            process = subprocess.Popen(self.isolated(list(argv)), cwd=self.folder, env=self.env,
+                                       stdout=sink, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, process_group=0)
+        return process, output
 
     def tmux(self, command: str) -> Tmux:
         """A tmux server at 80x24 inside the namespaces, its first window running `command`."""
@@ -220,9 +225,9 @@ def quoted(*argv: str | Path) -> str:
     return shlex.join(str(a) for a in argv)
 
 
-def wait_until(check: object, what: str, timeout: float = 30.0) -> None:
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
@@ -397,25 +402,22 @@ def test_sim_serves_a_send_on_loopback(host: JumpHost) -> None:
         session.close()
 
 
-def interrupted(process: subprocess.Popen[str], ready: str) -> tuple[int, str]:
+def interrupted(started: tuple[subprocess.Popen[bytes], Path], ready: str) -> tuple[int, str]:
     """Ctrl-C once `ready` is printed: SIGINT to the process group, as a terminal sends it.
     Returns the exit status and everything printed."""
-    assert process.stdout is not None
-    printed = ""
-    deadline = time.monotonic() + 30
-    while not re.search(ready, printed):
-        line = process.stdout.readline()
-        if not line or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"{ready!r} never printed:\n{printed}")
-        printed += line
-    os.killpg(process.pid, signal.SIGINT)
+    process, output = started
     try:
-        rest, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError(f"still running 30 s after Ctrl-C:\n{printed}") from None
-    return process.returncode, printed + rest
+        wait_until(lambda: re.search(ready, output.read_text()) is not None,
+                   f"{ready!r} in the output")
+        os.killpg(process.pid, signal.SIGINT)
+        status = process.wait(timeout=30)
+    except (AssertionError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        raise AssertionError(f"never printed {ready!r}, or still running 30 s after Ctrl-C:\n"
+                             + output.read_text()) from None
+    return status, output.read_text()
 
 
 def test_ctrl_c_stops_the_simulator_cleanly(host: JumpHost) -> None:
