@@ -95,8 +95,8 @@ def main() -> None:
         ]
         samples: dict[str, list[float]] = {name: [] for name, _ in pairs}
         for _ in range(args.runs):  # interleaved, so both see the same machine load
-            for name, run in pairs:
-                samples[name].append(run())
+            for name, version in pairs:
+                samples[name].append(version())
         print(f"size: one file {binary.stat().st_size / 1e6:.1f} MB, unpacked once into "
               f"{du(unpacked) / 1e6:.1f} MB ({unpacked})")
         one, inst = (statistics.median(samples[n]) for n in ("one file", "installed"))
@@ -106,10 +106,10 @@ def main() -> None:
 
         # 3: first screen in tmux, interleaved likewise.
         screens: dict[str, list[tuple[float, float]]] = {"one file": [], "installed": []}
-        for run in range(args.runs):
+        for index in range(args.runs):
             for name, program in (("one file", str(binary)), ("installed", installed)):
                 screens[name].append(first_screen(
-                    f"{program} --journal {work / f'j-{name[0]}{run}.jsonl'}", env))
+                    f"{program} --journal {work / f'j-{name[0]}{index}.jsonl'}", env))
         drawn = {name: statistics.median(d for d, _ in s) for name, s in screens.items()}
         connected = {name: statistics.median(c for _, c in s) for name, s in screens.items()}
         print(f"first screen (80x24, tmux): one file {drawn['one file'] * 1000:.0f} ms, "

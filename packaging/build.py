@@ -15,7 +15,7 @@ packaging/outbound-console.spec); that folder, as a tar.gz, follows a short sh s
 it. PyInstaller's own one-file mode is not used: it runs the program as the child of a
 launcher process that stays, so the terminal's Ctrl-C reaches the program twice (once from
 the terminal, once forwarded by the launcher), or, with forwarding off, a hang-up never
-reaches it; it also unpacks ~45 MB into /tmp at every start (and /tmp may be noexec).
+reaches it; it also unpacks ~37 MB into /tmp at every start (and /tmp may be noexec).
 """
 
 from __future__ import annotations

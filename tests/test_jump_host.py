@@ -59,6 +59,21 @@ request:
   from: '08:00'
   until: '20:00'
 """
+READY = """\
+schema: 1
+name: jump-host-ready
+description: a complete request, sent as it is
+request:
+  applicationId: 134
+  campaignName: Campaign1
+  callingList: CallingList2
+  phoneNumber: '5550100'
+  timeZone: GMT
+  phoneType: Mobile
+  from: '08:00'
+  until: '20:00'
+  devicePath: /devices/4d72a6b5-ee96-4e1f-b09b-5c3f979d82b7
+"""
 PROFILE = """\
 description: jump host lab, read from the user config dir
 simulator: embedded
@@ -260,6 +275,8 @@ def host(onefile: Path, tmp_path: Path) -> Iterator[JumpHost]:
     templates = host.folder / "profiles" / "templates" / "Campaign1" / "CallingList1"
     templates.mkdir(parents=True)
     (templates / "jump-host-check.yaml").write_text(TEMPLATE)
+    (templates.parent / "CallingList2").mkdir()
+    (templates.parent / "CallingList2" / "jump-host-ready.yaml").write_text(READY)
     profiles = host.home / ".config" / "outbound-console" / "profiles"
     profiles.mkdir(parents=True)
     (profiles / "lab.yaml").write_text(PROFILE)
@@ -495,6 +512,37 @@ def test_the_console_starts_at_80x24_as_the_installed_one(host: JumpHost,
              "installed:", *installed_screens])
     finally:
         installed.close()
+
+
+def test_an_event_opens_as_highlighted_json(host: JumpHost) -> None:
+    # rich's Syntax finds pygments' JSON lexer by name at run time, and quietly shows plain
+    # text when it cannot: the colours are what shows the lexer made it into the bundle.
+    session = host.tmux(quoted(binary(host)))
+    try:
+        session.wait_for("SIMULATOR", "connected")
+        session("send-keys", "-t", "oc", "F4")
+        session.wait_for("jump-host-ready")
+        for _ in range(10):  # down the tree to the template: its description shows
+            if "sent as it is" in session.screen():
+                break
+            session("send-keys", "-t", "oc", "Down")
+            time.sleep(0.2)
+        session.wait_for("sent as it is")
+        session("send-keys", "-t", "oc", "Enter")
+        session.wait_for("5550100")  # in the form
+        session("send-keys", "-t", "oc", "C-s")
+        session.wait_for("acknowledged in")
+        session("send-keys", "-t", "oc", "F3")
+        session.wait_for("AddRecordAcknowledge")
+        session("send-keys", "-t", "oc", "Enter")
+        session.wait_for("event #", '"channel"')
+        coloured = session.screen(escapes=True)
+        colour = r"\x1b\[(?:[0-9;]*;)?38;5;(\d+)m"
+        key = re.search(colour + r'"channel"', coloured)
+        value = re.search(colour + r'"/(?:v2/)?me/', coloured)
+        assert key and value and key[1] != value[1], coloured
+    finally:
+        session.close()
 
 
 # -- the wheelhouse ------------------------------------------------------------------------
