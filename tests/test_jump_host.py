@@ -364,7 +364,7 @@ def test_a_host_it_cannot_run_on_is_refused_clearly(host: JumpHost, tool: str, a
 def test_send_to_the_embedded_simulator_is_acknowledged(host: JumpHost) -> None:
     sent = host.run(binary(host), "send", *FIELDS)
     assert sent.returncode == 0, sent.stdout + sent.stderr
-    assert "[SIMULATOR]" in sent.stdout and "AddRecordAcknowledge" in sent.stdout
+    assert "[SIMULATOR demo " in sent.stdout and "AddRecordAcknowledge" in sent.stdout
     assert "acknowledged in" in sent.stdout
     # The journal lands in the user state dir under HOME, not inside the unpacked bundle.
     journals = list((host.home / ".local" / "state" / "outbound-console").rglob("*.jsonl"))
@@ -414,7 +414,7 @@ def test_sim_serves_a_send_on_loopback(host: JumpHost) -> None:
                    "the send to the simulator")
         output = result.read_text()
         assert "exit 0" in output and "acknowledged in" in output, output
-        assert "[SIMULATOR]" not in output  # a GWS by URL, as a real one would be
+        assert "[SIMULATOR" not in output  # a GWS by URL, as a real one would be
     finally:
         session.close()
 
