@@ -419,3 +419,21 @@ async def test_history_from_an_earlier_session_and_resend(tmp_path: Path) -> Non
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "acknowledged in" in state_text(again))
         assert [e.source for e in again.history_entries] == ["journal", "session"]
+
+
+async def test_quit_with_unsaved_changes_asks_and_never_crashes(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("1", "ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("ctrl+q")  # asked once, not twice
+        assert len(app.screen_stack) == 2
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, Confirm))
+        assert app.is_running and app.main("#f-applicationId", Input).value == "1"
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code in (0, None)

@@ -70,3 +70,59 @@ def fill(app: OutboundApp, **values: str) -> None:
 GOOD = dict(applicationId="134", campaignName="Campaign1", callingList="CallingList1",
             phoneNumber="5551234", phoneType="Mobile", timeZone="GMT", **{"from": "08:00",
                                                                            "until": "20:00"})
+
+
+def key_event(key: str) -> object:
+    """The Key event the terminal driver makes for `key` (named as Pilot.press names keys)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    original = REPLACED_KEYS.get(key, key)
+    char: str | None
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+def keys_of(*parts: str) -> list[str]:
+    """Pilot key names from words and key names: 'Campaign1' is typed letter by letter, a
+    name like 'tab' or 'ctrl+s' (anything with more than one character that is a key name)
+    is one key."""
+    named = {"tab", "shift+tab", "enter", "escape", "space", "up", "down", "left", "right",
+             "home", "end", "backspace", "delete", "pageup", "pagedown"}
+    out: list[str] = []
+    for part in parts:
+        if part in named or part.startswith(("ctrl+", "f")) and part[1:].isdigit() or \
+                part.startswith("ctrl+"):
+            out.append(part)
+        else:
+            out.extend(part)
+    return out
+
+
+async def burst(pilot: Pilot[None], *keys: str) -> None:
+    """Send keys all at once, as a laggy SSH link delivers them (Pilot.press waits for the
+    app to go idle between keys, which is slow typing), then wait until the app settled."""
+    app = pilot.app
+    assert isinstance(app, OutboundApp)
+    for key in keys:
+        app.post_message(key_event(key))  # type: ignore[arg-type]
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until every key sent has been routed and had its effects."""
+    app = pilot.app
+    assert isinstance(app, OutboundApp)
+    gate = getattr(app, "typeahead", None)
+    for _ in range(3):
+        await pilot.pause()
+        if gate is not None:
+            await gate.settled()
+    await pilot.pause()

@@ -27,6 +27,7 @@ from console.tui.event_list import EventList
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
 from console.tui.keymap import load_keymap
+from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from console.connection import Connection
@@ -124,6 +125,15 @@ class OutboundApp(App[None]):
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
         self.user_keymap: dict[str, str] = {}
         """Binding id -> keys from keymap.yaml (the palette shows these keys)."""
+        self.typeahead = TypeAhead(self)
+        """Keys typed ahead wait until the previous key has had its effects."""
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys and pastes from the terminal go through the type-ahead gate first.
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and \
+                self.typeahead.hold(event):
+            return
+        await super().on_event(event)
 
     # -- layout ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
@@ -320,9 +330,17 @@ class OutboundApp(App[None]):
     async def action_quit(self) -> None:
         from console.tui.dialogs import Confirm
 
-        form = self.main(RecordForm)
-        if form.dirty and not await self.push_screen_wait(
-                Confirm("The form has unsaved changes. Quit anyway?")):
+        if isinstance(self.screen, Confirm) and self.screen.purpose == "quit":
+            return  # already asking
+        if self.main(RecordForm).dirty:
+            # A callback, not push_screen_wait: bindings do not run in a worker.
+            self.push_screen(Confirm("The form has unsaved changes. Quit anyway?",
+                                     purpose="quit"), self._quit_if)
+            return
+        await self._quit_if(True)
+
+    async def _quit_if(self, yes: bool | None) -> None:
+        if not yes:
             return
         await self._stack.aclose()
         self.exit()
@@ -473,14 +491,17 @@ class OutboundApp(App[None]):
     def on_templates_pane_load(self, message: TemplatesPane.Load) -> None:
         self._load_into_form(message.template.request, message.template)
 
-    @work(group="form")
-    async def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
+    def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
         from console.tui.dialogs import Confirm
 
-        form = self.main(RecordForm)
-        if form.dirty and not await self.push_screen_wait(
-                Confirm("The form has unsaved changes. Replace them?")):
+        if self.main(RecordForm).dirty:
+            self.push_screen(Confirm("The form has unsaved changes. Replace them?"),
+                             lambda yes: self._fill_form(fields, template) if yes else None)
             return
+        self._fill_form(fields, template)
+
+    def _fill_form(self, fields: dict[str, Any], template: Template | None) -> None:
+        form = self.main(RecordForm)
         from console.templates import TemplateError
 
         fields = {k: v for k, v in fields.items() if k != "referenceId"}
@@ -492,25 +513,28 @@ class OutboundApp(App[None]):
                 self.notify(str(exc), severity="error")
         form.load(fields)
         self.loaded_template = template
-        await self.action_show("form")
+        self.view = "form"
+        form.widget_for("applicationId").focus()
         if template is not None:
             self.notify(f"loaded template {template.name}")
 
-    @work(group="form")
-    async def action_save_template(self) -> None:
-        from console.profiles import search_path
-        from console.templates import Template, TemplateError, save_template, template_dirs
+    def action_save_template(self) -> None:
         from console.tui.dialogs import Ask
 
+        default = self.loaded_template.name if self.loaded_template else "new-template"
+        self.push_screen(Ask("Save the form as template:", default), self._save_form_as)
+
+    def _save_form_as(self, name: str | None) -> None:
+        from console.profiles import search_path
+        from console.templates import Template, TemplateError, save_template, template_dirs
+
+        if not name:
+            return
         form = self.main(RecordForm)
         values = {k: v for k, v in form.values().items() if k != "referenceId"}
         if self.engine is not None and values.get("devicePath") == \
                 self.engine.session.device_path:
             values.pop("devicePath")  # the session's device: not worth fixing in the file
-        default = self.loaded_template.name if self.loaded_template else "new-template"
-        name = await self.push_screen_wait(Ask("Save the form as template:", default))
-        if not name:
-            return
         campaign = str(values.get("campaignName") or "no-campaign")
         calling_list = str(values.get("callingList") or "no-list")
         dirs = template_dirs(search_path(self.profiles_dir))

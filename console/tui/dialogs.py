@@ -29,9 +29,11 @@ class Confirm(ModalScreen[bool]):
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
     DEFAULT_CSS = _CSS.format(name="Confirm")
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, purpose: str = "") -> None:
         super().__init__()
         self.question = question
+        self.purpose = purpose
+        """What is being confirmed (e.g. `quit`), so the same question is not asked twice."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
