@@ -18,7 +18,7 @@ from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
-from console.tui.templates_pane import TemplatesPane
+from console.tui.templates_pane import TemplatesPane, TemplateTree
 from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
 
 
@@ -125,7 +125,7 @@ async def test_replay_a_template_and_read_the_verdict(tmp_path: Path) -> None:
         pane = app.query_one(TemplatesPane)
         selected = pane.selected()
         assert selected is not None and selected.name == "doc-sample"
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, Ask))
         app.screen.query_one(Input).value = "3"
         await pilot.press("enter")
@@ -144,7 +144,7 @@ async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path:
         await pilot.press("f4", "down")  # Campaign1 > CallingList1: its two templates
         pane = app.query_one(TemplatesPane)
         assert [t.name for t in pane.to_replay()] == ["callback-mobile", "doc-sample"]
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, Ask))
         assert "2 templates" in app.screen.question and "needs: phone" in app.screen.question
         app.screen.query_one(Input).value = str(rows)
@@ -154,7 +154,8 @@ async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path:
         text = str(verdict.render())
         assert "records                  4" in text and "acknowledged             4" in text
         # Marks win over the cursor: only the marked one is replayed; m again unmarks.
-        await pilot.press("down", "m", "down", "m", "m")  # mark callback-mobile; doc-sample off
+        # space marks callback-mobile; doc-sample on, then off
+        await pilot.press("down", "space", "down", "space", "space")
         assert [t.name for t in pane.to_replay()] == ["callback-mobile"]
         leaves = pane.query_one("#template-tree", Tree).root.children[0].children[0].children
         assert [str(n.label) for n in leaves] == ["● callback-mobile", "doc-sample"]
@@ -315,7 +316,7 @@ def test_every_binding_with_an_id_is_in_the_palette() -> None:
     from console.tui.palette import PALETTE, default_keys
 
     declared = default_keys(OutboundApp.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
-                            TemplatesPane.BINDINGS)
+                            TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
     # Quit is already among Textual's own palette commands (and runs our action_quit).
     assert {p.binding_id for p in PALETTE} == set(declared) - {"app.quit"}
 
@@ -326,7 +327,7 @@ async def test_palette_runs_actions_and_shows_their_keys(tmp_path: Path) -> None
         await ready(pilot)
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert helps["Send the record"].endswith("(ctrl+s)")
-        assert helps["Replay templates"].endswith("(r)")
+        assert helps["Replay templates"].endswith("(ctrl+r)")
         # Keys only: open the palette, search, run.
         fill(app, **GOOD)
         await pilot.press("ctrl+p")

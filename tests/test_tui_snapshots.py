@@ -12,14 +12,25 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from console.tui.app import OutboundApp
-from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
+from console.tui.header import StatusHeader
+from tests.tui_helpers import GOOD, fill, make_app, wait_until
+from tests.tui_helpers import ready as connected
 
 SIZES = [(80, 24), (120, 40)]
-SIM_PORT = 18931  # fixed: the header shows the simulator's URL
+SHOWN_URL = "http://127.0.0.1:18931"
+"""What the header shows as the simulator's URL: it listens on a free port (never a fixed
+one: tests run in parallel on one machine), which would change every picture."""
 
 
 def app_for(tmp_path: Path) -> OutboundApp:
-    return make_app(tmp_path, deterministic=True, sim_port=SIM_PORT)
+    return make_app(tmp_path, deterministic=True)
+
+
+async def ready(pilot: Pilot[None]) -> None:
+    await connected(pilot)
+    app = pilot.app
+    assert isinstance(app, OutboundApp)
+    app.main(StatusHeader).server = SHOWN_URL
 
 
 async def main_screen(pilot: Pilot[None]) -> None:
@@ -50,7 +61,7 @@ async def template_tree(pilot: Pilot[None]) -> None:
 async def replay_verdict(pilot: Pilot[None]) -> None:
     app = pilot.app
     await ready(pilot)
-    await pilot.press("f4", "down", "down", "down", "r")
+    await pilot.press("f4", "down", "down", "down", "ctrl+r")
     await wait_until(pilot, lambda: len(app.screen_stack) > 1)
     app.screen.query_one(Input).value = "2"
     await pilot.press("enter")

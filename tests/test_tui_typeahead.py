@@ -88,7 +88,7 @@ async def test_the_issue_burst_fills_each_field(tmp_path: Path) -> None:
         await burst(pilot, *keys_of("134", "tab", "Campaign1", "tab", "CallingList1", "tab",
                                     "5551234"))
         values = app.main(RecordForm).values()
-        assert values["applicationId"] == "134"
+        assert values["applicationId"] == 134
         assert values["campaignName"] == "Campaign1"
         assert values["callingList"] == "CallingList1"
         assert values["phoneNumber"] == "5551234"

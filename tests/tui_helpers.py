@@ -17,9 +17,16 @@ REPO_PROFILES = Path(__file__).parent.parent / "profiles"
 FIXED_TIME = 1795718400.0  # a fixed wall clock for reproducible screens
 
 
-def profiles_copy(tmp_path: Path) -> Path:
+def profiles_copy(tmp_path: Path, with_templates: bool = True) -> Path:
+    """The repository's profiles in a folder of the test's own; `with_templates`: the example
+    templates copied in as the user's own templates (the tree shows them first)."""
+    from console.example_templates import DIR as EXAMPLES
+
     target = tmp_path / "profiles"
     shutil.copytree(REPO_PROFILES, target, dirs_exist_ok=True)
+    if with_templates:
+        shutil.copytree(EXAMPLES, target / "templates", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     return target
 
 

@@ -17,16 +17,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from console.errors import ConsoleError, RecordInvalid
 from console.events import Event, StreamItem, StreamStatus
 from console.fields import new_reference_id
 from console.history import HistoryEntry
-from console.tui.event_list import EventList
+from console.tui.event_list import EventList, GapRow
+from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
 from console.tui.keymap import load_keymap
+from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
@@ -47,6 +49,11 @@ __all__ = ["OutboundApp"]
 # templates and history panes when first used (measured in bench/tui.py).
 
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
+
+
+def profile_label(profile: Profile) -> str:
+    """The profile's name as the header shows it (`--url` for one made from the flags)."""
+    return "--url" if profile.name == "(flags)" else profile.name
 
 
 class MainScreen(Screen[None]):
@@ -70,11 +77,22 @@ class OutboundApp(App[None]):
     #body.narrow.view-events #left { display: none; }
     #body.narrow.view-events #right { display: block; }
     #event-status { height: 1; background: $panel; color: $text; }
+    #event-headings { height: 1; text-style: bold underline; color: $text-muted; }
     #filter { height: 1; border: none; display: none; }
     #filter.shown { display: block; }
     #state.pending { color: $warning; }
     #state.acknowledged { color: $success; text-style: bold; }
     #state.failed, #state.no_answer { color: $error; text-style: bold; }
+    /* Without colour, what colour showed is shown by attributes: the cursor and the
+       highlighted line in reverse video, placeholders dim, the focused field underlined. */
+    App.-no-color Input > .input--cursor { text-style: reverse; }
+    App.-no-color Input > .input--placeholder { text-style: dim; }
+    App.-no-color Input:focus { text-style: underline; }
+    App.-no-color Select:focus > SelectCurrent { text-style: bold underline; }
+    App.-no-color Tree > .tree--cursor { text-style: bold reverse; }
+    App.-no-color OptionList > .option-list--option-highlighted { text-style: bold reverse; }
+    App.-no-color KeyButton:focus { text-style: bold reverse; }
+    App.-no-color #event-status { text-style: reverse; }
     """
 
     BINDINGS = [
@@ -104,6 +122,7 @@ class OutboundApp(App[None]):
 
             self._filters = [NoColor() if isinstance(f, Monochrome) else f
                              for f in self._filters]
+            self.add_class("-no-color")  # the attribute marks in CSS below
         self.profile = profile
         self.journal_path = journal_path
         self.profiles_dir = profiles_dir
@@ -121,6 +140,8 @@ class OutboundApp(App[None]):
         self._pending: list[StreamItem] = []
         self.history_entries: list[HistoryEntry] = []
         self._history_bodies: dict[str, dict[str, Any]] = {}
+        self._untied: list[Tracked] = []
+        """Requests sent from the form whose user event is not tied in the pane yet."""
         self.events_seen = 0
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
         self.user_keymap: dict[str, str] = {}
@@ -149,7 +170,7 @@ class OutboundApp(App[None]):
                 yield RecordForm(id="form")
             # Filled just after the first frame (hidden at 80 columns; no events before then).
             yield Vertical(id="right")
-        yield Footer(compact=True)
+        yield KeyFooter(id="footer")
 
     @property
     def main_screen(self) -> Screen[Any]:
@@ -167,16 +188,18 @@ class OutboundApp(App[None]):
         found = self.main_screen.query(EventList)
         if found:
             return found.first(EventList)
-        events = EventList(max_rows=self.max_rows, time_of=self._time_of, id="events")
+        events = EventList(max_rows=self.max_rows, now=self.now, id="events",
+                           shown_time=(lambda at: self.now()) if self.clock else None)
         box = Input(placeholder="filter: text, channel or referenceId (esc clears)",
                     id="filter")
         box.cursor_blink = not self.is_headless
-        self.main("#right").mount_all([Static("", id="event-status"), box, events])
+        self.main("#right").mount_all([Static("", id="event-status"), box,
+                                       Static("", id="event-headings"), events])
         return events
 
-    def _time_of(self, event: Event) -> str:
-        at = self.clock() if self.clock else event.received_at
-        return time.strftime("%H:%M:%S", time.localtime(at))
+    def now(self) -> float:
+        """Wall-clock time (fixed in tests and screenshots)."""
+        return self.clock() if self.clock else time.time()
 
     def _apply_keymap(self) -> None:
         keymap, problem = load_keymap()
@@ -191,8 +214,10 @@ class OutboundApp(App[None]):
         # GIL for the default 5 ms slices and key presses show late. Shorter slices fix that.
         sys.setswitchinterval(0.0005)
         header = self.main(StatusHeader)
-        header.profile = self.profile.name
+        header.profile = profile_label(self.profile)
         header.simulator = self.profile.simulator
+        header.production = self.profile.production
+        header.environment = self.profile.environment
         header.server = "(embedded simulator)" if self.profile.simulator else (
             self.profile.url or "")
         header.user = self.profile.username or ""
@@ -222,6 +247,7 @@ class OutboundApp(App[None]):
         if view != "events":
             self.main("#left", ContentSwitcher).current = view
         self._layout(self.size.width)
+        self.main(KeyFooter).refresh()  # the shown pane's own key leaves the footer
 
     def _pane(self, view: str) -> Any:
         """The templates or history pane, mounted on first use."""
@@ -254,15 +280,23 @@ class OutboundApp(App[None]):
         from functools import partial
 
         from console.tui.palette import PALETTE, default_keys, key_for
-        from console.tui.templates_pane import TemplatesPane
+        from console.tui.templates_pane import TemplatesPane, TemplateTree, is_example
 
         yield from super().get_system_commands(screen)
         defaults = default_keys(self.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
-                                TemplatesPane.BINDINGS)
+                                TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
         for entry in PALETTE:
             key = key_for(entry.binding_id, defaults, self.user_keymap)
             yield SystemCommand(entry.title, f"{entry.help}  ({key})",
                                 partial(self._run_palette_action, entry))
+        # Every template by name: the palette loads it into the form (Ctrl+S then sends it).
+        found = self.main_screen.query("#templates")
+        for template in found.first(TemplatesPane).all_templates() if found else []:
+            where = f"{template.campaign} / {template.calling_list}"
+            yield SystemCommand(f"Template {template.name}",
+                                f"load into the form: {where}"
+                                + ("  (example)" if is_example(template) else ""),
+                                partial(self._load_into_form, template.request, template))
 
     async def _run_palette_action(self, entry: PaletteAction) -> None:
         if entry.view is not None:
@@ -357,24 +391,44 @@ class OutboundApp(App[None]):
             return
         items = self._pending
         self._pending = []
-        events = [i for i in items if isinstance(i, Event)]
-        self.events_seen += len(events)
         event_list = self._events()
-        event_list.add_events(events)
+        rows: list[Event | GapRow] = []
         for item in items:
-            if isinstance(item, StreamStatus):
-                self._show_status(item)
+            if isinstance(item, Event):
+                rows.append(item)
+                continue
+            if item.kind == "gap":  # a row where events may be missing, in arrival order
+                rows.append(GapRow(item.gap_from or item.at, item.gap_to or item.at,
+                                   item.detail))
+            self._show_status(item)
+        self.events_seen += sum(isinstance(row, Event) for row in rows)
+        event_list.add_events(rows)
+        self._tie_user_events()
         self._refresh_current()
         self._event_status()
+
+    def _tie_user_events(self) -> None:
+        """Tell the pane which request each of our requests' user events belongs to."""
+        if not self._untied:
+            return
+        event_list = self._events()
+        for tracked in [t for t in self._untied if t.user_event is not None]:
+            assert tracked.user_event is not None
+            event_list.tie(tracked.user_event.seq, tracked.reference_id)
+            self._untied.remove(tracked)
+        del self._untied[:-200]  # requests that never got one are not kept forever
 
     def _show_status(self, status: StreamStatus) -> None:
         header = self.main(StatusHeader)
         if status.kind == "gap":
-            gap_from = time.strftime("%H:%M:%S", time.localtime(status.gap_from or 0))
-            gap_to = time.strftime("%H:%M:%S", time.localtime(status.gap_to or 0))
-            header.gap = f"gap {gap_from}–{gap_to}"
-            self.notify(f"stream gap {gap_from}–{gap_to}: {status.detail}", severity="warning")
+            now = self.now()
+            gap_from = human_time(status.gap_from or status.at, now)
+            gap_to = human_time(status.gap_to or status.at, now)
+            header.gap = f"gap {gap_from}-{gap_to}"
+            self.notify(f"stream gap {gap_from}-{gap_to}: {status.detail}", severity="warning")
         else:
+            if status.kind == "reconnecting" and header.status != "reconnecting":
+                header.since = human_time(status.at or self.now(), self.now())
             header.status = status.kind
             header.detail = "" if status.kind == "connected" else status.detail[:80]
 
@@ -392,6 +446,10 @@ class OutboundApp(App[None]):
     @on(EventList.FollowChanged)
     def _follow_changed(self) -> None:
         self._event_status()
+
+    @on(EventList.ColumnsChanged)
+    def _columns_changed(self, message: EventList.ColumnsChanged) -> None:
+        self.main("#event-headings", Static).update(message.headings)
 
     # -- sending ---------------------------------------------------------------------------
     async def action_send(self) -> None:
@@ -430,6 +488,7 @@ class OutboundApp(App[None]):
         self._history_changed()
         tracked = await self.engine.send(record)
         self.current = tracked
+        self._untied.append(tracked)
         self._refresh_current()
         if tracked.state == "pending":
             await self.engine.wait(tracked)
@@ -479,12 +538,17 @@ class OutboundApp(App[None]):
         self._events().focus()
 
     def key_escape(self) -> None:
+        """Esc clears the filter, from its box or from the list."""
+        if self.screen is not self.main_screen:
+            return
         events = self._events()
         box = self.main("#filter", Input)
-        if box.has_focus:
+        if box.has_focus or events.has_focus and (events.filter_text or box.value):
             box.value = ""
+            events.set_filter("")
             box.remove_class("shown")
             events.focus()
+            self._event_status()
 
     # -- templates -------------------------------------------------------------------------
     # Handlers named for the panes' messages: the panes are imported only when first shown.
