@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from console.profile import Profile
+    from console.templates import Template
 
-__all__ = ["OPTIONS", "console_args", "prompt_password", "run", "start_console"]
+__all__ = ["OPTIONS", "console_args", "find_start_template", "prompt_password", "run",
+           "start_console"]
 
 #: The console's own options (console.cli declares the same ones for click) -> parameter.
 OPTIONS = {
     "--profile": "profile_name", "-p": "profile_name", "--profiles": "profiles_dir",
     "--url": "url", "--user": "user", "--journal": "journal_path",
+    "--template": "template_name",
 }
 
 
@@ -66,12 +69,34 @@ def prompt_password(label: str) -> str:
     return getpass.getpass(f"{label}: ")
 
 
+def find_start_template(name: str, profiles_dir: Path | None) -> Template:
+    """The template `--template` names: a file, `campaign/list/name` or a name, among the
+    user's templates, then the examples shipped with the package (TemplateError if none)."""
+    from console.example_templates import DIR as EXAMPLES
+    from console.profiles import search_path
+    from console.templates import load_template, resolve_template, template_dirs
+
+    return load_template(resolve_template(name, [*template_dirs(search_path(profiles_dir)),
+                                                 EXAMPLES]))
+
+
+def password_label(profile: Profile) -> str:
+    """What the password prompt says: the user and which server (never `(flags)`)."""
+    if profile.name == "(flags)":
+        return f"GWS password for {profile.username} at {profile.url}"
+    return f"GWS password for {profile.username} (profile {profile.name}, {profile.url})"
+
+
 def start_console(profile_name: str | None = None, profiles_dir: Path | None = None,
                   url: str | None = None, user: str | None = None,
-                  journal_path: Path | None = None) -> None:
-    """Resolve the profile and run the console until it quits (ProfileError when the profile
-    can't be used)."""
+                  journal_path: Path | None = None, template_name: str | None = None) -> None:
+    """Resolve the profile (and the template to open with) and run the console until it
+    quits (ProfileError when the profile can't be used, TemplateError for the template)."""
     password: str | None = None
+    template: Template | None = None
+    if template_name is not None:
+        # Before the console opens: a template that cannot be used is refused, not ignored.
+        template = find_start_template(template_name, profiles_dir)
     if profile_name is None and url is None:
         # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
         from console.profile import DEMO
@@ -83,7 +108,9 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
 
         profile = choose_profile(profile_name, profiles_dir, url, user)
         if not profile.simulator:
-            password = resolve_password(profile, prompt_password).reveal()
+            chosen = profile
+            password = resolve_password(
+                profile, lambda _label: prompt_password(password_label(chosen))).reveal()
     # Importing and building the console allocates enough to trigger a full garbage
     # collection (~15 ms) before the first frame; the app turns collection back on once that
     # frame is out (see OutboundApp._start).
@@ -93,7 +120,7 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
     from console.tui.app import OutboundApp  # Textual is imported only for the console
 
     OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
-                prompt=(lambda label: password or "")).run()
+                prompt=(lambda label: password or ""), template=template).run()
 
 
 def run() -> None:
@@ -104,13 +131,13 @@ def run() -> None:
 
         main()
         return
-    from console.errors import ProfileError
+    from console.errors import ConsoleError, ProfileError
 
     profiles_dir, journal_path = args.get("profiles_dir"), args.get("journal_path")
     try:
         start_console(args.get("profile_name"), Path(profiles_dir) if profiles_dir else None,
                       args.get("url"), args.get("user"),
-                      Path(journal_path) if journal_path else None)
-    except ProfileError as exc:
+                      Path(journal_path) if journal_path else None, args.get("template_name"))
+    except ConsoleError as exc:
         print(f"Error: {exc}", file=sys.stderr)  # as click prints a ClickException
-        sys.exit(1)
+        sys.exit(1 if isinstance(exc, ProfileError) else 2)

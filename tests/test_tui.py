@@ -211,17 +211,37 @@ async def test_event_detail_and_copy(tmp_path: Path) -> None:
         assert '"AddRecordAcknowledge"' in (app.clipboard or "")
 
 
-async def test_copy_as_curl_has_no_password(tmp_path: Path) -> None:
+async def test_copy_as_curl_runs_once_asks_once_and_never_reuses_the_forms_reference(
+        tmp_path: Path) -> None:
+    import httpx
+
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         fill(app, **GOOD)
+        form = app.query_one(RecordForm)
+        form_ref = form.reference_id
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: isinstance(app.screen, ShowText))
         command = app.clipboard or ""
-        assert "curl" in command and "outbound-records" in command and "-u demo" in command
         assert app.connection is not None
-        assert app.connection.password.reveal() not in command
+        password = app.connection.password.reveal()
+        assert "outbound-records" in command and password not in command
+        assert form_ref not in command  # a referenceId of its own
+        # Run it as a person would, in a shell: the password is asked once, on stderr.
+        shell = await asyncio.create_subprocess_exec(
+            "sh", "-c", command, cwd=tmp_path, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(shell.communicate(password.encode() + b"\n"), 30)
+        assert shell.returncode == 0 and b'"statusCode": 0' in out, (out, err)
+        assert err.decode().count("GWS password for demo") == 1
+        await pilot.press("escape")
+        await pilot.press("ctrl+s")  # the form after the curl: no duplicate referenceId
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(app))
+        async with httpx.AsyncClient(base_url=app.connection.base_url) as http:
+            records = (await http.get("/sim/state")).json()["records"]
+        refs = [r["body"]["referenceId"] for r in records]
+        assert len(refs) == 2 and len(set(refs)) == 2 and form_ref in refs
 
 
 async def test_follow_pauses_on_scroll_up_and_resumes(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ async def ready(pilot: Pilot[None]) -> None:
     await wait_until(pilot, lambda: not app.query_one("#f-devicePath", Select).is_blank())
     from console.tui.header import StatusHeader
 
-    await wait_until(pilot, lambda: app.main(StatusHeader).status == "connected")
+    await wait_until(pilot, lambda: app.main(StatusHeader).status == "connected" and app.ready)
 
 
 def fill(app: OutboundApp, **values: str) -> None:

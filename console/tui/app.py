@@ -113,7 +113,8 @@ class OutboundApp(App[None]):
                  profiles_dir: Path | None = None, clock: Callable[[], float] | None = None,
                  reference_ids: Callable[[], str] | None = None, sim_port: int = 0,
                  monotonic: Callable[[], float] | None = None,
-                 max_rows: int = 5000, prompt: Callable[[str], str] | None = None) -> None:
+                 max_rows: int = 5000, prompt: Callable[[str], str] | None = None,
+                 template: Template | None = None) -> None:
         super().__init__()
         if self.no_color:
             # NO_COLOR means no colour: Textual's default for it is greyscale; use its
@@ -132,6 +133,8 @@ class OutboundApp(App[None]):
         self.monotonic = monotonic
         self.max_rows = max_rows
         self.prompt = prompt
+        self.start_template = template
+        """The template to open with (`--template`), already loaded and checked."""
         self.engine: Engine | None = None
         self.connection: Connection | None = None
         self.current: Tracked | None = None
@@ -140,6 +143,9 @@ class OutboundApp(App[None]):
         self._pending: list[StreamItem] = []
         self.history_entries: list[HistoryEntry] = []
         self._history_bodies: dict[str, dict[str, Any]] = {}
+        self.ready = False
+        """Connected to GWS, the devices known: a send can go."""
+        self._send_waiting = False
         self._untied: list[Tracked] = []
         """Requests sent from the form whose user event is not tied in the pane yet."""
         self.events_seen = 0
@@ -228,6 +234,8 @@ class OutboundApp(App[None]):
             self.animation_level = "none"
             for box in self.query(Input):
                 box.cursor_blink = False
+        if self.start_template is not None:
+            self._fill_form(self.start_template.request, self.start_template)
         self.set_interval(0.05, self._drain_stream)
         self.call_after_refresh(self._events)
         # After the first frame is on screen: importing the engine takes ~0.3 s.
@@ -258,7 +266,7 @@ class OutboundApp(App[None]):
         from console.tui.templates_pane import TemplatesPane
 
         pane = TemplatesPane(self.profiles_dir, id="templates") if view == "templates" \
-            else HistoryPane(self.history_entries, id="history")
+            else HistoryPane(self.history_entries, id="history", now=self.now)
         switcher = self.main("#left", ContentSwitcher)
         pane.display = switcher.current == view  # a ContentSwitcher shows what is mounted
         switcher.mount(pane)
@@ -329,7 +337,8 @@ class OutboundApp(App[None]):
             connection = await self._stack.enter_async_context(
                 open_connection(self.profile, self.prompt, sim_port=self.sim_port))
             self.connection = connection
-            journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),))
+            journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),),
+                              target=self._target(connection))
             engine = Engine(connection, journal=journal, clock=self.monotonic)
             engine.on_item(self._collect)
             self.engine = engine
@@ -350,6 +359,7 @@ class OutboundApp(App[None]):
         header.user = me.user_name
         header.device = engine.session.device_path or ""
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
+        self.ready = True
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
         # Now that the first frame is long out, build the other panes so F4/F5 are instant.
@@ -360,6 +370,12 @@ class OutboundApp(App[None]):
 
             self.history_entries[:0] = read_journal_requests(journal.path)
             self._history_changed()
+
+    def _target(self, connection: Connection) -> dict[str, Any]:
+        """Which server this is, on every journal line (the history shows it)."""
+        return {"profile": profile_label(self.profile), "url": connection.base_url,
+                "user": connection.username, "simulator": self.profile.simulator,
+                "environment": self.profile.environment}
 
     async def action_quit(self) -> None:
         from console.tui.dialogs import Confirm
@@ -453,9 +469,34 @@ class OutboundApp(App[None]):
 
     # -- sending ---------------------------------------------------------------------------
     async def action_send(self) -> None:
-        form = self.main(RecordForm)
         if self.view != "form":
             await self.action_show("form")
+        if not self.ready:
+            if self.main(StatusHeader).status == "failed":
+                self.notify("not sent: not connected to GWS", severity="error")
+            elif not self._send_waiting:
+                # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent
+                # once connected, as it would have been by someone who waited.
+                self._send_waiting = True
+                self.notify("not connected yet: sending as soon as GWS answers")
+                self._send_when_ready()
+            return
+        self._send_form()
+
+    @work(group="send-wait", exclusive=True)
+    async def _send_when_ready(self) -> None:
+        header = self.main(StatusHeader)
+        while not self.ready and header.status != "failed":
+            await asyncio.sleep(0.05)
+        self._send_waiting = False
+        if self.ready:
+            self._send_form()
+        else:
+            self.notify("not sent: not connected to GWS", severity="error")
+
+    def _send_form(self) -> None:
+        """Check the form; send it, or show what is wrong and focus the first bad field."""
+        form = self.main(RecordForm)
         form.show_all_errors = True
         problems = form.check()
         if problems:
@@ -466,26 +507,23 @@ class OutboundApp(App[None]):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.notify(f"not sent: {first}{more}", severity="error")
             return
-        if self.engine is None or self.engine.me is None:
-            self.notify("not connected to GWS yet", severity="error")
-            return
         from console.model import AddRecord
 
-        record = AddRecord.parse(form.values())
-        self._send(record)
-
-    @work(group="send")
-    async def _send(self, record: AddRecord) -> None:
         assert self.engine is not None
-        form = self.main(RecordForm)
+        record = AddRecord.parse(form.values())
         form.set_reference(self.reference_ids())  # the next send gets a new one
         form.set_state(f"pending  {record.reference_id}", "pending")
+        form.mark_clean()  # what was sent is in the history: nothing to lose any more
         self._events().set_highlight({record.reference_id}, set())
-        body = record.body()
-        entry = HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
-            self.clock() if self.clock else time.time())), body)
+        entry = HistoryEntry(self.now(), record.body(), profile=profile_label(self.profile),
+                             server=self.engine.connection.base_url)
         self.history_entries.append(entry)
         self._history_changed()
+        self._send(record, entry)
+
+    @work(group="send")
+    async def _send(self, record: AddRecord, entry: HistoryEntry) -> None:
+        assert self.engine is not None
         tracked = await self.engine.send(record)
         self.current = tracked
         self._untied.append(tracked)
@@ -493,7 +531,8 @@ class OutboundApp(App[None]):
         if tracked.state == "pending":
             await self.engine.wait(tracked)
         self._refresh_current()
-        entry.state = tracked.state
+        entry.state, entry.reason, entry.latency_ms = tracked.state, tracked.reason, \
+            tracked.latency_ms
         self._history_changed()
 
     def _history_changed(self) -> None:
@@ -673,8 +712,11 @@ class OutboundApp(App[None]):
         from console.tui.dialogs import ShowText
 
         form = self.main(RecordForm)
+        # A referenceId of its own: running the curl and then sending the form must not give
+        # GWS the same referenceId twice.
+        values = {**form.values(), "referenceId": self.reference_ids()}
         try:
-            record = AddRecord.parse(form.values())
+            record = AddRecord.parse(values)
         except RecordInvalid as exc:
             self.notify(f"fix the form first: {exc.problems[0]}", severity="error")
             return
@@ -683,5 +725,6 @@ class OutboundApp(App[None]):
         user = connection.username if connection else (self.profile.username or "")
         command = as_curl(base, user, record, verify=connection.verify if connection else True)
         self.copy_to_clipboard(command)
-        self.push_screen(ShowText("Copied as curl (OSC 52); curl asks for the password:",
-                                  command))
+        self.push_screen(ShowText(
+            f"Copied as curl (OSC 52), with referenceId {record.reference_id} of its own; "
+            "it asks for the password once:", command))

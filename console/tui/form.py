@@ -177,15 +177,24 @@ class RecordForm(VerticalScroll):
         for name, prompt in SELECTS.items():
             options = [(p, p) for p in PHONE_TYPES] if name == "phoneType" else \
                 [(d, d) for d in self._devices]
-            select: Select[str] = Select(options, id=f"f-{name}", prompt=prompt,
-                                         allow_blank=True, classes="wide")
             pending = self._pending_values.pop(name, None)
-            if pending is not None and any(v == pending for _, v in options):
-                select.value = pending
+            # Given to the constructor: a value set before mounting is kept but not shown.
+            select: Select[str] = Select(
+                options, id=f"f-{name}", prompt=prompt, allow_blank=True, classes="wide",
+                value=self._choice(name, pending, [v for _, v in options]))
             stub = self.query_one(f"#stub-{name}")
             self.mount(select, before=stub)
             stub.remove()
         self._selects_ready = True
+
+    def _choice(self, name: str, value: str | None, options: list[str]) -> Any:
+        """`value` when it is one of the options; else blank, saying so (never dropped
+        silently: e.g. a template's phoneType that is not one of the 12)."""
+        if value is None or value in options:
+            return Select.NULL if value is None else value
+        self.notify(f"{name} {value!r} is not one of the choices: choose one",
+                    severity="warning", timeout=10)
+        return Select.NULL
 
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
@@ -272,10 +281,13 @@ class RecordForm(VerticalScroll):
                 elif isinstance(widget, Select):
                     if name == "devicePath" and value:
                         self.add_device(str(value))
-                    if value is None:
+                    options = [str(v) for _, v in widget._options  # noqa: SLF001
+                               if v != Select.NULL]
+                    choice = self._choice(name, None if value is None else str(value), options)
+                    if choice == Select.NULL:
                         widget.clear()
                     else:
-                        widget.value = value
+                        widget.value = choice
                 elif isinstance(widget, Input):
                     if name in ("from", "until") and isinstance(value, int):
                         value = format_time_of_day(value)
@@ -319,7 +331,7 @@ class RecordForm(VerticalScroll):
         if not self._selects_ready:
             return
         select = self.query_one("#f-devicePath", Select)
-        options = [str(v) for _, v in select._options if v != select.BLANK]  # noqa: SLF001
+        options = [str(v) for _, v in select._options if v != select.NULL]  # noqa: SLF001
         if path not in options:
             select.set_options([(d, d) for d in [*options, path]])
 
