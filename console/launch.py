@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,11 +118,38 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
     # frame is out (see OutboundApp._start).
     import gc
 
-    gc.disable()
-    from console.tui.app import OutboundApp  # Textual is imported only for the console
+    with keys_kept():
+        gc.disable()
+        from console.tui.app import OutboundApp  # Textual is imported only for the console
 
-    OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
-                prompt=(lambda label: password or ""), template=template).run()
+        OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
+                    prompt=(lambda label: password or ""), template=template).run()
+
+
+@contextmanager
+def keys_kept() -> Iterator[None]:
+    """Keys typed while the console loads reach it as typed: the terminal stops reading them
+    as it does for a shell (Ctrl+S as XOFF, Ctrl+C as a signal, echo) now, not only once
+    Textual is imported and starts; the terminal is restored as it was afterwards."""
+    import termios
+
+    try:
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):  # not a terminal: nothing to keep
+        yield
+        return
+    held = list(before)
+    held[0] &= ~(termios.IXON | termios.IXOFF | termios.ICRNL)
+    held[3] &= ~(termios.ICANON | termios.ECHO | termios.ISIG | termios.IEXTEN)
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, held)  # TCSANOW: what is typed is kept
+        yield
+    finally:
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+        except termios.error:
+            pass
 
 
 def run() -> None:

@@ -84,9 +84,10 @@ class OutboundApp(App[None]):
     #state.acknowledged { color: $success; text-style: bold; }
     #state.failed, #state.no_answer { color: $error; text-style: bold; }
     /* Without colour, what colour showed is shown by attributes: the cursor and the
-       highlighted line in reverse video, placeholders dim, the focused field underlined. */
+       highlighted line in reverse video, placeholders in italics (dim is a colour in
+       Textual: it would vanish), the focused field underlined. */
     App.-no-color Input > .input--cursor { text-style: reverse; }
-    App.-no-color Input > .input--placeholder { text-style: dim; }
+    App.-no-color Input > .input--placeholder { text-style: italic; }
     App.-no-color Input:focus { text-style: underline; }
     App.-no-color Select:focus > SelectCurrent { text-style: bold underline; }
     App.-no-color Tree > .tree--cursor { text-style: bold reverse; }
@@ -207,13 +208,22 @@ class OutboundApp(App[None]):
         """Wall-clock time (fixed in tests and screenshots)."""
         return self.clock() if self.clock else time.time()
 
+    @staticmethod
+    def binding_ids() -> dict[str, str]:
+        """Every binding id the console declares -> its default keys."""
+        from console.tui.palette import default_keys
+        from console.tui.templates_pane import TemplatesPane, TemplateTree
+
+        return default_keys(OutboundApp.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
+                            TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
+
     def _apply_keymap(self) -> None:
-        keymap, problem = load_keymap()
+        keymap, problem = load_keymap(known=self.binding_ids())
         if keymap:
             self.set_keymap(keymap)
             self.user_keymap = keymap
         if problem:
-            self.notify(problem, severity="warning")
+            self.notify(problem, title="keymap.yaml", severity="warning", timeout=20)
 
     def on_mount(self) -> None:
         # Textual writes frames from a thread; under an event flood the asyncio thread holds the
@@ -287,12 +297,11 @@ class OutboundApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from functools import partial
 
-        from console.tui.palette import PALETTE, default_keys, key_for
-        from console.tui.templates_pane import TemplatesPane, TemplateTree, is_example
+        from console.tui.palette import PALETTE, key_for
+        from console.tui.templates_pane import TemplatesPane, is_example
 
         yield from super().get_system_commands(screen)
-        defaults = default_keys(self.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
-                                TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
+        defaults = self.binding_ids()
         for entry in PALETTE:
             key = key_for(entry.binding_id, defaults, self.user_keymap)
             yield SystemCommand(entry.title, f"{entry.help}  ({key})",
@@ -471,25 +480,30 @@ class OutboundApp(App[None]):
     async def action_send(self) -> None:
         if self.view != "form":
             await self.action_show("form")
-        if not self.ready:
+        if not self.can_send:
             if self.main(StatusHeader).status == "failed":
                 self.notify("not sent: not connected to GWS", severity="error")
             elif not self._send_waiting:
                 # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent
                 # once connected, as it would have been by someone who waited.
                 self._send_waiting = True
-                self.notify("not connected yet: sending as soon as GWS answers")
+                self.notify("not connected yet: sending as soon as the stream is connected")
                 self._send_when_ready()
             return
         self._send_form()
 
+    @property
+    def can_send(self) -> bool:
+        """Connected and subscribed: an acknowledgement sent now will be seen."""
+        return self.ready and self.engine is not None and self.engine.connected
+
     @work(group="send-wait", exclusive=True)
     async def _send_when_ready(self) -> None:
         header = self.main(StatusHeader)
-        while not self.ready and header.status != "failed":
+        while not self.can_send and header.status != "failed":
             await asyncio.sleep(0.05)
         self._send_waiting = False
-        if self.ready:
+        if self.can_send:
             self._send_form()
         else:
             self.notify("not sent: not connected to GWS", severity="error")
