@@ -31,14 +31,16 @@ def profiles_copy(tmp_path: Path, with_templates: bool = True) -> Path:
 
 
 def make_app(tmp_path: Path, profile: Profile = DEMO, *, deterministic: bool = False,
-             sim_port: int = 0, password: str | None = None) -> OutboundApp:
+             sim_port: int = 0, password: str | None = None, user_templates: bool = True,
+             **options: object) -> OutboundApp:
     kwargs: dict[str, object] = {}
     if deterministic:
         counter = itertools.count(1)
         kwargs.update(clock=lambda: FIXED_TIME, monotonic=lambda: 100.0,
                       reference_ids=lambda: f"ref-{next(counter):04d}")
+    kwargs.update(options)
     return OutboundApp(profile, journal_path=tmp_path / "journal.jsonl",
-                       profiles_dir=profiles_copy(tmp_path), sim_port=sim_port,
+                       profiles_dir=profiles_copy(tmp_path, user_templates), sim_port=sim_port,
                        prompt=(lambda label: password or ""), **kwargs)  # type: ignore[arg-type]
 
 

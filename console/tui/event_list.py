@@ -46,13 +46,12 @@ Row = Event | GapRow
 #: (column, width) by pane width, widest first; width 0 is the rest of the line. `event` is
 #: the notificationType, or the messageType when there is none (a DeviceUserEventMessage).
 _LAYOUTS: tuple[tuple[int, tuple[tuple[str, int], ...]], ...] = (
-    (150, (("time", 8), ("channel", 16), ("message", 16), ("event", 20),
-           ("referenceId", 37), ("summary", 0))),
-    (100, (("time", 8), ("channel", 16), ("message", 16), ("event", 20),
-           ("referenceId", 9), ("summary", 0))),
+    (110, (("time", 8), ("channel", 16), ("event", 20), ("referenceId", 37), ("summary", 0))),
     (72, (("time", 8), ("channel", 15), ("event", 20), ("referenceId", 9), ("summary", 0))),
     (0, (("time", 8), ("event", 20), ("referenceId", 9), ("summary", 0))),
 )
+HEADINGS = {"referenceId": "reference"}
+"""Shorter headings for narrow columns."""
 DATED_TIME = 14  # `11-25 14:03:07`: the time column when a row is not from today
 
 
@@ -64,7 +63,8 @@ def columns_for(width: int, dated: bool = False) -> tuple[tuple[str, int], ...]:
 
 
 def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    """`text` cut to `width` with an ellipsis (0: not measured yet, nothing to cut to)."""
+    return text if len(text) <= width or width <= 0 else text[: max(0, width - 1)] + "…"
 
 
 class EventList(ScrollView, can_focus=True):
@@ -217,33 +217,35 @@ class EventList(ScrollView, can_focus=True):
                          event.reference_id or "", event.summary()))
 
     def _dated(self) -> bool:
-        """A row in view is not from today (the time column then shows the date)."""
+        """A row in view is not from today (the time column then shows the date): rows come
+        in arrival order, so the first and the last tell."""
         view = self.view
-        if not view:
-            return False
-        first = view[0]
-        return not same_day(self._shown_time(first.gap_from if isinstance(first, GapRow)
-                                             else first.received_at), self._now())
+        return bool(view) and not all(
+            same_day(self._shown_time(row.gap_from if isinstance(row, GapRow)
+                                      else row.received_at), self._now())
+            for row in (view[0], view[-1]))
 
     def _layout(self) -> tuple[tuple[str, int], ...]:
         """The columns for the current width and rows; new headings when they change (not
         called while rendering: a message posted then is not delivered)."""
         width = self._width()
         columns = columns_for(width, self._dated())
-        if (columns, width) != (self._columns, self._headings_width) and width:
-            self._columns, self._headings_width = columns, width
+        changed = (columns, width) != (self._columns, self._headings_width)
+        self._columns, self._headings_width = columns, width
+        if changed and width:
             self.post_message(self.ColumnsChanged(self.headings()))
         return columns
 
     def headings(self) -> str:
         """The column headings line, aligned with the rows."""
         columns = self._columns or columns_for(self._width())
-        return self._join([(name, size) for name, size in columns], self._width())
+        return self._join([(HEADINGS.get(name, name) if size and len(name) > size else name,
+                            size) for name, size in columns], self._width())
 
     @staticmethod
     def _join(cells: list[tuple[str, int]], width: int) -> str:
         parts = [_cell(text, size).ljust(size) if size else text for text, size in cells]
-        return _cell(" ".join(parts), width) if width else ""
+        return _cell(" ".join(parts), width)
 
     def row_text(self, row: Row) -> str:
         """The row as shown (for tests and the filter's status)."""
@@ -258,7 +260,6 @@ class EventList(ScrollView, can_focus=True):
             "time": human_time(self._shown_time(row.received_at), self._now(),
                                short_date=True),
             "channel": row.channel,
-            "message": (row.message_type or "-").removesuffix("Message"),
             "event": row.notification_type or (row.message_type or "-").removesuffix("Message"),
             "referenceId": row.reference_id or (f"~{self.tied[row.seq]}"
                                                 if row.seq in self.tied else "-"),

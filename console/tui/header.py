@@ -92,7 +92,7 @@ class StatusHeader(Static):
         device = self.device.rsplit("/", 1)[-1] if self.device else "-"
         server, user = self.server or "-", self.user or "-"
         wanted = [len(server), len(user), len(device) + 4]
-        minimum = [min(len(server), 16), min(len(user), 8), min(len(device) + 4, 13)]
+        minimum = [min(len(server), 10), min(len(user), 4), min(len(device) + 4, 6)]
         sizes = list(wanted)
         for index in (2, 0, 1):  # cut the device first, then the server, then the user
             over = sum(sizes) + 3 - room
