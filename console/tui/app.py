@@ -91,8 +91,10 @@ class OutboundApp(App[None]):
     App.-no-color Input:focus { text-style: underline; }
     App.-no-color Select:focus > SelectCurrent { text-style: bold underline; }
     App.-no-color Tree > .tree--cursor { text-style: bold reverse; }
-    App.-no-color OptionList > .option-list--option-highlighted { text-style: bold reverse; }
+    /* An option list's styles carry no reverse: its highlight is underlined. */
+    App.-no-color OptionList > .option-list--option-highlighted { text-style: bold underline; }
     App.-no-color KeyButton:focus { text-style: bold reverse; }
+    App.-no-color RecordForm .error { text-style: bold; }
     App.-no-color #event-status { text-style: reverse; }
     """
 
@@ -432,6 +434,14 @@ class OutboundApp(App[None]):
         self._refresh_current()
         self._event_status()
 
+    def _tie_later(self, record: AddRecord | None) -> None:
+        """Tie this request's user event in the pane once it has arrived."""
+        tracked = self.engine.tracker.get(record.reference_id) if self.engine and record \
+            else None
+        if tracked is not None:
+            self._untied.append(tracked)
+            self._tie_user_events()  # it may be in the pane already
+
     def _tie_user_events(self) -> None:
         """Tell the pane which request each of our requests' user events belongs to."""
         if not self._untied:
@@ -544,6 +554,7 @@ class OutboundApp(App[None]):
         self._refresh_current()
         if tracked.state == "pending":
             await self.engine.wait(tracked)
+        self._tie_user_events()
         self._refresh_current()
         entry.state, entry.reason, entry.latency_ms = tracked.state, tracked.reason, \
             tracked.latency_ms
@@ -678,7 +689,7 @@ class OutboundApp(App[None]):
 
     @work(group="replay", exclusive=True)
     async def _run_replay(self, templates: list[Template]) -> None:
-        from console.replay import Replay, plan, summarise
+        from console.replay import Outcome, Replay, plan, summarise
         from console.tui.dialogs import Ask
 
         if self.engine is None:
@@ -708,7 +719,11 @@ class OutboundApp(App[None]):
         jobs = plan(templates, rows, count, {}, self.engine.session.device_path)
         pane: TemplatesPane = self.main("#templates")
         pane.start_progress(len(jobs))
-        run = Replay(self.engine, jobs, on_outcome=lambda outcome: pane.advance())
+        def outcome_seen(outcome: Outcome) -> None:
+            pane.advance()
+            self._tie_later(outcome.job.record)
+
+        run = Replay(self.engine, jobs, on_outcome=outcome_seen)
         outcomes = await run.run()
         summary = summarise(outcomes)
         lines = [f"{key:<24} {value}" for key, value in summary.rows()]

@@ -123,7 +123,8 @@ class EventList(ScrollView, can_focus=True):
         self.filter_text = ""
         self._visible: list[Row] | None = None  # filtered view, or None for all rows
         self._now = now or time.time
-        self._shown_time = shown_time or (lambda at: at)  # tests fix the times shown
+        # Tests fix the times events are shown with (they arrive at the real time).
+        self._shown_time = shown_time or (lambda at: at)
         self._columns: tuple[tuple[str, int], ...] = ()
         self._headings_width = 0
         self._styles = {
@@ -221,8 +222,8 @@ class EventList(ScrollView, can_focus=True):
         in arrival order, so the first and the last tell."""
         view = self.view
         return bool(view) and not all(
-            same_day(self._shown_time(row.gap_from if isinstance(row, GapRow)
-                                      else row.received_at), self._now())
+            same_day(row.gap_from if isinstance(row, GapRow)
+                     else self._shown_time(row.received_at), self._now())
             for row in (view[0], view[-1]))
 
     def _layout(self) -> tuple[tuple[str, int], ...]:
@@ -252,8 +253,7 @@ class EventList(ScrollView, can_focus=True):
         width = self._width()
         if isinstance(row, GapRow):
             now = self._now()
-            gap_from, gap_to = self._shown_time(row.gap_from), self._shown_time(row.gap_to)
-            text = (f"-- gap {human_time(gap_from, now)} - {human_time(gap_to, now)}: "
+            text = (f"-- gap {human_time(row.gap_from, now)} - {human_time(row.gap_to, now)}: "
                     f"events may be missing (the journal has what arrived) --")
             return _cell(text, width)
         values = {

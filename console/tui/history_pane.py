@@ -97,16 +97,21 @@ class HistoryPane(Vertical):
         short = STATE_WORDS.get(entry.state, entry.state) if entry.state in ("failed",
                                                                               "no_answer") \
             else entry.words()
+        width = max(20, self.size.width or 80)
+
+        def cut(line: str) -> str:
+            return line if len(line) <= width else line[: width - 1] + "…"
+
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{human_time(entry.sent_at, self._now()):<8} ")
-        text.append(f"{short:<20}", style="bold" if entry.state != "acknowledged" else "")
-        text.append(f" {b.get('campaignName', '?')}/{b.get('callingList', '?')} "
-                    f"{b.get('phoneNumber', '?')}")
-        second = f"\n         ref {entry.reference_id or '-'}  {entry.target()}  " \
-                 f"[{entry.source}]"
+        text.append(cut(f"{human_time(entry.sent_at, self._now()):<8} {short:<20} "
+                        f"{b.get('campaignName', '?')}/{b.get('callingList', '?')} "
+                        f"{b.get('phoneNumber', '?')}"),
+                    style="bold" if entry.state != "acknowledged" else "")
+        lines = [f"         ref {entry.reference_id or '-'}  [{entry.source}]",
+                 f"         to {entry.target()}"]
         if entry.state in ("failed", "no_answer") and entry.reason:
-            second += f"\n         why: {entry.reason}"
-        text.append(second, style="dim")
+            lines.append(f"         why: {entry.reason}")
+        text.append("".join("\n" + cut(line) for line in lines), style="dim")
         return text
 
     def show_entries(self) -> None:
