@@ -208,7 +208,16 @@ async def test_event_detail_and_copy(tmp_path: Path) -> None:
         assert isinstance(app.screen, EventDetail)
         assert app.screen.event is events.rows[0]
         await pilot.press("c")
-        assert '"AddRecordAcknowledge"' in (app.clipboard or "")
+        copied = app.clipboard or ""
+        assert '"AddRecordAcknowledge"' in copied
+        # receivedAt as a local time people read (and tools parse), not epoch seconds.
+        import json
+        from datetime import datetime
+
+        received = json.loads(copied)["receivedAt"]
+        assert isinstance(received, str)
+        assert abs(datetime.fromisoformat(received).timestamp()
+                   - events.rows[0].received_at) < 0.01
 
 
 async def test_copy_as_curl_runs_once_asks_once_and_never_reuses_the_forms_reference(

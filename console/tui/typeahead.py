@@ -7,9 +7,10 @@ switches panes, a key that opens a dialog) happen later, in other widgets' queue
 in callbacks. So `134 Tab Campaign1` sent at once typed everything into the first field.
 
 The gate here holds every key (and paste) that arrives while the previous one is still having
-effects, and routes it only once the app has settled: every widget of the current screen and
-the app itself have processed everything queued (twice in a row, so chains of messages are
-followed to their end), and no worker of a dialog or of a form flow is still running. A key
+effects, and routes it only once the app has settled: the app and every widget of the current
+screen have processed what was queued to them, twice in a row with no widget left with
+anything queued (so chains of messages are followed to their end), and no worker of a dialog
+or of a form flow is still running. A key
 that arrives when nothing is in flight is routed at once, so single key presses cost nothing.
 The wait is bounded (`max_wait_s`): a key is never held longer, whatever the app is doing.
 """
@@ -87,8 +88,11 @@ class TypeAhead:
             pumps = self._pumps()
             if not await self._barrier(pumps, remaining):
                 return
+            # The app's own queue is left out: its timers (the event pane's drain, 20 times a
+            # second) keep it busy during a flood. The barrier still waits for what it was
+            # doing, and two quiet rounds in a row catch what the key made it post.
             idle = self._release is None and not self._ui_workers() and \
-                not any(p.message_queue_size for p in self._pumps())
+                not any(p.message_queue_size for p in self._pumps() if p is not self.app)
             quiet = quiet + 1 if idle else 0
 
     def _pumps(self) -> list[Any]:
