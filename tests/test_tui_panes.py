@@ -287,6 +287,18 @@ async def test_history_words_reason_target_reference_and_search(tmp_path: Path) 
         assert len(pane.shown) == 2
 
 
+def test_history_states_are_in_the_forms_words() -> None:
+    from console.history import HistoryEntry
+
+    def words(state: str, reason: str = "", latency: float | None = None) -> str:
+        return HistoryEntry(0.0, {}, state=state, reason=reason, latency_ms=latency).words()
+
+    assert words("no_answer", "no acknowledgement within 10 s") == "no answer"
+    assert words("acknowledged", latency=12.4) == "acknowledged in 12 ms"
+    assert words("failed", "statusCode 6") == "failed: statusCode 6"
+    assert words("sent") == "sent, no verdict"
+
+
 async def test_loading_right_after_a_send_does_not_ask(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -329,9 +341,11 @@ async def test_a_remapped_key_shows_in_the_footer_and_an_unknown_id_warns(
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
+        await pilot.press("f3")  # the pane with the most keys of its own: the line is full
         await pilot.pause(0.1)
         footer = line_of(app.main(KeyFooter))
         assert "f9 Send" in footer and footer.rstrip().endswith("^p palette"), footer
+        assert "^s" not in footer
         messages = [n.message for n in app._notifications]
         assert any("request.sned" in m and "did you mean request.send" in m
                    for m in messages), messages

@@ -33,9 +33,24 @@ FLOWS: dict[str, list[str]] = {
     "filter": keys_of("f3", "ctrl+f", "Ack", "enter", "up"),
     # A dirty form: quit asks, n keeps the console, typing goes on in the form.
     "quit-asks": keys_of("13", "ctrl+q", "n", "4"),
+    # The command palette opens, searches what is typed, and enter runs the best match.
+    "palette": keys_of("ctrl+p", "show the history", "enter", "enter"),
     # The history: a send, then F5 Enter loads it again (no question: it was sent).
     "history-resend": keys_of("f4", "down", "down", "down", "enter", "ctrl+s", "f5", "enter",
                               "tab", "X"),
+}
+
+
+#: What each flow must have done (typed slowly, it does): the burst is compared with it too.
+EXPECT: dict[str, dict[str, Any]] = {
+    "fill-with-tabs": {"focused": "f-campaignName"},
+    "template-then-send": {"sent": ["12345"], "view": "form"},
+    "f-keys-then-typing": {"focused": "f-campaignName", "view": "form"},
+    "save-dialog": {"screen": "MainScreen"},
+    "filter": {"filter": "ack", "focused": "events", "view": "events"},
+    "palette": {"view": "history", "screen": "MainScreen"},
+    "quit-asks": {"running": True, "screen": "MainScreen"},
+    "history-resend": {"sent": ["12345"], "view": "form", "focused": "f-campaignName"},
 }
 
 
@@ -77,6 +92,8 @@ async def wait_sent(pilot: Pilot[None]) -> None:
 @pytest.mark.parametrize("flow", list(FLOWS))
 async def test_a_burst_lands_where_slow_typing_lands(tmp_path: Path, flow: str) -> None:
     slow = await run_flow(tmp_path / "slow", FLOWS[flow], together=False)
+    for key, value in EXPECT[flow].items():
+        assert slow[key] == value, (key, slow)
     fast = await run_flow(tmp_path / "fast", FLOWS[flow], together=True)
     assert fast == slow
 

@@ -107,8 +107,7 @@ def keys_of(*parts: str) -> list[str]:
              "home", "end", "backspace", "delete", "pageup", "pagedown"}
     out: list[str] = []
     for part in parts:
-        if part in named or part.startswith(("ctrl+", "f")) and part[1:].isdigit() or \
-                part.startswith("ctrl+"):
+        if part in named or part.startswith("ctrl+") or part[0] == "f" and part[1:].isdigit():
             out.append(part)
         else:
             out.extend(part)
