@@ -406,3 +406,13 @@ async def test_the_console_opens_on_a_template_and_a_send_typed_ahead_waits(
         assert app.main("#f-phoneNumber", Input).value == "12345"
         await wait_until(pilot, lambda: "acknowledged in" in state_text(app), timeout=20)
         assert app.engine is not None and len(app.engine.tracker) == 1
+
+
+@pytest.mark.parametrize("argv", [["--template", "doc-sample"],
+                                  ["--template=Campaign1/CallingList1/doc-sample",
+                                   "--journal", "j.jsonl"]])
+def test_the_template_option_parses_alike_on_both_paths(argv: list[str]) -> None:
+    from console.launch import console_args
+    from tests.test_launch import click_params
+
+    assert console_args(argv) == click_params(argv)

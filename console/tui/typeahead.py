@@ -7,12 +7,12 @@ switches panes, a key that opens a dialog) happen later, in other widgets' queue
 in callbacks. So `134 Tab Campaign1` sent at once typed everything into the first field.
 
 The gate here holds every key (and paste) that arrives while the previous one is still having
-effects, and routes it only once the app has settled: the app and every widget of the current
-screen have processed what was queued to them, twice in a row with no widget left with
-anything queued (so chains of messages are followed to their end), and no worker of a dialog
-or of a form flow is still running. A key
-that arrives when nothing is in flight is routed at once, so single key presses cost nothing.
-The wait is bounded (`max_wait_s`): a key is never held longer, whatever the app is doing.
+effects, and routes it only once the app has settled: the app and every widget of the screens
+on the stack have processed what was queued to them, twice in a row with no widget left with
+anything queued (so chains of messages are followed to their end; the app's own queue, which
+its timers keep busy, is left out of that test), and no worker of a dialog or of a form flow is
+still running. A key that arrives when nothing is in flight is routed at once, so single key
+presses cost nothing. The wait is bounded (`max_wait_s`): a key is never held longer, whatever the app is doing.
 """
 
 from __future__ import annotations
@@ -96,11 +96,12 @@ class TypeAhead:
             quiet = quiet + 1 if idle else 0
 
     def _pumps(self) -> list[Any]:
-        try:
-            screen = self.app.screen
-        except Exception:  # no screen yet / any more: only the app itself
-            return [self.app]
-        return [self.app, *screen.walk_children(with_self=True)]
+        """The app and every widget of every screen on the stack (a key in a dialog may
+        change the screen below it, e.g. a confirmation that loads the form)."""
+        pumps: list[Any] = [self.app]
+        for screen in self.app.screen_stack:
+            pumps.extend(screen.walk_children(with_self=True))
+        return pumps
 
     def _ui_workers(self) -> bool:
         """A worker that changes what the next key meets is running: one started by a dialog
