@@ -113,8 +113,8 @@ def test_send_a_template_with_keystrokes_only(session: str, tmp_path: Path) -> N
     shown = wait_for(socket, "acknowledged in")
     assert "ms" in shown.split("acknowledged in", 1)[1].splitlines()[0]
     tmux(socket, "send-keys", "-t", "oc", "F3")
-    events = wait_for(socket, "AddRecordAcknowledge")
-    assert "/v2/me/outbound" in events and "/me/internal" in events
+    events = wait_for(socket, "/me/internal")
+    assert "/v2/me/outbound" in events and "AddRecordAcknowledge" in events
     journal = (tmp_path / "journal.jsonl").read_text()
     assert '"state": "acknowledged"' in journal
     # Every pane's footer fits the line, whole keys only, the palette's key at the end.

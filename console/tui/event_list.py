@@ -127,6 +127,7 @@ class EventList(ScrollView, can_focus=True):
         self._shown_time = shown_time or (lambda at: at)
         self._columns: tuple[tuple[str, int], ...] = ()
         self._headings_width = 0
+        self._dated_rows = False  # a row in view is from another day (updated with the rows)
         self._styles = {
             "row": Style(), "match": Style(bold=True, color="black", bgcolor="green"),
             "error": Style(bold=True, color="white", bgcolor="red"),
@@ -230,7 +231,8 @@ class EventList(ScrollView, can_focus=True):
         """The columns for the current width and rows; new headings when they change (not
         called while rendering: a message posted then is not delivered)."""
         width = self._width()
-        columns = columns_for(width, self._dated())
+        self._dated_rows = self._dated()
+        columns = columns_for(width, self._dated_rows)
         changed = (columns, width) != (self._columns, self._headings_width)
         self._columns, self._headings_width = columns, width
         if changed and width:
@@ -265,8 +267,9 @@ class EventList(ScrollView, can_focus=True):
                                                 if row.seq in self.tied else "-"),
             "summary": row.summary(),
         }
-        return self._join([(values[name], size) for name, size in self._columns or
-                           columns_for(width)], width)
+        # The columns for the width now (a pane just shown renders before its resize).
+        return self._join([(values[name], size) for name, size in
+                           columns_for(width, self._dated_rows)], width)
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
