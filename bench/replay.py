@@ -31,11 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from console.connection import Connection, Secret  # noqa: E402
 from console.engine import Engine  # noqa: E402
+from console.example_templates import DIR as EXAMPLES  # noqa: E402
 from console.replay import MAX_RATE, Replay, plan  # noqa: E402
 from console.templates import load_template  # noqa: E402
 
 PASSWORD = "bench-password"
-TEMPLATE = ROOT / "profiles" / "templates" / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
+TEMPLATE = EXAMPLES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], str]:

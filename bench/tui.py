@@ -140,11 +140,13 @@ def main() -> None:
             if time.perf_counter() - started > 900:
                 raise SystemExit("flood did not finish in 15 minutes")
             if len(latencies) < 10:
-                # A key press during the flood: F4 shows the templates, F3 the events again.
+                # A key press during the flood: F4 shows the templates (their help line says
+                # "enter load"), F3 the events again.
                 session.keys("F4")
-                latencies.append(session.wait(lambda s: "Campaign1" in s, timeout=10, poll=0.002))
+                latencies.append(session.wait(lambda s: "enter load" in s, timeout=10,
+                                              poll=0.002))
                 session.keys("F3")
-                session.wait(lambda s: " events" in s and "Campaign1" not in s, timeout=10,
+                session.wait(lambda s: " events" in s and "enter load" not in s, timeout=10,
                              poll=0.002)
             time.sleep(0.2)
         elapsed = time.perf_counter() - started

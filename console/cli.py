@@ -49,9 +49,12 @@ class _LazyGroup(click.Group):
 @click.option("--user", help="GWS user (overrides the profile).")
 @click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Journal file (default: one per day in the user state dir).")
+@click.option("--template", "template_name", help="Open the console with this template in "
+              "the form (a name, campaign/list/name or a file); then Ctrl+S sends it.")
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
-         url: str | None, user: str | None, journal_path: Path | None) -> None:
+         url: str | None, user: str | None, journal_path: Path | None,
+         template_name: str | None) -> None:
     """Add records to Genesys outbound calling lists through GWS and watch what comes back.
 
     With no command: the console (on the embedded simulator unless --profile/--url is given).
@@ -63,17 +66,29 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
 
     options = TargetOptions(profile_name, profiles_dir, url, user, journal_path)
     if ctx.invoked_subcommand is not None:
+        if template_name is not None:
+            raise click.UsageError(f"--template before {ctx.invoked_subcommand!r} opens the "
+                                   "console with a template; give the command its own "
+                                   "--template (send) or template names (replay) instead")
         check_before(ctx, options)
         ctx.obj = options  # the command merges them with its own (console.cli_options)
         return
     from console.cli_options import TargetProblem
-    from console.errors import ProfileError
+    from console.errors import ConsoleError, ProfileError
     from console.launch import start_console
 
     try:
-        start_console(profile_name, profiles_dir, url, user, journal_path)
+        start_console(profile_name, profiles_dir, url, user, journal_path, template_name)
     except ProfileError as exc:
         raise TargetProblem(str(exc)) from None
+    except ConsoleError as exc:
+        raise _Refused(str(exc)) from None
+
+
+class _Refused(click.ClickException):
+    """Bad input for the console (a --template that can't be used): exit 2, as `send`."""
+
+    exit_code = 2
 
 
 @main.command()

@@ -136,8 +136,9 @@ def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
 
 @click.command()
 @with_target
-@click.option("--template", "-t", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="A request template file (see `templates`), or a flat YAML map of fields.")
+@click.option("--template", "-t", metavar="TEMPLATE",
+              help="A request template: a file (or a flat YAML map of fields), campaign/list/"
+              "name, or a name (yours first, then the shipped examples).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
               help="Set a field or a template placeholder, e.g. --set phoneNumber=5551234 "
               "(repeatable; a name nothing uses is refused).")
@@ -147,7 +148,7 @@ def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
-         url: str | None, user: str | None, journal_path: Path | None, template: Path | None,
+         url: str | None, user: str | None, journal_path: Path | None, template: str | None,
          sets: tuple[str, ...], no_wait: bool, timeout: float, as_json: bool) -> None:
     """Send one AddRecord and report what GWS answered.
 
@@ -157,16 +158,20 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending).
     """
     from console.app.send import check_fields, request_fields
-    from console.templates import TemplateError, load_template
+    from console.profiles import search_path
+    from console.templates import TemplateError, load_template, resolve_template, template_dirs
 
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
     out = Printer(as_json)
     resolved = resolve_or_exit(options, out, need_password=False)  # the target first
     out.set_target(resolved.target, announce=False)
-    source = str(template) if template else None
+    source: str | None = None
     try:
-        fields = request_fields(load_template(template) if template else None,
-                                parse_sets(sets, json_values=True))
+        loaded = None
+        if template is not None:
+            path = resolve_template(template, template_dirs(search_path(options.profiles_dir)))
+            loaded, source = load_template(path), str(path)
+        fields = request_fields(loaded, parse_sets(sets, json_values=True))
         check_fields(fields, source, STAND_IN_DEVICE)
     except RecordInvalid as exc:
         out.fail(str(exc), EXIT_INVALID)

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from console.app.target import ResolvedTarget
     from console.profile import Profile
+    from console.templates import Template
 
-__all__ = ["OPTIONS", "console_args", "prompt_password", "run", "start_console"]
+__all__ = ["OPTIONS", "console_args", "find_start_template", "prompt_password", "run",
+           "start_console"]
 
 #: The console's own options (console.cli declares the same ones for click) -> parameter.
 OPTIONS = {
     "--profile": "profile_name", "-p": "profile_name", "--profiles": "profiles_dir",
     "--url": "url", "--user": "user", "--journal": "journal_path",
+    "--template": "template_name",
 }
 
 
@@ -67,13 +72,26 @@ def prompt_password(label: str) -> str:
     return getpass.getpass(f"{label}: ")
 
 
+def find_start_template(name: str, profiles_dir: Path | None) -> Template:
+    """The template `--template` names: a file, `campaign/list/name` or a name, among the
+    user's templates, then the examples shipped with the package (TemplateError if none)."""
+    from console.profiles import search_path
+    from console.templates import load_template, resolve_template, template_dirs
+
+    return load_template(resolve_template(name, template_dirs(search_path(profiles_dir))))
+
+
 def start_console(profile_name: str | None = None, profiles_dir: Path | None = None,
                   url: str | None = None, user: str | None = None,
-                  journal_path: Path | None = None) -> None:
-    """Resolve the target and run the console until it quits (ProfileError when the profile
-    can't be used)."""
+                  journal_path: Path | None = None, template_name: str | None = None) -> None:
+    """Resolve the target (and the template to open with) and run the console until it
+    quits (ProfileError when the profile can't be used, TemplateError for the template)."""
     profile: Profile
     resolved: ResolvedTarget | None = None
+    template: Template | None = None
+    if template_name is not None:
+        # Before the console opens: a template that cannot be used is refused, not ignored.
+        template = find_start_template(template_name, profiles_dir)
     if profile_name is None and url is None:
         # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
         from console.profile import DEMO
@@ -90,12 +108,40 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
     # frame is out (see OutboundApp._start).
     import gc
 
-    gc.disable()
-    from console.tui.app import OutboundApp  # Textual is imported only for the console
+    with keys_kept():
+        gc.disable()
+        from console.tui.app import OutboundApp  # Textual is imported only for the console
 
-    # The TUI still asks through a prompt callable: it gets the password resolved above.
-    OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
-                prompt=resolved.answer if resolved is not None else None).run()
+        # The TUI still asks through a prompt callable: it gets the password resolved above.
+        OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
+                    prompt=resolved.answer if resolved is not None else None,
+                    template=template).run()
+
+
+@contextmanager
+def keys_kept() -> Iterator[None]:
+    """Keys typed while the console loads reach it as typed: the terminal stops reading them
+    as it does for a shell (Ctrl+S as XOFF, Ctrl+C as a signal, echo) now, not only once
+    Textual is imported and starts; the terminal is restored as it was afterwards."""
+    import termios
+
+    try:
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):  # not a terminal: nothing to keep
+        yield
+        return
+    held = list(before)
+    held[0] &= ~(termios.IXON | termios.IXOFF | termios.ICRNL)
+    held[3] &= ~(termios.ICANON | termios.ECHO | termios.ISIG | termios.IEXTEN)
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, held)  # TCSANOW: what is typed is kept
+        yield
+    finally:
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+        except termios.error:
+            pass
 
 
 def run() -> None:
@@ -106,13 +152,15 @@ def run() -> None:
 
         main()
         return
-    from console.errors import ProfileError
+    from console.errors import ConsoleError, ProfileError
 
     profiles_dir, journal_path = args.get("profiles_dir"), args.get("journal_path")
     try:
         start_console(args.get("profile_name"), Path(profiles_dir) if profiles_dir else None,
                       args.get("url"), args.get("user"),
-                      Path(journal_path) if journal_path else None)
-    except ProfileError as exc:
+                      Path(journal_path) if journal_path else None, args.get("template_name"))
+    except ConsoleError as exc:
         print(f"Error: {exc}", file=sys.stderr)  # as click prints a ClickException
-        sys.exit(6)  # console.exit_codes.EXIT_UNREACHABLE, as every command
+        # A profile problem is exit 6 as in every command (console.exit_codes); a template
+        # that cannot be used is invalid input, 2.
+        sys.exit(6 if isinstance(exc, ProfileError) else 2)

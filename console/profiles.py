@@ -209,6 +209,13 @@ def _check_pem(file: Path, key: str, where: str) -> None:
                            f"{exc.strerror or exc}; it should be {what}") from None
 
 
+def password_label(profile: Profile) -> str:
+    """What the password prompt says: the user and which server (never `(flags)`)."""
+    if profile.name == "(flags)":
+        return f"GWS password for {profile.username} at {profile.url}"
+    return f"GWS password for {profile.username} (profile {profile.name}, {profile.url})"
+
+
 def resolve_password(profile: Profile, prompt: Callable[[str], str] | None) -> Secret:
     """The password from the environment (OUTBOUND_CONSOLE_PASSWORD first), the keyring or
     a prompt; ProfileError saying what to set when none is available."""
@@ -230,7 +237,7 @@ def resolve_password(profile: Profile, prompt: Callable[[str], str] | None) -> S
             if value:
                 return Secret(value)
     if prompt is not None:
-        return Secret(prompt(f"GWS password for {profile.username} ({profile.name})"))
+        return Secret(prompt(password_label(profile)))
     hint = source[4:] if source.startswith("env:") else PASSWORD_ENV
     raise ProfileError(f"no password for profile {profile.name!r}: set {hint} (or "
                        f"{PASSWORD_ENV}) in the environment, or run from a terminal to be asked")

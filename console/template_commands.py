@@ -37,26 +37,36 @@ def templates() -> None:
 @templates.command("list")
 @dirs_option
 def list_(profiles_dir: Path | None) -> None:
-    """Templates grouped campaign -> calling list (as the files say, not the folders)."""
+    """Templates grouped campaign -> calling list (as the files say, not the folders), then
+    the examples shipped with outbound-console."""
+    from console.example_templates import DIR as EXAMPLES
+
+    found = find_templates(_dirs(profiles_dir))
+    _print_tree(found, "")
+    if not found:
+        click.echo("no templates of your own (try `outbound-console templates new`)")
+    click.echo("examples (shipped with outbound-console, read-only; `templates show NAME`):")
+    _print_tree(find_templates([EXAMPLES]), "  ")
+
+
+def _print_tree(found: list[Template | TemplateError], indent: str) -> None:
     tree: dict[str, dict[str, list[Template]]] = defaultdict(lambda: defaultdict(list))
     broken: list[TemplateError] = []
-    for item in find_templates(_dirs(profiles_dir)):
+    for item in found:
         if isinstance(item, TemplateError):
             broken.append(item)
         else:
             tree[item.campaign][item.calling_list].append(item)
     for campaign in sorted(tree):
-        click.echo(campaign)
+        click.echo(f"{indent}{campaign}")
         for calling_list in sorted(tree[campaign]):
-            click.echo(f"  {calling_list}")
+            click.echo(f"{indent}  {calling_list}")
             for template in sorted(tree[campaign][calling_list], key=lambda t: t.name):
                 first = template.description.strip().splitlines()[0] if template.description \
                     else ""
-                click.echo(f"    {template.name:<28} {first}")
+                click.echo(f"{indent}    {template.name:<28} {first}")
     for error in broken:
         click.echo(f"! {error}", err=True)
-    if not tree and not broken:
-        click.echo("no templates (try `outbound-console templates new`)")
 
 
 @templates.command()
@@ -65,6 +75,7 @@ def list_(profiles_dir: Path | None) -> None:
 def show(template: str, profiles_dir: Path | None) -> None:
     """One template: where it is, what it needs, and its YAML."""
     try:
+        # The user's first, then the examples (which the user's shadow).
         loaded = load_template(resolve_template(template, _dirs(profiles_dir)))
     except TemplateError as exc:
         raise click.ClickException(str(exc)) from None

@@ -392,21 +392,30 @@ def find_templates(dirs: list[Path]) -> list[Template | TemplateError]:
     return list(found.values())
 
 
-def resolve_template(ref: str, dirs: list[Path]) -> Path:
-    """A template by file path, `campaign/list/name`, or bare name (when unique)."""
+def resolve_template(ref: str, dirs: list[Path], examples: bool = True) -> Path:
+    """A template by file path, `campaign/list/name`, or bare name (when unique) in `dirs`;
+    when none of them has it, in the examples shipped with the package (so a newcomer on the
+    simulator finds them from any folder, and the user's own always win)."""
     direct = Path(ref)
     if direct.suffix in (".yaml", ".yml") and direct.is_file():
         return direct
-    for directory in dirs:
-        candidate = directory / (ref if ref.endswith(".yaml") else ref + ".yaml")
-        if candidate.is_file():
-            return candidate
-    matches = [p for d in dirs if d.is_dir() for p in d.rglob(f"{Path(ref).name}.yaml")]
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        options = ", ".join(str(m) for m in matches)
-        raise TemplateError(f"template {ref!r} is ambiguous: {options}; give campaign/list/name")
-    raise TemplateError(f"no template {ref!r} (looked in {', '.join(str(d) for d in dirs)}); "
+    from console.example_templates import DIR as EXAMPLES
+
+    for group in ([dirs, [EXAMPLES]] if examples else [dirs]):
+        for directory in group:
+            candidate = directory / (ref if ref.endswith(".yaml") else ref + ".yaml")
+            if candidate.is_file():
+                return candidate
+        # The same folder may be on the search path twice (relative and absolute).
+        matches = sorted({p.resolve() for d in group if d.is_dir()
+                          for p in d.rglob(f"{Path(ref).name}.yaml")})
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            options = ", ".join(str(m) for m in matches)
+            raise TemplateError(f"template {ref!r} is ambiguous: {options}; give "
+                                "campaign/list/name")
+    looked = ", ".join(str(d) for d in dirs) + (", the shipped examples" if examples else "")
+    raise TemplateError(f"no template {ref!r} (looked in {looked}); "
                         "`outbound-console templates list` shows them")
 

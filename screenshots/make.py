@@ -2,13 +2,15 @@
 
     python screenshots/make.py
 
-Each scene is the same as a snapshot test (tests/test_tui_snapshots.py) at 120x40, with a fixed
-clock and referenceIds so the pictures only change when the app does.
+Each scene is the same as a snapshot test (tests/test_tui_snapshots.py), with a fixed clock
+and referenceIds so the pictures only change when the app does. Every file below is written
+under its own name (the README shows main.svg first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -18,30 +20,43 @@ sys.path.insert(0, str(HERE.parent))
 
 from tests.test_tui_snapshots import SCENARIOS, app_for  # noqa: E402
 
-SCENES = {
-    "main": "main screen on the simulator",
-    "acknowledged": "an AddRecord acknowledged, its events highlighted",
-    "templates": "the template tree",
-    "replay": "a replay verdict",
-    "error": "an invalid form: inline errors, focus on the first bad field",
+#: file name -> (scene, size, without colour, title)
+SHOTS: dict[str, tuple[str, tuple[int, int], bool, str]] = {
+    "main.svg": ("main", (120, 40), False, "main screen on the simulator"),
+    "main-80x24.svg": ("main", (80, 24), False, "main screen at 80x24"),
+    "acknowledged.svg": ("acknowledged", (120, 40), False,
+                         "an AddRecord acknowledged, its events highlighted"),
+    "events-80x24.svg": ("events", (80, 24), False,
+                         "the event pane at 80x24: headings, a gap row, the newest in view"),
+    "templates.svg": ("templates", (120, 40), False, "the template tree"),
+    "replay.svg": ("replay", (120, 40), False, "a replay verdict"),
+    "error.svg": ("error", (120, 40), False,
+                  "an invalid form: inline errors, focus on the first bad field"),
+    "no-color-80x24.svg": ("error", (80, 24), True,
+                           "NO_COLOR: focus, cursor and placeholders by attribute"),
 }
 
 
-async def shoot(name: str, size: tuple[int, int]) -> Path:
-    with tempfile.TemporaryDirectory() as tmp:
-        app = app_for(Path(tmp))
-        async with app.run_test(size=size) as pilot:
-            await SCENARIOS[name](pilot)
-            svg = app.export_screenshot(title=f"outbound-console — {SCENES[name]}")
-    path = HERE / f"{name}.svg"
+async def shoot(file_name: str) -> Path:
+    scene, size, no_color, title = SHOTS[file_name]
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            app = app_for(Path(tmp))
+            async with app.run_test(size=size) as pilot:
+                await SCENARIOS[scene](pilot)
+                svg = app.export_screenshot(title=f"outbound-console — {title}")
+    finally:
+        os.environ.pop("NO_COLOR", None)
+    path = HERE / file_name
     path.write_text(svg, encoding="utf-8")
     return path
 
 
 def main() -> None:
-    for name in SCENES:
-        print(asyncio.run(shoot(name, (120, 40))))
-    print(asyncio.run(shoot("main", (80, 24))).rename(HERE / "main-80x24.svg"))
+    for file_name in SHOTS:
+        print(asyncio.run(shoot(file_name)))
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
+from console.example_templates import DIR as TEMPLATES
 from tests.test_cli_engine import BIN
 
 ROOT = Path(__file__).parent.parent
-TEMPLATES = ROOT / "profiles" / "templates"
 CALLBACK = TEMPLATES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from console.errors import RecordInvalid
+from console.example_templates import DIR as EXAMPLES
 from console.rows import RowsError, read_rows
 from console.templates import Template, TemplateError, load_template
 
-BASE = Path(__file__).parent.parent / "profiles" / "templates" / "Campaign1" / "CallingList1" / \
-    "callback-mobile.yaml"
+BASE = EXAMPLES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
 FRAGMENTS = [
     "!!python/object/apply:os.system ['true']", "!!binary aGk=", "!!set {a, b}", "[1, {2: 3}]",
     "~", ".inf", "2001-12-14", "0x1F", "&a [*a]", "{", "}", "'", '"', "|", ">", "- x", "? k",

@@ -169,16 +169,18 @@ async def test_the_same_option_twice_is_refused_unless_equal(sim2: Simulator, la
 
 
 FILE_COMMANDS = [["profiles", "list"], ["profiles", "show", "lab"], ["templates", "list"],
-                 ["templates", "show", "callback-mobile"], ["templates", "validate"]]
+                 ["templates", "show", "lab-callback"], ["templates", "validate"]]
 
 
 @pytest.mark.parametrize("command", FILE_COMMANDS, ids=" ".join)
 async def test_profiles_before_or_after_file_commands(command: list[str], sim2: Simulator,
                                                       lab: Path, tmp_path: Path) -> None:
-    # A templates folder beside the profile, so both commands find something only there.
+    # A templates folder beside the profile, so both commands find something only there (a
+    # name of its own: the shipped examples are found from anywhere).
     templates = tmp_path / "dir" / "templates" / "Campaign1" / "CallingList1"
     templates.mkdir(parents=True)
-    (templates / "callback-mobile.yaml").write_text(CALLBACK.read_text())
+    (templates / "lab-callback.yaml").write_text(
+        CALLBACK.read_text().replace("name: callback-mobile", "name: lab-callback"))
     env = isolated_env(tmp_path)
     outputs = []
     for args in (["--profiles", str(tmp_path / "dir"), *command],
@@ -187,7 +189,7 @@ async def test_profiles_before_or_after_file_commands(command: list[str], sim2: 
         assert code == 0, out + err
         outputs.append(out)
     assert outputs[0] == outputs[1]
-    expected = {"profiles": "lab", "templates": "callback-mobile"}[command[0]]
+    expected = {"profiles": "lab", "templates": "lab-callback"}[command[0]]
     assert expected in outputs[0]
     if command[:2] == ["profiles", "list"]:
         assert "STAGING" in outputs[0]

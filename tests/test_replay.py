@@ -15,6 +15,7 @@ import pytest
 from console.connection import Connection, Secret
 from console.engine import Engine
 from console.events import StreamStatus
+from console.example_templates import DIR as EXAMPLES
 from console.replay import Replay, make_plan, plan, resume_rows, summarise
 from console.rows import Row
 from console.sim import Simulator
@@ -22,7 +23,7 @@ from console.templates import load_template
 from tests.helpers import eventually
 from tests.test_cli_engine import BIN
 
-TEMPLATES = Path(__file__).parent.parent / "profiles" / "templates"
+TEMPLATES = EXAMPLES  # the example templates shipped with the package
 CALLBACK = TEMPLATES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from console.errors import RecordInvalid
+from console.example_templates import DIR as EXAMPLES
 from console.templates import (
     Template, TemplateError, dump_template, find_templates, load_template, resolve_template,
     save_template,
 )
 
-REPO_TEMPLATES = Path(__file__).parent.parent / "profiles" / "templates"
+REPO_TEMPLATES = EXAMPLES  # the example templates shipped with the package
 GOOD = """schema: 1
 name: cb
 description: |

@@ -18,7 +18,7 @@ from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
-from console.tui.templates_pane import TemplatesPane
+from console.tui.templates_pane import TemplatesPane, TemplateTree
 from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
 
 
@@ -125,7 +125,7 @@ async def test_replay_a_template_and_read_the_verdict(tmp_path: Path) -> None:
         pane = app.query_one(TemplatesPane)
         selected = pane.selected()
         assert selected is not None and selected.name == "doc-sample"
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, Ask))
         app.screen.query_one(Input).value = "3"
         await pilot.press("enter")
@@ -144,7 +144,7 @@ async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path:
         await pilot.press("f4", "down")  # Campaign1 > CallingList1: its two templates
         pane = app.query_one(TemplatesPane)
         assert [t.name for t in pane.to_replay()] == ["callback-mobile", "doc-sample"]
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, Ask))
         assert "2 templates" in app.screen.question and "needs: phone" in app.screen.question
         app.screen.query_one(Input).value = str(rows)
@@ -154,7 +154,8 @@ async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path:
         text = str(verdict.render())
         assert "records                  4" in text and "acknowledged             4" in text
         # Marks win over the cursor: only the marked one is replayed; m again unmarks.
-        await pilot.press("down", "m", "down", "m", "m")  # mark callback-mobile; doc-sample off
+        # space marks callback-mobile; doc-sample on, then off
+        await pilot.press("down", "space", "down", "space", "space")
         assert [t.name for t in pane.to_replay()] == ["callback-mobile"]
         leaves = pane.query_one("#template-tree", Tree).root.children[0].children[0].children
         assert [str(n.label) for n in leaves] == ["● callback-mobile", "doc-sample"]
@@ -207,20 +208,49 @@ async def test_event_detail_and_copy(tmp_path: Path) -> None:
         assert isinstance(app.screen, EventDetail)
         assert app.screen.event is events.rows[0]
         await pilot.press("c")
-        assert '"AddRecordAcknowledge"' in (app.clipboard or "")
+        copied = app.clipboard or ""
+        assert '"AddRecordAcknowledge"' in copied
+        # receivedAt as a local time people read (and tools parse), not epoch seconds.
+        import json
+        from datetime import datetime
+
+        received = json.loads(copied)["receivedAt"]
+        assert isinstance(received, str)
+        assert abs(datetime.fromisoformat(received).timestamp()
+                   - events.rows[0].received_at) < 0.01
 
 
-async def test_copy_as_curl_has_no_password(tmp_path: Path) -> None:
+async def test_copy_as_curl_runs_once_asks_once_and_never_reuses_the_forms_reference(
+        tmp_path: Path) -> None:
+    import httpx
+
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         fill(app, **GOOD)
+        form = app.query_one(RecordForm)
+        form_ref = form.reference_id
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: isinstance(app.screen, ShowText))
         command = app.clipboard or ""
-        assert "curl" in command and "outbound-records" in command and "-u demo" in command
         assert app.connection is not None
-        assert app.connection.password.reveal() not in command
+        password = app.connection.password.reveal()
+        assert "outbound-records" in command and password not in command
+        assert form_ref not in command  # a referenceId of its own
+        # Run it as a person would, in a shell: the password is asked once, on stderr.
+        shell = await asyncio.create_subprocess_exec(
+            "sh", "-c", command, cwd=tmp_path, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(shell.communicate(password.encode() + b"\n"), 30)
+        assert shell.returncode == 0 and b'"statusCode": 0' in out, (out, err)
+        assert err.decode().count("GWS password for demo") == 1
+        await pilot.press("escape")
+        await pilot.press("ctrl+s")  # the form after the curl: no duplicate referenceId
+        await wait_until(pilot, lambda: "acknowledged in" in state_text(app))
+        async with httpx.AsyncClient(base_url=app.connection.base_url) as http:
+            records = (await http.get("/sim/state")).json()["records"]
+        refs = [r["body"]["referenceId"] for r in records]
+        assert len(refs) == 2 and len(set(refs)) == 2 and form_ref in refs
 
 
 async def test_follow_pauses_on_scroll_up_and_resumes(tmp_path: Path) -> None:
@@ -315,7 +345,7 @@ def test_every_binding_with_an_id_is_in_the_palette() -> None:
     from console.tui.palette import PALETTE, default_keys
 
     declared = default_keys(OutboundApp.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
-                            TemplatesPane.BINDINGS)
+                            TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
     # Quit is already among Textual's own palette commands (and runs our action_quit).
     assert {p.binding_id for p in PALETTE} == set(declared) - {"app.quit"}
 
@@ -326,7 +356,7 @@ async def test_palette_runs_actions_and_shows_their_keys(tmp_path: Path) -> None
         await ready(pilot)
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert helps["Send the record"].endswith("(ctrl+s)")
-        assert helps["Replay templates"].endswith("(r)")
+        assert helps["Replay templates"].endswith("(ctrl+r)")
         # Keys only: open the palette, search, run.
         fill(app, **GOOD)
         await pilot.press("ctrl+p")
@@ -419,3 +449,21 @@ async def test_history_from_an_earlier_session_and_resend(tmp_path: Path) -> Non
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "acknowledged in" in state_text(again))
         assert [e.source for e in again.history_entries] == ["journal", "session"]
+
+
+async def test_quit_with_unsaved_changes_asks_and_never_crashes(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("1", "ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("ctrl+q")  # asked once, not twice
+        assert len(app.screen_stack) == 2
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, Confirm))
+        assert app.is_running and app.main("#f-applicationId", Input).value == "1"
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code in (0, None)

@@ -28,9 +28,6 @@ class History:
         self.on_change = on_change
         self.clock = clock
 
-    def _now(self) -> str:
-        return time.strftime("%H:%M:%S", time.localtime(self.clock()))
-
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
@@ -42,8 +39,9 @@ class History:
 
     def sending(self, record: AddRecord, target: Target | None = None) -> HistoryEntry:
         """A send about to start (state `sent` until `sent_done`)."""
-        entry = HistoryEntry(self._now(), record.body(),
-                             target=target.as_json() if target else None)
+        entry = HistoryEntry(self.clock(), record.body(),
+                             profile=target.profile if target else "",
+                             server=target.url if target else "")
         self.entries.append(entry)
         self._changed()
         return entry
@@ -51,12 +49,15 @@ class History:
     def sent_done(self, entry: HistoryEntry, tracked: Tracked) -> None:
         """Its verdict (acknowledged, failed, no_answer, unknown, or still pending)."""
         entry.state = tracked.state
+        entry.reason = tracked.reason
+        entry.latency_ms = tracked.latency_ms
         self._changed()
 
     def replay_started(self, run: ReplayRun) -> ReplayEntry:
-        entry = ReplayEntry(self._now(), run.run_id,
+        entry = ReplayEntry(self.clock(), run.run_id,
                             [str(t.path or t.name) for t in run.inputs.templates],
-                            len(run.plan.jobs), target=run.target.as_json())
+                            len(run.plan.jobs), profile=run.target.profile,
+                            server=run.target.url)
         self.entries.append(entry)
         self._changed()
         return entry

@@ -17,16 +17,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from console.errors import ConsoleError, RecordInvalid
 from console.events import Event, StreamItem, StreamStatus
 from console.fields import new_reference_id
 from console.history import HistoryEntry
-from console.tui.event_list import EventList
+from console.tui.event_list import EventList, GapRow
+from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
 from console.tui.keymap import load_keymap
+from console.tui.times import human_time
+from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from console.connection import Connection
@@ -46,6 +49,11 @@ __all__ = ["OutboundApp"]
 # templates and history panes when first used (measured in bench/tui.py).
 
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
+
+
+def profile_label(profile: Profile) -> str:
+    """The profile's name as the header shows it (`--url` for one made from the flags)."""
+    return "--url" if profile.name == "(flags)" else profile.name
 
 
 class MainScreen(Screen[None]):
@@ -69,11 +77,25 @@ class OutboundApp(App[None]):
     #body.narrow.view-events #left { display: none; }
     #body.narrow.view-events #right { display: block; }
     #event-status { height: 1; background: $panel; color: $text; }
+    #event-headings { height: 1; text-style: bold underline; color: $text-muted; }
     #filter { height: 1; border: none; display: none; }
     #filter.shown { display: block; }
     #state.pending { color: $warning; }
     #state.acknowledged { color: $success; text-style: bold; }
     #state.failed, #state.no_answer { color: $error; text-style: bold; }
+    /* Without colour, what colour showed is shown by attributes: the cursor and the
+       highlighted line in reverse video, placeholders in italics (dim is a colour in
+       Textual: it would vanish), the focused field underlined. */
+    App.-no-color Input > .input--cursor { text-style: reverse; }
+    App.-no-color Input > .input--placeholder { text-style: italic; }
+    App.-no-color Input:focus { text-style: underline; }
+    App.-no-color Select:focus > SelectCurrent { text-style: bold underline; }
+    App.-no-color Tree > .tree--cursor { text-style: bold reverse; }
+    /* An option list's styles carry no reverse: its highlight is underlined. */
+    App.-no-color OptionList > .option-list--option-highlighted { text-style: bold underline; }
+    App.-no-color KeyButton:focus { text-style: bold reverse; }
+    App.-no-color RecordForm .error { text-style: bold; }
+    App.-no-color #event-status { text-style: reverse; }
     """
 
     BINDINGS = [
@@ -94,7 +116,8 @@ class OutboundApp(App[None]):
                  profiles_dir: Path | None = None, clock: Callable[[], float] | None = None,
                  reference_ids: Callable[[], str] | None = None, sim_port: int = 0,
                  monotonic: Callable[[], float] | None = None,
-                 max_rows: int = 5000, prompt: Callable[[str], str] | None = None) -> None:
+                 max_rows: int = 5000, prompt: Callable[[str], str] | None = None,
+                 template: Template | None = None) -> None:
         super().__init__()
         if self.no_color:
             # NO_COLOR means no colour: Textual's default for it is greyscale; use its
@@ -103,6 +126,7 @@ class OutboundApp(App[None]):
 
             self._filters = [NoColor() if isinstance(f, Monochrome) else f
                              for f in self._filters]
+            self.add_class("-no-color")  # the attribute marks in CSS below
         self.profile = profile
         self.journal_path = journal_path
         self.profiles_dir = profiles_dir
@@ -112,6 +136,8 @@ class OutboundApp(App[None]):
         self.monotonic = monotonic
         self.max_rows = max_rows
         self.prompt = prompt
+        self.start_template = template
+        """The template to open with (`--template`), already loaded and checked."""
         self.engine: Engine | None = None
         self.connection: Connection | None = None
         self.current: Tracked | None = None
@@ -120,10 +146,24 @@ class OutboundApp(App[None]):
         self._pending: list[StreamItem] = []
         self.history_entries: list[HistoryEntry] = []
         self._history_bodies: dict[str, dict[str, Any]] = {}
+        self.ready = False
+        """Connected to GWS, the devices known: a send can go."""
+        self._send_waiting = False
+        self._untied: list[Tracked] = []
+        """Requests sent from the form whose user event is not tied in the pane yet."""
         self.events_seen = 0
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
         self.user_keymap: dict[str, str] = {}
         """Binding id -> keys from keymap.yaml (the palette shows these keys)."""
+        self.typeahead = TypeAhead(self)
+        """Keys typed ahead wait until the previous key has had its effects."""
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys and pastes from the terminal go through the type-ahead gate first.
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and \
+                self.typeahead.hold(event):
+            return
+        await super().on_event(event)
 
     # -- layout ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
@@ -139,7 +179,7 @@ class OutboundApp(App[None]):
                 yield RecordForm(id="form")
             # Filled just after the first frame (hidden at 80 columns; no events before then).
             yield Vertical(id="right")
-        yield Footer(compact=True)
+        yield KeyFooter(id="footer")
 
     @property
     def main_screen(self) -> Screen[Any]:
@@ -157,32 +197,45 @@ class OutboundApp(App[None]):
         found = self.main_screen.query(EventList)
         if found:
             return found.first(EventList)
-        events = EventList(max_rows=self.max_rows, time_of=self._time_of, id="events")
+        events = EventList(max_rows=self.max_rows, now=self.now, id="events",
+                           shown_time=(lambda at: self.now()) if self.clock else None)
         box = Input(placeholder="filter: text, channel or referenceId (esc clears)",
                     id="filter")
         box.cursor_blink = not self.is_headless
-        self.main("#right").mount_all([Static("", id="event-status"), box, events])
+        self.main("#right").mount_all([Static("", id="event-status"), box,
+                                       Static("", id="event-headings"), events])
         return events
 
-    def _time_of(self, event: Event) -> str:
-        at = self.clock() if self.clock else event.received_at
-        return time.strftime("%H:%M:%S", time.localtime(at))
+    def now(self) -> float:
+        """Wall-clock time (fixed in tests and screenshots)."""
+        return self.clock() if self.clock else time.time()
+
+    @staticmethod
+    def binding_ids() -> dict[str, str]:
+        """Every binding id the console declares -> its default keys."""
+        from console.tui.palette import default_keys
+        from console.tui.templates_pane import TemplatesPane, TemplateTree
+
+        return default_keys(OutboundApp.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
+                            TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
 
     def _apply_keymap(self) -> None:
-        keymap, problem = load_keymap()
+        keymap, problem = load_keymap(known=self.binding_ids())
         if keymap:
             self.set_keymap(keymap)
             self.user_keymap = keymap
         if problem:
-            self.notify(problem, severity="warning")
+            self.notify(problem, title="keymap.yaml", severity="warning", timeout=20)
 
     def on_mount(self) -> None:
         # Textual writes frames from a thread; under an event flood the asyncio thread holds the
         # GIL for the default 5 ms slices and key presses show late. Shorter slices fix that.
         sys.setswitchinterval(0.0005)
         header = self.main(StatusHeader)
-        header.profile = self.profile.name
+        header.profile = profile_label(self.profile)
         header.simulator = self.profile.simulator
+        header.production = self.profile.production
+        header.environment = self.profile.environment
         header.server = "(embedded simulator)" if self.profile.simulator else (
             self.profile.url or "")
         header.user = self.profile.username or ""
@@ -193,6 +246,8 @@ class OutboundApp(App[None]):
             self.animation_level = "none"
             for box in self.query(Input):
                 box.cursor_blink = False
+        if self.start_template is not None:
+            self._fill_form(self.start_template.request, self.start_template)
         self.set_interval(0.05, self._drain_stream)
         self.call_after_refresh(self._events)
         # After the first frame is on screen: importing the engine takes ~0.3 s.
@@ -212,6 +267,7 @@ class OutboundApp(App[None]):
         if view != "events":
             self.main("#left", ContentSwitcher).current = view
         self._layout(self.size.width)
+        self.main(KeyFooter).refresh()  # the shown pane's own key leaves the footer
 
     def _pane(self, view: str) -> Any:
         """The templates or history pane, mounted on first use."""
@@ -222,7 +278,7 @@ class OutboundApp(App[None]):
         from console.tui.templates_pane import TemplatesPane
 
         pane = TemplatesPane(self.profiles_dir, id="templates") if view == "templates" \
-            else HistoryPane(self.history_entries, id="history")
+            else HistoryPane(self.history_entries, id="history", now=self.now)
         switcher = self.main("#left", ContentSwitcher)
         pane.display = switcher.current == view  # a ContentSwitcher shows what is mounted
         switcher.mount(pane)
@@ -243,16 +299,23 @@ class OutboundApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from functools import partial
 
-        from console.tui.palette import PALETTE, default_keys, key_for
-        from console.tui.templates_pane import TemplatesPane
+        from console.tui.palette import PALETTE, key_for
+        from console.tui.templates_pane import TemplatesPane, is_example
 
         yield from super().get_system_commands(screen)
-        defaults = default_keys(self.BINDINGS, RecordForm.BINDINGS, EventList.BINDINGS,
-                                TemplatesPane.BINDINGS)
+        defaults = self.binding_ids()
         for entry in PALETTE:
             key = key_for(entry.binding_id, defaults, self.user_keymap)
             yield SystemCommand(entry.title, f"{entry.help}  ({key})",
                                 partial(self._run_palette_action, entry))
+        # Every template by name: the palette loads it into the form (Ctrl+S then sends it).
+        found = self.main_screen.query("#templates")
+        for template in found.first(TemplatesPane).all_templates() if found else []:
+            where = f"{template.campaign} / {template.calling_list}"
+            yield SystemCommand(f"Template {template.name}",
+                                f"load into the form: {where}"
+                                + ("  (example)" if is_example(template) else ""),
+                                partial(self._load_into_form, template.request, template))
 
     async def _run_palette_action(self, entry: PaletteAction) -> None:
         if entry.view is not None:
@@ -285,7 +348,8 @@ class OutboundApp(App[None]):
             connection = await self._stack.enter_async_context(
                 open_connection(self.profile, self.prompt, sim_port=self.sim_port))
             self.connection = connection
-            journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),))
+            journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),),
+                              target=self._target(connection))
             engine = Engine(connection, journal=journal, clock=self.monotonic)
             engine.on_item(self._collect)
             self.engine = engine
@@ -306,6 +370,7 @@ class OutboundApp(App[None]):
         header.user = me.user_name
         header.device = engine.session.device_path or ""
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
+        self.ready = True
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
         # Now that the first frame is long out, build the other panes so F4/F5 are instant.
@@ -317,12 +382,26 @@ class OutboundApp(App[None]):
             self.history_entries[:0] = read_journal_requests(journal.path)
             self._history_changed()
 
+    def _target(self, connection: Connection) -> dict[str, Any]:
+        """Which server this is, on every journal line (the history shows it)."""
+        return {"profile": profile_label(self.profile), "url": connection.base_url,
+                "user": connection.username, "simulator": self.profile.simulator,
+                "environment": self.profile.environment}
+
     async def action_quit(self) -> None:
         from console.tui.dialogs import Confirm
 
-        form = self.main(RecordForm)
-        if form.dirty and not await self.push_screen_wait(
-                Confirm("The form has unsaved changes. Quit anyway?")):
+        if isinstance(self.screen, Confirm) and self.screen.purpose == "quit":
+            return  # already asking
+        if self.main(RecordForm).dirty:
+            # A callback, not push_screen_wait: bindings do not run in a worker.
+            self.push_screen(Confirm("The form has unsaved changes. Quit anyway?",
+                                     purpose="quit"), self._quit_if)
+            return
+        await self._quit_if(True)
+
+    async def _quit_if(self, yes: bool | None) -> None:
+        if not yes:
             return
         await self._stack.aclose()
         self.exit()
@@ -339,24 +418,52 @@ class OutboundApp(App[None]):
             return
         items = self._pending
         self._pending = []
-        events = [i for i in items if isinstance(i, Event)]
-        self.events_seen += len(events)
         event_list = self._events()
-        event_list.add_events(events)
+        rows: list[Event | GapRow] = []
         for item in items:
-            if isinstance(item, StreamStatus):
-                self._show_status(item)
+            if isinstance(item, Event):
+                rows.append(item)
+                continue
+            if item.kind == "gap":  # a row where events may be missing, in arrival order
+                rows.append(GapRow(item.gap_from or item.at, item.gap_to or item.at,
+                                   item.detail))
+            self._show_status(item)
+        self.events_seen += sum(isinstance(row, Event) for row in rows)
+        event_list.add_events(rows)
+        self._tie_user_events()
         self._refresh_current()
         self._event_status()
+
+    def _tie_later(self, record: AddRecord | None) -> None:
+        """Tie this request's user event in the pane once it has arrived."""
+        tracked = self.engine.tracker.get(record.reference_id) if self.engine and record \
+            else None
+        if tracked is not None:
+            self._untied.append(tracked)
+            self._tie_user_events()  # it may be in the pane already
+
+    def _tie_user_events(self) -> None:
+        """Tell the pane which request each of our requests' user events belongs to."""
+        if not self._untied:
+            return
+        event_list = self._events()
+        for tracked in [t for t in self._untied if t.user_event is not None]:
+            assert tracked.user_event is not None
+            event_list.tie(tracked.user_event.seq, tracked.reference_id)
+            self._untied.remove(tracked)
+        del self._untied[:-200]  # requests that never got one are not kept forever
 
     def _show_status(self, status: StreamStatus) -> None:
         header = self.main(StatusHeader)
         if status.kind == "gap":
-            gap_from = time.strftime("%H:%M:%S", time.localtime(status.gap_from or 0))
-            gap_to = time.strftime("%H:%M:%S", time.localtime(status.gap_to or 0))
-            header.gap = f"gap {gap_from}–{gap_to}"
-            self.notify(f"stream gap {gap_from}–{gap_to}: {status.detail}", severity="warning")
+            now = self.now()
+            gap_from = human_time(status.gap_from or status.at, now)
+            gap_to = human_time(status.gap_to or status.at, now)
+            header.gap = f"gap {gap_from}-{gap_to}"
+            self.notify(f"stream gap {gap_from}-{gap_to}: {status.detail}", severity="warning")
         else:
+            if status.kind == "reconnecting" and header.status != "reconnecting":
+                header.since = human_time(status.at or self.now(), self.now())
             header.status = status.kind
             header.detail = "" if status.kind == "connected" else status.detail[:80]
 
@@ -375,11 +482,45 @@ class OutboundApp(App[None]):
     def _follow_changed(self) -> None:
         self._event_status()
 
+    @on(EventList.ColumnsChanged)
+    def _columns_changed(self, message: EventList.ColumnsChanged) -> None:
+        self.main("#event-headings", Static).update(message.headings)
+
     # -- sending ---------------------------------------------------------------------------
     async def action_send(self) -> None:
-        form = self.main(RecordForm)
         if self.view != "form":
             await self.action_show("form")
+        if not self.can_send:
+            if self.main(StatusHeader).status == "failed":
+                self.notify("not sent: not connected to GWS", severity="error")
+            elif not self._send_waiting:
+                # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent
+                # once connected, as it would have been by someone who waited.
+                self._send_waiting = True
+                self.notify("not connected yet: sending as soon as the stream is connected")
+                self._send_when_ready()
+            return
+        self._send_form()
+
+    @property
+    def can_send(self) -> bool:
+        """Connected and subscribed: an acknowledgement sent now will be seen."""
+        return self.ready and self.engine is not None and self.engine.connected
+
+    @work(group="send-wait", exclusive=True)
+    async def _send_when_ready(self) -> None:
+        header = self.main(StatusHeader)
+        while not self.can_send and header.status != "failed":
+            await asyncio.sleep(0.05)
+        self._send_waiting = False
+        if self.can_send:
+            self._send_form()
+        else:
+            self.notify("not sent: not connected to GWS", severity="error")
+
+    def _send_form(self) -> None:
+        """Check the form; send it, or show what is wrong and focus the first bad field."""
+        form = self.main(RecordForm)
         form.show_all_errors = True
         problems = form.check()
         if problems:
@@ -390,33 +531,33 @@ class OutboundApp(App[None]):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.notify(f"not sent: {first}{more}", severity="error")
             return
-        if self.engine is None or self.engine.me is None:
-            self.notify("not connected to GWS yet", severity="error")
-            return
         from console.model import AddRecord
 
-        record = AddRecord.parse(form.values())
-        self._send(record)
-
-    @work(group="send")
-    async def _send(self, record: AddRecord) -> None:
         assert self.engine is not None
-        form = self.main(RecordForm)
+        record = AddRecord.parse(form.values())
         form.set_reference(self.reference_ids())  # the next send gets a new one
         form.set_state(f"pending  {record.reference_id}", "pending")
+        form.mark_clean()  # what was sent is in the history: nothing to lose any more
         self._events().set_highlight({record.reference_id}, set())
-        body = record.body()
-        entry = HistoryEntry(time.strftime("%H:%M:%S", time.localtime(
-            self.clock() if self.clock else time.time())), body)
+        entry = HistoryEntry(self.now(), record.body(), profile=profile_label(self.profile),
+                             server=self.engine.connection.base_url)
         self.history_entries.append(entry)
         self._history_changed()
+        self._send(record, entry)
+
+    @work(group="send")
+    async def _send(self, record: AddRecord, entry: HistoryEntry) -> None:
+        assert self.engine is not None
         tracked = await self.engine.send(record)
         self.current = tracked
+        self._untied.append(tracked)
         self._refresh_current()
         if tracked.state == "pending":
             await self.engine.wait(tracked)
+        self._tie_user_events()
         self._refresh_current()
-        entry.state = tracked.state
+        entry.state, entry.reason, entry.latency_ms = tracked.state, tracked.reason, \
+            tracked.latency_ms
         self._history_changed()
 
     def _history_changed(self) -> None:
@@ -461,26 +602,34 @@ class OutboundApp(App[None]):
         self._events().focus()
 
     def key_escape(self) -> None:
+        """Esc clears the filter, from its box or from the list."""
+        if self.screen is not self.main_screen:
+            return
         events = self._events()
         box = self.main("#filter", Input)
-        if box.has_focus:
+        if box.has_focus or events.has_focus and (events.filter_text or box.value):
             box.value = ""
+            events.set_filter("")
             box.remove_class("shown")
             events.focus()
+            self._event_status()
 
     # -- templates -------------------------------------------------------------------------
     # Handlers named for the panes' messages: the panes are imported only when first shown.
     def on_templates_pane_load(self, message: TemplatesPane.Load) -> None:
         self._load_into_form(message.template.request, message.template)
 
-    @work(group="form")
-    async def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
+    def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
         from console.tui.dialogs import Confirm
 
-        form = self.main(RecordForm)
-        if form.dirty and not await self.push_screen_wait(
-                Confirm("The form has unsaved changes. Replace them?")):
+        if self.main(RecordForm).dirty:
+            self.push_screen(Confirm("The form has unsaved changes. Replace them?"),
+                             lambda yes: self._fill_form(fields, template) if yes else None)
             return
+        self._fill_form(fields, template)
+
+    def _fill_form(self, fields: dict[str, Any], template: Template | None) -> None:
+        form = self.main(RecordForm)
         from console.templates import TemplateError
 
         fields = {k: v for k, v in fields.items() if k != "referenceId"}
@@ -492,25 +641,28 @@ class OutboundApp(App[None]):
                 self.notify(str(exc), severity="error")
         form.load(fields)
         self.loaded_template = template
-        await self.action_show("form")
+        self.view = "form"
+        form.widget_for("applicationId").focus()
         if template is not None:
             self.notify(f"loaded template {template.name}")
 
-    @work(group="form")
-    async def action_save_template(self) -> None:
-        from console.profiles import search_path
-        from console.templates import Template, TemplateError, save_template, template_dirs
+    def action_save_template(self) -> None:
         from console.tui.dialogs import Ask
 
+        default = self.loaded_template.name if self.loaded_template else "new-template"
+        self.push_screen(Ask("Save the form as template:", default), self._save_form_as)
+
+    def _save_form_as(self, name: str | None) -> None:
+        from console.profiles import search_path
+        from console.templates import Template, TemplateError, save_template, template_dirs
+
+        if not name:
+            return
         form = self.main(RecordForm)
         values = {k: v for k, v in form.values().items() if k != "referenceId"}
         if self.engine is not None and values.get("devicePath") == \
                 self.engine.session.device_path:
             values.pop("devicePath")  # the session's device: not worth fixing in the file
-        default = self.loaded_template.name if self.loaded_template else "new-template"
-        name = await self.push_screen_wait(Ask("Save the form as template:", default))
-        if not name:
-            return
         campaign = str(values.get("campaignName") or "no-campaign")
         calling_list = str(values.get("callingList") or "no-list")
         dirs = template_dirs(search_path(self.profiles_dir))
@@ -537,7 +689,7 @@ class OutboundApp(App[None]):
 
     @work(group="replay", exclusive=True)
     async def _run_replay(self, templates: list[Template]) -> None:
-        from console.replay import Replay, plan, summarise
+        from console.replay import Outcome, Replay, plan, summarise
         from console.tui.dialogs import Ask
 
         if self.engine is None:
@@ -567,7 +719,11 @@ class OutboundApp(App[None]):
         jobs = plan(templates, rows, count, {}, self.engine.session.device_path)
         pane: TemplatesPane = self.main("#templates")
         pane.start_progress(len(jobs))
-        run = Replay(self.engine, jobs, on_outcome=lambda outcome: pane.advance())
+        def outcome_seen(outcome: Outcome) -> None:
+            pane.advance()
+            self._tie_later(outcome.job.record)
+
+        run = Replay(self.engine, jobs, on_outcome=outcome_seen)
         outcomes = await run.run()
         summary = summarise(outcomes)
         lines = [f"{key:<24} {value}" for key, value in summary.rows()]
@@ -585,8 +741,11 @@ class OutboundApp(App[None]):
         from console.tui.dialogs import ShowText
 
         form = self.main(RecordForm)
+        # A referenceId of its own: running the curl and then sending the form must not give
+        # GWS the same referenceId twice.
+        values = {**form.values(), "referenceId": self.reference_ids()}
         try:
-            record = AddRecord.parse(form.values())
+            record = AddRecord.parse(values)
         except RecordInvalid as exc:
             self.notify(f"fix the form first: {exc.problems[0]}", severity="error")
             return
@@ -595,5 +754,6 @@ class OutboundApp(App[None]):
         user = connection.username if connection else (self.profile.username or "")
         command = as_curl(base, user, record, verify=connection.verify if connection else True)
         self.copy_to_clipboard(command)
-        self.push_screen(ShowText("Copied as curl (OSC 52); curl asks for the password:",
-                                  command))
+        self.push_screen(ShowText(
+            f"Copied as curl (OSC 52), with referenceId {record.reference_id} of its own; "
+            "it asks for the password once:", command))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,9 +30,11 @@ class Confirm(ModalScreen[bool]):
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
     DEFAULT_CSS = _CSS.format(name="Confirm")
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, purpose: str = "") -> None:
         super().__init__()
         self.question = question
+        self.purpose = purpose
+        """What is being confirmed (e.g. `quit`), so the same question is not asked twice."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -74,18 +77,28 @@ class EventDetail(ModalScreen[None]):
         "EventDetail VerticalScroll { height: auto; max-height: 20; }"
 
     def __init__(self, event: Event) -> None:
+        from console.tui.times import iso_local
+
         super().__init__()
         self.event = event
-        self.text = json.dumps(event.as_json(), indent=2, ensure_ascii=False)
+        # receivedAt as a local ISO 8601 time: readable, and still a time a tool can parse.
+        self.text = json.dumps({**event.as_json(), "receivedAt": iso_local(event.received_at)},
+                               indent=2, ensure_ascii=False)
 
     def compose(self) -> ComposeResult:
         from rich.syntax import Syntax  # pygments: only when a detail is opened
 
         with Vertical():
-            yield Label(f"event #{self.event.seq} on {self.event.channel}", classes="title")
+            yield Label(f"event #{self.event.seq} on {self.event.channel}, received "
+                        f"{self._received()}", classes="title")
             with VerticalScroll():
                 yield Static(Syntax(self.text, "json", theme="ansi_dark", word_wrap=True))
             yield Label("c copy   esc close", classes="keys")
+
+    def _received(self) -> str:
+        from console.tui.times import human_time
+
+        return human_time(self.event.received_at, time.time())
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -32,6 +32,8 @@ FIELD_ORDER: tuple[tuple[str, str, str], ...] = (
     ("devicePath", "device", ""),
 )
 INT_FIELDS = {"applicationId", "chainId"}
+"""Typed as text and checked like the rest: a letter in them is shown as an error, never
+dropped (Textual's integer Input drops it silently, and empties the field on a paste)."""
 #: Fields edited with a Select, and the prompt shown before a value is chosen.
 SELECTS = {"phoneType": "choose", "devicePath": "(discovering devices)"}
 #: Fields with a hint beside them (the time in seconds).
@@ -118,7 +120,8 @@ class RecordForm(VerticalScroll):
     """Every AddRecord field; `values()` gives GWS names; `check()` shows errors inline."""
 
     BINDINGS = [
-        Binding("ctrl+n", "add_other", "Add field", id="form.add_other"),
+        # Not in the footer: the form's own button says "+ add (^n)".
+        Binding("ctrl+n", "add_other", "Add field", id="form.add_other", show=False),
     ]
 
     # One grid (label | field | hint) rather than a row container per field: half the widgets,
@@ -129,13 +132,18 @@ class RecordForm(VerticalScroll):
     RecordForm .wide { column-span: 2; }
     RecordForm .full { column-span: 3; }
     RecordForm .label { color: $text-muted; }
+    /* The focused field's label is in reverse video: a mark without colour (NO_COLOR, 8
+       colours), where a background tint alone would vanish. */
+    RecordForm .label.-focused { color: $text; text-style: bold reverse; }
     RecordForm Input { height: 1; border: none; padding: 0; }
     RecordForm Input:focus { background: $boost; border: none; }
     /* Our own error line says what is wrong; Input's red frame would not fit in one row. */
     RecordForm Input.-invalid, RecordForm Input.-invalid:focus { border: none; }
     RecordForm Select { height: 1; }
     RecordForm SelectCurrent { height: 1; border: none; padding: 0; }
-    RecordForm Select:focus > SelectCurrent { border: none; background: $boost; }
+    RecordForm Select:focus > SelectCurrent { border: none; background: $accent 40%;
+                                              text-style: bold; }
+    RecordForm SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
     RecordForm SelectOverlay { max-height: 14; }
     RecordForm .error { color: $error; height: auto; padding-left: 13; }
     RecordForm .hint { color: $text-muted; }
@@ -158,6 +166,7 @@ class RecordForm(VerticalScroll):
         self._selects_ready = False
         self._pending_values: dict[str, str] = {}  # for Selects not mounted yet
         self._devices: list[str] = []
+        self._default_device: str | None = None  # the session's device
 
     def on_mount(self) -> None:
         self.mark_clean()
@@ -168,31 +177,39 @@ class RecordForm(VerticalScroll):
         for name, prompt in SELECTS.items():
             options = [(p, p) for p in PHONE_TYPES] if name == "phoneType" else \
                 [(d, d) for d in self._devices]
-            select: Select[str] = Select(options, id=f"f-{name}", prompt=prompt,
-                                         allow_blank=True, classes="wide")
             pending = self._pending_values.pop(name, None)
-            if pending is not None and any(v == pending for _, v in options):
-                select.value = pending
+            # Given to the constructor: a value set before mounting is kept but not shown.
+            select: Select[str] = Select(
+                options, id=f"f-{name}", prompt=prompt, allow_blank=True, classes="wide",
+                value=self._choice(name, pending, [v for _, v in options]))
             stub = self.query_one(f"#stub-{name}")
             self.mount(select, before=stub)
             stub.remove()
         self._selects_ready = True
 
+    def _choice(self, name: str, value: str | None, options: list[str]) -> Any:
+        """`value` when it is one of the options; else blank, saying so (never dropped
+        silently: e.g. a template's phoneType that is not one of the 12)."""
+        if value is None or value in options:
+            return Select.NULL if value is None else value
+        self.notify(f"{name} {value!r} is not one of the choices: choose one",
+                    severity="warning", timeout=10)
+        return Select.NULL
+
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
-            yield Static(label, classes="label")
+            yield Static(label, id=f"l-{name}", classes="label")
             # from/until leave the third column to their hint; the others span it.
             span = "" if name in HINTED else "wide"
             if name in SELECTS:
                 # A stand-in for the first frame; the Select replaces it right after.
                 yield Static(SELECTS[name], id=f"stub-{name}", classes=f"select-stub {span}")
             else:
-                yield Input(placeholder=placeholder, id=f"f-{name}", classes=span,
-                            type="integer" if name in INT_FIELDS else "text")
+                yield Input(placeholder=placeholder, id=f"f-{name}", classes=span)
             if name in HINTED:
                 yield Static("", id=f"hint-{name}", classes="hint")
             # Error lines are mounted when first needed: fewer widgets, a faster first frame.
-        yield Static("other fields", id="other-title", classes="label")
+        yield Static("other fields", id="l-otherFields", classes="label")
         yield KeyButton("+ add (^n)", id="other-add", classes="wide")
         yield Vertical(id="other-rows", classes="full")
         yield SpanningStatic("", id="reference", classes="full")
@@ -230,7 +247,10 @@ class RecordForm(VerticalScroll):
             elif isinstance(widget, Input):
                 text = widget.value.strip()
                 if text:
-                    fields[name] = text
+                    # An id is an integer (a template saved from the form says 134, not
+                    # '134'); anything else stays as typed, for the check to explain.
+                    fields[name] = int(text) if name in INT_FIELDS and text.isascii() and \
+                        text.isdigit() else text
         other: dict[str, Any] = {}
         for row in self.query(OtherFieldRow):
             key, value = row.pair()
@@ -249,6 +269,8 @@ class RecordForm(VerticalScroll):
             for name, _, _ in FIELD_ORDER:
                 widget = self.widget_for(name)
                 value = fields.get(name)
+                if name == "devicePath" and not value:
+                    value = self._default_device  # as the CLI: the session's device
                 if name in SELECTS and not isinstance(widget, Select):
                     if name == "devicePath" and value and value not in self._devices:
                         self._devices.append(str(value))
@@ -259,10 +281,13 @@ class RecordForm(VerticalScroll):
                 elif isinstance(widget, Select):
                     if name == "devicePath" and value:
                         self.add_device(str(value))
-                    if value is None:
+                    options = [str(v) for _, v in widget._options  # noqa: SLF001
+                               if v != Select.NULL]
+                    choice = self._choice(name, None if value is None else str(value), options)
+                    if choice == Select.NULL:
                         widget.clear()
                     else:
-                        widget.value = value
+                        widget.value = choice
                 elif isinstance(widget, Input):
                     if name in ("from", "until") and isinstance(value, int):
                         value = format_time_of_day(value)
@@ -282,6 +307,7 @@ class RecordForm(VerticalScroll):
     def set_devices(self, devices: list[str], default: str | None) -> None:
         was_clean = not self.dirty
         self._devices = list(devices)
+        self._default_device = default
         if not self._selects_ready:
             if default and "devicePath" not in self._pending_values:
                 self._pending_values["devicePath"] = default
@@ -305,7 +331,7 @@ class RecordForm(VerticalScroll):
         if not self._selects_ready:
             return
         select = self.query_one("#f-devicePath", Select)
-        options = [str(v) for _, v in select._options if v != select.BLANK]  # noqa: SLF001
+        options = [str(v) for _, v in select._options if v != select.NULL]  # noqa: SLF001
         if path not in options:
             select.set_options([(d, d) for d in [*options, path]])
 
@@ -396,6 +422,28 @@ class RecordForm(VerticalScroll):
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         self.mark_changed((event.select.id or "f-")[2:])
+
+    def _field_of(self, widget: Widget) -> str | None:
+        """The form field a focused widget belongs to (a Select's parts included)."""
+        for node in widget.ancestors_with_self:
+            if node is self:
+                return None
+            if isinstance(node, OtherFieldRow) or node.id == "other-add":
+                return "otherFields"
+            if node.id and node.id.startswith("f-"):
+                return node.id[2:]
+        return None
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_label(event.widget, True)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._mark_label(event.widget, False)
+
+    def _mark_label(self, widget: Widget, focused: bool) -> None:
+        name = self._field_of(widget)
+        if name is not None:
+            self.query_one(f"#l-{name}").set_class(focused, "-focused")
 
     @on(KeyButton.Pressed, "#other-add")
     def action_add_other(self) -> None:

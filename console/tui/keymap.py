@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 __all__ = ["load_keymap", "keymap_path"]
@@ -17,8 +19,11 @@ def keymap_path() -> Path:
     return Path(platformdirs.user_config_dir("outbound-console")) / "keymap.yaml"
 
 
-def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
-    """(binding id -> keys, a problem to tell the user or None). A bad file changes nothing."""
+def load_keymap(path: Path | None = None,
+                known: Collection[str] = ()) -> tuple[dict[str, str], str | None]:
+    """(binding id -> keys, a problem to tell the user or None). A bad file changes nothing;
+    with `known` ids given, an id not among them is left out and named in the problem (a typo
+    such as `request.sned` must not be ignored in silence)."""
     import yaml
 
     path = path or keymap_path()
@@ -33,4 +38,13 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                              for k, v in data.items()):
         return {}, f"{path}: ignored; write binding-id: keys lines, e.g. request.send: f9"
-    return data, None
+    unknown = [key for key in data if known and key not in known]
+    if not unknown:
+        return data, None
+    words = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, list(known), n=1)
+        words.append(f"{key!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return ({k: v for k, v in data.items() if k not in unknown},
+            f"{path}: unknown binding id {', '.join(words)}: not applied; the ids are in the "
+            "command palette (ctrl+p) and the README")
