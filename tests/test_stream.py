@@ -157,7 +157,7 @@ async def test_official_server_killed_and_restarted() -> None:
     server = await start_official(port)
     conn = Connection(f"http://127.0.0.1:{port}", "any", Secret("unused"),
                       channels=("/v2/me/outbound",))
-    c = Collector(EventStream(conn, connection_timeout=3.0, max_backoff=2.0))
+    c = Collector(EventStream(conn, max_network_delay=3.0, max_backoff=2.0))
     try:
         await eventually(lambda: c.statuses("connected"), timeout=10)
         server.send("publish 20")
@@ -191,7 +191,7 @@ async def test_long_outage_reports_reconnecting_then_recovers() -> None:
     server = await start_official(port)
     conn = Connection(f"http://127.0.0.1:{port}", "any", Secret("unused"),
                       channels=("/v2/me/outbound",))
-    c = Collector(EventStream(conn, connection_timeout=2.0, max_backoff=2.0))
+    c = Collector(EventStream(conn, max_network_delay=2.0, max_backoff=2.0))
     try:
         await eventually(lambda: c.statuses("connected"), timeout=10)
         await server.stop()
