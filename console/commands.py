@@ -248,7 +248,13 @@ async def _watch(profile: Any, journal_path: Path | None, channels: tuple[str, .
             engine.on_item(writer.write)
             try:
                 await engine.open(wait_connected_s=0)
-                await writer.reader_gone.wait()  # or Ctrl-C
+                failed = asyncio.ensure_future(engine.until_stream_failed())
+                gone = asyncio.ensure_future(writer.reader_gone.wait())
+                await asyncio.wait([failed, gone], return_when=asyncio.FIRST_COMPLETED)  # or ^C
+                for waiter in (failed, gone):
+                    waiter.cancel()
+                if failed.done() and not failed.cancelled():
+                    return EXIT_UNREACHABLE  # the stream stopped for good: its status said why
             finally:
                 await engine.close()
     except ConsoleError as exc:

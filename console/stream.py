@@ -273,7 +273,7 @@ class EventStream:
                 self._gap_from = None
             self._status("connected", f"subscribed to {', '.join(self.channels)}")
         interval = self._advice.interval_ms / 1000.0
-        return max(interval, self._backoff_step) if quick else interval
+        return max(interval, _QUICK_S) if quick else interval
 
     # -- helpers ---------------------------------------------------------------------------
     async def _exchange(self, messages: list[dict[str, Any]],

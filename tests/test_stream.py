@@ -9,36 +9,10 @@ from collections import Counter
 import pytest
 
 from console.connection import Connection, Secret
-from console.events import Event, StreamItem, StreamStatus
 from console.sim import Simulator
 from console.stream import EventStream
-from tests.helpers import Gws, eventually, sample_request
+from tests.helpers import Collector, Gws, eventually, sample_request
 from tests.node_tools import NodeProcess
-
-
-class Collector:
-    """Runs a stream and keeps what it yields."""
-
-    def __init__(self, stream: EventStream) -> None:
-        self.stream = stream
-        self.items: list[StreamItem] = []
-        self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        async for item in self.stream:
-            self.items.append(item)
-
-    @property
-    def events(self) -> list[Event]:
-        return [i for i in self.items if isinstance(i, Event)]
-
-    def statuses(self, kind: str | None = None) -> list[StreamStatus]:
-        return [i for i in self.items if isinstance(i, StreamStatus)
-                and (kind is None or i.kind == kind)]
-
-    async def close(self) -> None:
-        await self.stream.close()
-        await asyncio.wait_for(self.task, 5)
 
 
 def sim_connection(sim: Simulator, host: str = "127.0.0.1") -> Connection:
