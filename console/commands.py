@@ -136,7 +136,7 @@ async def _send(profile: Any, fields: dict[str, Any], journal_path: Path | None,
                 out.http(tracked, connection.simulator)
                 if tracked.state == "failed":
                     feed.cancel()
-                    return EXIT_REFUSED
+                    return _exit_for(tracked)  # an Error notification may beat the HTTP reply
                 if no_wait:
                     feed.cancel()
                     return EXIT_ACK

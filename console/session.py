@@ -99,7 +99,11 @@ class GwsSession:
         self.me: Me | None = None
 
     async def __aenter__(self) -> GwsSession:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -199,9 +199,8 @@ class EventStream:
         if not answer.successful:
             self._obey_none(answer, "the server refused the handshake")
             return self._failed(f"handshake refused: {answer.error}", False)
-        if self.handshakes and self._last_ok is not None and self._gap_from is None:
-            # A new session has not seen what was published meanwhile.
-            self._gap_from = self._last_ok
+        if self.handshakes and self._last_ok is not None:
+            self._open_gap()  # a new session has not seen what was published meanwhile
         self.handshakes += 1
         self._client_id = str(answer.message["clientId"])
         self._subscribed = False
@@ -340,8 +339,7 @@ class EventStream:
         return delay
 
     def _drop_session(self) -> None:
-        if self._subscribed and self._last_ok is not None:
-            self._open_gap()
+        """Forget the session: the next step is a handshake (which opens the gap)."""
         self._client_id = None
         self._subscribed = False
 

@@ -19,13 +19,15 @@ import contextlib
 import json
 import secrets
 import socket
+import ssl
 import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["HostileServer", "Seen", "Reply", "Reset", "Hang", "Delay"]
+__all__ = ["HostileServer", "LoopbackProxy", "Seen", "Reply", "Reset", "Hang", "Delay"]
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Seen:
     body: bytes
     messages: list[dict[str, Any]]
     """Its Bayeux messages (empty for REST or a body that is not a list of objects)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Its headers, names in lower case."""
     answered_at: float | None = None
     """time.monotonic() when the reply was written (None: no reply)."""
     outcome: str = ""
@@ -97,7 +101,8 @@ class HostileServer:
     """See the module docstring. Times are in seconds unless named _ms."""
 
     def __init__(self, *, timeout_ms: int = 1000, interval_ms: int = 0,
-                 max_interval_ms: int = 5000) -> None:
+                 max_interval_ms: int = 5000, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.timeout_ms = timeout_ms
         self.interval_ms = interval_ms
         self.max_interval_ms = max_interval_ms
@@ -124,11 +129,11 @@ class HostileServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port,
-                                                  reuse_address=True)
+                                                  reuse_address=True, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -183,6 +188,9 @@ class HostileServer:
     def seen(self, channel: str) -> list[Seen]:
         return [r for r in self.requests if r.channel == channel]
 
+    def seen_path(self, path: str) -> list[Seen]:
+        return [r for r in self.requests if r.path == path]
+
     def subscribes_per_session(self) -> dict[tuple[str, str], int]:
         """(clientId, channel) -> how many subscribe messages the server read."""
         counts: dict[tuple[str, str], int] = {}
@@ -223,9 +231,12 @@ class HostileServer:
                     length = int(headers.get("content-length", "0"))
                     body = await reader.readexactly(length) if length else b""
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError,
-                        asyncio.LimitOverrunError):
+                        asyncio.LimitOverrunError, ssl.SSLError):
                     return
-                seen = Seen(time.monotonic(), method, path.split("?")[0], body, _messages(body))
+                if path.startswith(("http://", "https://")):  # absolute form, from a proxy
+                    path = urlsplit(path).path
+                seen = Seen(time.monotonic(), method, path.split("?")[0], body, _messages(body),
+                            headers)
                 self.requests.append(seen)
                 answer = await self._answer(seen)
                 if isinstance(answer, Reset):
@@ -291,6 +302,11 @@ class HostileServer:
             return 200, json.dumps({"statusCode": 0, "user": user}).encode(), [
                 "Content-Type: application/json", "Set-Cookie: JSESSIONID=S1; Path=/",
                 "X-CSRF-HEADER: X-CSRF-TOKEN", "X-CSRF-TOKEN: T1"]
+        if seen.method == "POST" and seen.path == "/api/v2/me/outbound-records":
+            if seen.headers.get("x-csrf-token") != "T1":
+                return 403, b'{"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}', [
+                    "Content-Type: application/json"]
+            return 200, b'{"statusCode": 0}', ["Content-Type: application/json"]
         return 404, b'{"statusCode": 6}', ["Content-Type: application/json"]
 
     # -- Bayeux ----------------------------------------------------------------------------
@@ -373,3 +389,66 @@ def _reset(writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+class LoopbackProxy:
+    """An HTTP proxy on loopback: CONNECT tunnels and absolute-form requests, each piped to
+    its target. `asked` lists the first line of every connection it was given."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> LoopbackProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            first = head.split(b"\r\n", 1)[0].decode("latin-1")
+            self.asked.append(first)
+            method, target, _ = first.split(" ", 2)
+            if method == "CONNECT":
+                host, port = target.rsplit(":", 1)
+                up_reader, up_writer = await asyncio.open_connection(host, int(port))
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            else:
+                parts = urlsplit(target)
+                up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port)
+                up_writer.write(head)
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, OSError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
