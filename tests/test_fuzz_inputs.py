@@ -72,7 +72,7 @@ def test_fuzzed_templates_never_crash(tmp_path: Path, seed: int) -> None:
         try:
             template.build({"phone": "5551234"}, device_path="/devices/d")
         except (TemplateError, RecordInvalid) as exc:
-            assert path.name in str(exc) or "fuzz" in str(exc) or exc.args
+            assert path.name in str(exc), str(exc)  # the problem names the file
     assert outcomes["error"] > 0  # the fuzzing does reach the error paths
 
 

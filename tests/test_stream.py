@@ -36,14 +36,6 @@ async def test_receives_typed_events_from_the_simulator(sim: Simulator, gws: Gws
     assert c.statuses()[-1].kind == "closed"
 
 
-async def test_first_connect_asks_for_an_immediate_answer(sim: Simulator) -> None:
-    c = Collector(EventStream(sim_connection(sim)))
-    await eventually(lambda: c.statuses("connected"), timeout=3)
-    # The simulator's counters: the first connect was not held.
-    assert sim.bayeux.counters.connects >= 1
-    await c.close()
-
-
 async def test_restart_gives_reconnecting_gap_and_one_subscribe_per_channel(
         sim: Simulator, gws: Gws) -> None:
     c = Collector(EventStream(sim_connection(sim)))

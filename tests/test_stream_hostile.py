@@ -23,7 +23,7 @@ import pytest
 from console.connection import Connection, Secret
 from console.stream import MAX_REPLY_BYTES, EventStream
 from tests.helpers import Collector, eventually
-from tests.hostile import Hang, HostileServer, Reply, Reset, Seen
+from tests.hostile import Delay, Hang, HostileServer, Reply, Reset, Seen
 
 CHANNELS = ("/v2/me/outbound", "/me/internal")
 STEP = 0.25
@@ -139,6 +139,32 @@ async def test_restart_with_the_port_closed_recovers(caplog: pytest.LogCaptureFi
     assert_healthy(c, server, caplog)
     report("restart, port closed 1.5s", handshakes=2,
            requests=len(server.requests), gaps=len(c.statuses("gap")))
+    await c.close()
+
+
+async def test_first_connect_of_a_session_asks_for_an_answer_at_once(
+        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
+    """A server may hold a first connect for its whole timeout unless told not to: here it
+    holds it 5 s. With `advice: {timeout: 0}` the stream is connected at once."""
+    sessions: set[Any] = set()
+
+    def script(seen: Seen) -> Delay | None:
+        if seen.channel == "/meta/connect" and seen.client_id not in sessions:
+            sessions.add(seen.client_id)
+            if seen.messages[0].get("advice") != {"timeout": 0}:
+                return Delay(5.0)
+        return None
+
+    server.script = script
+    started = time.monotonic()
+    c = open_stream(server)
+    await connected_again(c, 1, timeout=3.0)
+    took = time.monotonic() - started
+    [first, *later] = server.seen("/meta/connect")
+    assert first.messages[0]["advice"] == {"timeout": 0}
+    assert all("advice" not in s.messages[0] for s in later)
+    assert_healthy(c, server, caplog)
+    report("first connect advice timeout 0", connected_after_s=took)
     await c.close()
 
 
