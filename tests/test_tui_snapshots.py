@@ -1,5 +1,6 @@
-"""Screens at 80x24 and 120x40, made deterministic: fixed clock, referenceIds, simulator port,
-no cursor blink. Update after an intended change with `pytest --snapshot-update`."""
+"""Screens at 80x24 and 120x40, made deterministic: fixed clock, referenceIds, the simulator's
+URL as shown (it listens on a free port), no cursor blink. Update after an intended change
+with `pytest --snapshot-update`."""
 
 from __future__ import annotations
 
@@ -12,14 +13,27 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from console.tui.app import OutboundApp
+from console.tui.header import StatusHeader
 from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
 
 SIZES = [(80, 24), (120, 40)]
-SIM_PORT = 18931  # fixed: the header shows the simulator's URL
+#: The simulator's URL as the header shows it in the snapshots; it really listens on a free port.
+SHOWN_URL = "http://127.0.0.1:18931"
 
 
 def app_for(tmp_path: Path) -> OutboundApp:
-    return make_app(tmp_path, deterministic=True, sim_port=SIM_PORT)
+    return make_app(tmp_path, deterministic=True)
+
+
+def with_fixed_url(scene: Callable[[Pilot[None]], Awaitable[None]]
+                   ) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run(pilot: Pilot[None]) -> None:
+        await ready(pilot)
+        header = pilot.app.query_one(StatusHeader)
+        assert header.server.startswith("http://127.0.0.1:")
+        header.server = SHOWN_URL
+        await scene(pilot)
+    return run
 
 
 async def main_screen(pilot: Pilot[None]) -> None:
@@ -76,4 +90,5 @@ SCENARIOS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_screen(snap_compare: Any, tmp_path: Path, scenario: str, size: tuple[int, int]) -> None:
-    assert snap_compare(app_for(tmp_path), terminal_size=size, run_before=SCENARIOS[scenario])
+    assert snap_compare(app_for(tmp_path), terminal_size=size,
+                        run_before=with_fixed_url(SCENARIOS[scenario]))
