@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["Advice", "MalformedReply", "MetaReply", "parse_reply", "meta_reply", "snippet",
+__all__ = ["Advice", "MalformedReply", "MetaReply", "Oversized", "parse_reply", "meta_reply", "snippet",
            "handshake", "connect", "subscribe", "disconnect", "MAX_INTERVAL_MS",
            "MAX_TIMEOUT_MS"]
 
@@ -82,17 +83,68 @@ def snippet(raw: bytes | str, limit: int = 160) -> str:
     return repr(short) + more
 
 
-def parse_reply(raw: bytes) -> list[dict[str, Any]]:
-    """The messages of a reply: a JSON array of objects, nothing else."""
+def parse_reply(raw: bytes, max_message: int) -> tuple[list[dict[str, Any]], list[Oversized]]:
+    """The messages of a reply (a JSON array of objects, nothing else), without those longer
+    than `max_message` characters, which are listed apart (channel and size)."""
+    if len(raw) <= max_message:  # no message can be over the limit: the fast path
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise MalformedReply(f"not JSON: {snippet(raw)}") from None
+        if not isinstance(body, list):
+            raise MalformedReply(f"not a JSON array of messages: {snippet(raw)}")
+        if not all(isinstance(m, dict) for m in body):
+            raise MalformedReply(f"an element is not a message object: {snippet(raw)}")
+        return body, []
+    return _parse_elements(raw, max_message)
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """A message left out of a reply for its size."""
+
+    channel: str
+    """Its channel (as far as it says)."""
+    size: int
+    """Its length in characters of JSON."""
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _parse_elements(raw: bytes, max_message: int) -> tuple[list[dict[str, Any]], list[Oversized]]:
+    """A big reply element by element, measuring each (json's own scanner, no copy)."""
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise MalformedReply(f"not JSON: {snippet(raw)}") from None
-    if not isinstance(body, list):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedReply(f"not UTF-8 JSON: {snippet(raw)}") from None
+    decoder = json.JSONDecoder()
+    at = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if text[at:at + 1] != "[":
         raise MalformedReply(f"not a JSON array of messages: {snippet(raw)}")
-    if not all(isinstance(m, dict) for m in body):
-        raise MalformedReply(f"an element is not a message object: {snippet(raw)}")
-    return body
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    messages: list[dict[str, Any]] = []
+    oversized: list[Oversized] = []
+    if text[at:at + 1] == "]":
+        return messages, oversized
+    while True:
+        try:
+            message, end = decoder.raw_decode(text, at)
+        except (ValueError, RecursionError):
+            raise MalformedReply(f"not JSON: {snippet(raw)}") from None
+        if not isinstance(message, dict):
+            raise MalformedReply(f"an element is not a message object: {snippet(raw)}")
+        if end - at > max_message:
+            oversized.append(Oversized(str(message.get("channel"))[:200], end - at))
+        else:
+            messages.append(message)
+        at = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+        mark = text[at:at + 1]
+        if mark == "]" and not text[at + 1:].strip(" \t\n\r"):
+            return messages, oversized
+        if mark != ",":
+            raise MalformedReply(f"not JSON: {snippet(raw)}")
+        at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
 
 
 def meta_reply(messages: list[dict[str, Any]], channel: str, message_id: str, raw: bytes,

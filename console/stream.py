@@ -13,8 +13,11 @@
   clientId; the stream re-handshakes only when told (advice `handshake`, or a refused connect
   without advice), and `reconnect: none` (or a handshake refused with it) stops it: status
   `failed`, with the server's words.
-- Failures (no answer, reset, HTTP error, a reply that is not Bayeux, a reply over
-  `max_reply_bytes`) never raise: each adds `backoff_step` (1 s) to the wait before the next
+- Size: a reply is read up to `max_reply_bytes` (16 MiB) and one message may be up to
+  `max_message_bytes` (1 MiB). A longer message is left out (a gap of one event, the rest of
+  its reply kept); a longer reply is dropped unread past the limit (a gap, and a failure).
+- Failures (no answer, reset, HTTP error, a reply that is not Bayeux, a reply over the
+  limit) never raise: each adds `backoff_step` (1 s) to the wait before the next
   request, up to `max_backoff` (60 s). The backoff returns to 0 only after a connect that the
   server held (or that brought events): the first connect after a handshake, answered at once
   by design, proves nothing, so a server that fails right after every handshake sees request
@@ -47,11 +50,14 @@ from console.events import Event, StatusKind, StreamItem, StreamStatus
 from console.tasks import cancel_and_wait
 from console.transport import ReplyTooLarge, gws_client, read_bounded, transport_failure
 
-__all__ = ["EventStream", "MAX_REPLY_BYTES"]
+__all__ = ["EventStream", "MAX_MESSAGE_BYTES", "MAX_REPLY_BYTES"]
 
-#: The longest CometD reply read (~8,000 GWS acknowledgements); a longer one is dropped
-#: unread past this point, reported as a gap, and the stream goes on.
-MAX_REPLY_BYTES = 4 * 1024 * 1024
+#: The longest CometD reply read (a backlog of ~40,000 GWS acknowledgements); a longer one is
+#: dropped unread past this point, reported as a gap, and the stream goes on.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+#: The longest single message kept (a GWS notification is about 1 KiB); a longer one is left
+#: out, reported as a gap of one event, and the rest of its reply is kept.
+MAX_MESSAGE_BYTES = 1024 * 1024
 
 #: Messages handled in a row before giving the event loop a turn.
 _BURST = 256
@@ -81,7 +87,8 @@ class EventStream:
     def __init__(self, connection: Connection, *, http: httpx.AsyncClient | None = None,
                  channels: tuple[str, ...] | None = None, max_network_delay: float = 10.0,
                  backoff_step: float = 1.0, max_backoff: float = 60.0,
-                 max_reply_bytes: int = MAX_REPLY_BYTES, queue_size: int = 0) -> None:
+                 max_reply_bytes: int = MAX_REPLY_BYTES,
+                 max_message_bytes: int = MAX_MESSAGE_BYTES, queue_size: int = 0) -> None:
         self.connection = connection
         self.channels = channels or connection.channels
         self._own_http = http is None
@@ -91,6 +98,7 @@ class EventStream:
         self._backoff_step = backoff_step
         self._max_backoff = max_backoff
         self._max_reply_bytes = max_reply_bytes
+        self._max_message_bytes = max_message_bytes
         self._queue: asyncio.Queue[StreamItem | None] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
         self._seq = 0
@@ -306,10 +314,17 @@ class EventStream:
             raise _Failure(f"HTTP {status} {_http_hint(status)}: {bayeux.snippet(raw, 80)}",
                            delivered=True)
         try:
-            return bayeux.parse_reply(raw), raw, elapsed
+            messages, oversized = bayeux.parse_reply(raw, self._max_message_bytes)
         except MalformedReply as exc:
             log.warning("malformed reply from %s: %s", self._url, exc)
             raise _Failure(f"malformed reply: {exc}", delivered=True) from None
+        for left_out in oversized:
+            now = time.time()
+            self._put(StreamStatus(
+                "gap", f"left out a message of {left_out.size / 1048576:.1f} MiB on "
+                f"{left_out.channel} (over the {self._max_message_bytes / 1048576:g} MiB limit "
+                "for one message)", now, now, now, {"dropped": 1, "bytes": left_out.size}))
+        return messages, raw, elapsed
 
     def _meta(self, messages: list[dict[str, Any]], channel: str, message_id: str, raw: bytes,
               subscription: str | None = None) -> MetaReply:

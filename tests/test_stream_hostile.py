@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from console.connection import Connection, Secret
-from console.stream import MAX_REPLY_BYTES, EventStream
+from console.stream import MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, EventStream
 from tests.helpers import Collector, eventually
 from tests.hostile import Delay, Hang, HostileServer, Reply, Reset, Seen
 
@@ -445,15 +445,16 @@ def bad_reply(kind: str, channel: str, seen: Seen) -> Reply:
                        "advice": {"interval": "2000"}, **extra}])
     if kind == "id {}":
         return Reply([{"channel": channel, "id": {}, "successful": True, **extra}])
-    if kind == "5 MB":
-        pad = "x" * (5 * 1024 * 1024)
+    if kind == "over the size limit":
+        pad = "x" * (MAX_REPLY_BYTES + 1024)
         return Reply([{"channel": "/v2/me/outbound", "data": {"pad": pad}},
                       {"channel": channel, "id": mid, "successful": True, **extra}])
     raise AssertionError(kind)
 
 
 KINDS = ["truncated JSON", "HTML 502", "HTML 200", "object not array", "missing successful",
-         "successful yes", "advice []", "advice string", "interval string", "id {}", "5 MB"]
+         "successful yes", "advice []", "advice string", "interval string", "id {}",
+         "over the size limit"]
 
 
 @pytest.mark.parametrize("channel", ["/meta/connect", "/meta/handshake"])
@@ -480,8 +481,8 @@ async def test_malformed_reply_backs_off_and_recovers(
     assert following[0].channel == channel, "the same step is tried again"
     assert waited >= STEP - 0.05, waited
     detail = c.statuses("reconnecting")[0].detail
-    if kind == "5 MB":
-        assert f"longer than {MAX_REPLY_BYTES / 1048576:g} MiB" in detail
+    if kind == "over the size limit":
+        assert f"longer than {MAX_REPLY_BYTES / 1048576:g} MiB was dropped unread" in detail
         assert not any(len(str(e.data)) > MAX_REPLY_BYTES for e in c.events)
     elif kind != "HTML 502":
         assert "malformed reply" in detail and len(detail) < 600, detail
@@ -492,6 +493,31 @@ async def test_malformed_reply_backs_off_and_recovers(
     assert_healthy(c, server, caplog)
     report(f"malformed {kind} on {channel}", retry_after_s=waited,
            handshakes=len(server.seen("/meta/handshake")), status=detail[:70])
+    await c.close()
+
+
+async def test_a_5_mb_event_is_left_out_and_the_rest_of_its_reply_kept(
+        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
+    def script(seen: Seen) -> Reply | None:
+        if seen.channel == "/meta/connect" and len(server.seen("/meta/connect")) == 3:
+            return Reply([{"channel": "/v2/me/outbound", "data": {"tag": "small-1"}},
+                          {"channel": "/v2/me/outbound", "data": {"pad": "x" * 5 * 1024 * 1024}},
+                          {"channel": "/v2/me/outbound", "data": {"tag": "small-2"}},
+                          {"channel": "/meta/connect", "id": connect_id(seen),
+                           "successful": True}])
+        return None
+
+    server.script = script
+    c = open_stream(server)
+    await eventually(lambda: len(c.events) == 2, timeout=10)
+    assert [e.data["tag"] for e in c.events] == ["small-1", "small-2"]
+    [gap] = c.statuses("gap")
+    assert "5.0 MiB on /v2/me/outbound" in gap.detail and gap.extra["dropped"] == 1
+    assert f"{MAX_MESSAGE_BYTES / 1048576:g} MiB limit" in gap.detail
+    assert not c.statuses("reconnecting") and len(server.seen("/meta/handshake")) == 1
+    await events_flow(c, server, "after")
+    assert_healthy(c, server, caplog)
+    report("a 5 MB event in a connect reply", kept=2, left_out=1, reconnects=0)
     await c.close()
 
 
