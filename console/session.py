@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ import httpx
 from console.connection import Connection
 from console.errors import CsrfError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError
 from console.model import AddRecord
-from console.transport import ReplyTooLarge, gws_client, read_bounded, transport_failure
+from console.transport import GwsHttp, ReplyTooLarge, transport_failure
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 
@@ -92,8 +93,10 @@ class GwsSession:
     def __init__(self, connection: Connection,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.connection = connection
-        self.http = gws_client(connection, transport)
+        self.http = GwsHttp(connection, transport)
         """The HTTP client (cookies, auth, transport), shared with the CometD stream."""
+        self._post_url = httpx.URL(connection.api + "/me/outbound-records")
+        self._timeout = httpx.Timeout(connection.timeout_s).as_dict()
         self._csrf: dict[str, str] = {}
         self._refreshing: asyncio.Future[Me] | None = None
         self.me: Me | None = None
@@ -165,7 +168,7 @@ class GwsSession:
 
     def cookie_header(self) -> str:
         """The session cookies as one `Cookie` header (e.g. for a curl line)."""
-        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies.jar)
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.client.cookies.jar)
 
     # -- AddRecord -------------------------------------------------------------------------
     async def add_record(self, record: AddRecord) -> PostResult:
@@ -188,30 +191,30 @@ class GwsSession:
         return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
 
     async def _post(self, path: str, body: bytes, csrf: dict[str, str]) -> _Reply:
-        return await self._request("POST", path, content=body,
-                                   headers={"Content-Type": "application/json", **csrf})
+        headers = [(b"Content-Type", b"application/json"),
+                   *((k.encode(), v.encode()) for k, v in csrf.items())]
+        return await self._exchange("POST", str(self._post_url), lambda: self.http.post(
+            self._post_url, body, headers, self._timeout, MAX_REPLY_BYTES))
 
     # -- plumbing --------------------------------------------------------------------------
-    async def _request(self, method: str, path: str, **kwargs: Any) -> _Reply:
-        """One request, its reply read up to MAX_REPLY_BYTES; transport failures sorted into
-        GwsUnreachable / GwsOutcomeUnknown."""
-        url = self.connection.api + path
-        request = self.http.build_request(method, path, **kwargs)
+    async def _request(self, method: str, path: str, params: dict[str, str]) -> _Reply:
+        return await self._exchange(method, self.connection.api + path,
+                                    lambda: self.http.get(path, params, MAX_REPLY_BYTES))
+
+    async def _exchange(self, method: str, url: str,
+                        send: Callable[[], Awaitable[tuple[httpx.Response, bytes]]]) -> _Reply:
+        """The reply, read up to MAX_REPLY_BYTES; failures sorted into GwsUnreachable (nothing
+        delivered) and GwsOutcomeUnknown (a POST that may have reached GWS)."""
         try:
-            response = await self.http.send(request, stream=True)
-            try:
-                raw = await read_bounded(response, MAX_REPLY_BYTES)
-            finally:
-                await response.aclose()
+            response, raw = await send()
         except httpx.TransportError as exc:
             raise transport_failure(exc, method, url, self.connection.timeout_s) from None
-        except ReplyTooLarge:
-            message = (f"{method} {url}: HTTP {response.status_code} with a reply longer than "
+        except ReplyTooLarge as exc:
+            message = (f"{method} {url}: HTTP {exc.status} with a reply longer than "
                        f"{MAX_REPLY_BYTES // 1024 // 1024} MiB (not read further)")
             if method == "POST":
                 raise GwsOutcomeUnknown(message + "; GWS may have acted on it") from None
-            raise GwsHttpError(message + "; is the URL a GWS node?",
-                               response.status_code) from None
+            raise GwsHttpError(message + "; is the URL a GWS node?", exc.status) from None
         return _Reply(response.status_code, response.reason_phrase,
                       raw.decode("utf-8", errors="replace"), response.headers)
 

@@ -48,7 +48,7 @@ from console.connection import Connection
 from console.errors import GwsOutcomeUnknown
 from console.events import Event, StatusKind, StreamItem, StreamStatus
 from console.tasks import cancel_and_wait
-from console.transport import ReplyTooLarge, gws_client, read_bounded, transport_failure
+from console.transport import GwsHttp, ReplyTooLarge, transport_failure
 
 __all__ = ["EventStream", "MAX_MESSAGE_BYTES", "MAX_REPLY_BYTES"]
 
@@ -59,6 +59,7 @@ MAX_REPLY_BYTES = 16 * 1024 * 1024
 #: out, reported as a gap of one event, and the rest of its reply is kept.
 MAX_MESSAGE_BYTES = 1024 * 1024
 
+_JSON = [(b"Content-Type", b"application/json;charset=UTF-8")]
 #: Messages handled in a row before giving the event loop a turn.
 _BURST = 256
 #: A connect answered empty faster than this (when the server could hold it) was not held.
@@ -84,7 +85,7 @@ class _Stop(Exception):
 class EventStream:
     """Events and status changes from GWS notifications, reconnecting by itself."""
 
-    def __init__(self, connection: Connection, *, http: httpx.AsyncClient | None = None,
+    def __init__(self, connection: Connection, *, http: GwsHttp | None = None,
                  channels: tuple[str, ...] | None = None, max_network_delay: float = 10.0,
                  backoff_step: float = 1.0, max_backoff: float = 60.0,
                  max_reply_bytes: int = MAX_REPLY_BYTES,
@@ -92,8 +93,9 @@ class EventStream:
         self.connection = connection
         self.channels = channels or connection.channels
         self._own_http = http is None
-        self._http = http if http is not None else gws_client(connection)
+        self._http = http if http is not None else GwsHttp(connection)
         self._url = connection.notifications_url
+        self._endpoint = httpx.URL(self._url)
         self._max_network_delay = max_network_delay
         self._backoff_step = backoff_step
         self._max_backoff = max_backoff
@@ -290,24 +292,21 @@ class EventStream:
         reached the server."""
         body = json.dumps(messages).encode("utf-8")
         started = time.monotonic()
-        status = 0
+        timeout = httpx.Timeout(wait_s, connect=self._max_network_delay).as_dict()
         try:
             async with asyncio.timeout(wait_s):
-                async with self._http.stream(
-                        "POST", self._url, content=body,
-                        headers={"Content-Type": "application/json;charset=UTF-8"},
-                        timeout=httpx.Timeout(wait_s, connect=self._max_network_delay)) as reply:
-                    status = reply.status_code
-                    raw = await read_bounded(reply, self._max_reply_bytes)
+                reply, raw = await self._http.post(self._endpoint, body, _JSON, timeout,
+                                                   self._max_reply_bytes)
         except asyncio.TimeoutError:
             raise _Failure(f"no answer within {wait_s:g} s", delivered=True) from None
-        except ReplyTooLarge:
-            raise _Failure(f"a reply (HTTP {status}) longer than "
+        except ReplyTooLarge as exc:
+            raise _Failure(f"a reply (HTTP {exc.status}) longer than "
                            f"{self._max_reply_bytes / 1048576:g} MiB was dropped unread",
                            delivered=True) from None
         except httpx.TransportError as exc:
             error = transport_failure(exc, "POST", self._url, wait_s)
             raise _Failure(str(error), isinstance(error, GwsOutcomeUnknown)) from None
+        status = reply.status_code
         elapsed = time.monotonic() - started
         if status != 200:
             log.warning("HTTP %s from %s: %s", status, self._url, bayeux.snippet(raw))
