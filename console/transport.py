@@ -26,6 +26,7 @@ from console.errors import GwsError, GwsOutcomeUnknown, GwsUnreachable
 
 if TYPE_CHECKING:
     import aiohttp
+    import yarl
 
 __all__ = ["AiohttpTransport", "GwsHttp", "GwsTransport", "ReplyTooLarge", "BULK_AFTER", "gws_client",
            "read_bounded", "transport_failure"]
@@ -74,10 +75,12 @@ class GwsHttp:
         if cookie is None:
             probe = self.client.build_request("POST", url)
             cookie = self._cookies[key] = probe.headers.get("Cookie", "").encode("latin-1")
-        sent = [*self._headers, *headers, (b"Cookie", cookie)] if cookie else [
-            *self._headers, *headers]
-        request = httpx.Request("POST", url, headers=sent, content=body,
-                                extensions={"timeout": timeout})
+        sent = [(b"Host", url.netloc), *self._headers, *headers,
+                (b"Content-Length", str(len(body)).encode())]
+        if cookie:
+            sent.append((b"Cookie", cookie))
+        request = httpx.Request("POST", url, headers=sent, stream=httpx.ByteStream(body),
+                                extensions={"timeout": timeout})  # headers complete as given
         response = await self.transport.handle_async_request(request)
         response.request = request
         try:
@@ -100,7 +103,7 @@ class GwsHttp:
         return response, raw
 
     def keep_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
+        if any(name.lower() == b"set-cookie" for name, _ in response.headers.raw):
             self.client.cookies.extract_cookies(response)  # a no-op if the client did it
             self._cookies.clear()
 
@@ -121,12 +124,21 @@ def gws_client(connection: Connection,
 
 async def read_bounded(response: httpx.Response, limit: int) -> bytes:
     """The body of a streamed reply, reading at most `limit` bytes (decoded)."""
-    declared = response.headers.get("content-length", "")
+    declared = b""
+    encoded = False
+    for name, value in response.headers.raw:  # one pass, no decoding (the hot path)
+        lower = name.lower()
+        if lower == b"content-length":
+            declared = value
+        elif lower == b"content-encoding":
+            encoded = value.strip().lower() != b"identity"
     if declared.isdigit() and int(declared) > limit:
         raise ReplyTooLarge(limit, response.status_code)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    # Nothing encoded: the transport's bytes as they are, without httpx's decoder chain.
+    body = response.aiter_bytes() if encoded else response.stream
+    async for chunk in body:  # type: ignore[union-attr]
         size += len(chunk)
         if size > limit:
             raise ReplyTooLarge(limit, response.status_code)
@@ -207,6 +219,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl = connection.ssl_context()
         self._proxy = connection.proxy()
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, yarl.URL] = {}  # parsed once: a session posts to a few URLs
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -224,18 +238,35 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         limits: dict[str, float | None] = request.extensions.get("timeout", {})
         body = await request.aread()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        text = str(request.url)
+        url = self._urls.get(text)
+        if url is None:
+            url = self._urls[text] = self._url(text, encoded=True)
+            if len(self._urls) > 64:
+                self._urls.clear()
         try:
             reply = await self._client().request(
-                request.method, self._url(str(request.url), encoded=True), data=body or None,
+                request.method, url, data=body or None,
                 headers=headers, proxy=self._proxy, allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=limits.get("connect"),
-                                              sock_read=limits.get("read")))
+                timeout=self._timeout(limits.get("connect"), limits.get("read")))
         except Exception as exc:
             raise self._translate(exc, request) from exc
         return httpx.Response(
             reply.status, headers=list(reply.raw_headers), stream=_AiohttpBody(self, reply, request),
             extensions={"http_version": b"HTTP/1.1",
                         "reason_phrase": (reply.reason or "").encode("latin-1", "replace")})
+
+    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+        """httpx's connect/read limits for aiohttp: the connection within `connect` (a
+        failure there is ConnectionTimeoutError: nothing sent), then the whole exchange within
+        connect + read (one timer, not one reset per chunk received)."""
+        key = (connect, read)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            total = None if read is None else read + (connect or 0.0)
+            timeout = self._timeouts[key] = self._aiohttp.ClientTimeout(
+                total=total, sock_connect=connect)
+        return timeout
 
     def _translate(self, exc: Exception, request: httpx.Request) -> Exception:
         """aiohttp's failure as the httpx exception that means the same."""
