@@ -81,6 +81,7 @@ class GwsHttp:
             sent.append((b"Cookie", cookie))
         request = httpx.Request("POST", url, headers=sent, stream=httpx.ByteStream(body),
                                 extensions={"timeout": timeout})  # headers complete as given
+        request.read()  # in memory already: `content` without an async read
         response = await self.transport.handle_async_request(request)
         response.request = request
         try:
@@ -236,7 +237,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         aiohttp = self._aiohttp
         limits: dict[str, float | None] = request.extensions.get("timeout", {})
-        body = await request.aread()
+        try:
+            body = request.content
+        except httpx.RequestNotRead:
+            body = await request.aread()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         text = str(request.url)
         url = self._urls.get(text)
