@@ -62,8 +62,8 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 _JSON = [(b"Content-Type", b"application/json;charset=UTF-8")]
 #: Messages handled in a row before giving the event loop a turn.
 _BURST = 256
-#: Turns of the event loop given to consumers after a reply with events.
-_CONSUMER_TURNS = 3
+#: The pause after a reply with events before the next connect (see `_connect`).
+_COALESCE_S = 0.002
 #: A connect answered empty faster than this (when the server could hold it) was not held.
 _QUICK_S = 1.0
 
@@ -284,11 +284,11 @@ class EventStream:
                 self._gap_from = None
             self._status("connected", f"subscribed to {', '.join(self.channels)}")
         if events:
-            # Let the consumers act on the events (the engine's verdict, a send waiting for
-            # it) before the next connect is built and sent: at replay concurrency 1 that is
-            # ~2 ms a record.
-            for _ in range(_CONSUMER_TURNS):
-                await asyncio.sleep(0)
+            # A short breath after a reply with events: the consumers act on them first (the
+            # engine's verdict, the send waiting for it), and under a steady flow (a replay's
+            # acks) the server gathers what comes meanwhile into the next reply instead of
+            # answering one connect per event; at most _COALESCE_S of added latency.
+            await asyncio.sleep(_COALESCE_S)
         interval = self._advice.interval_ms / 1000.0
         return max(interval, _QUICK_S) if quick else interval
 
