@@ -28,7 +28,8 @@
   to be opened, or when a reply was dropped for its size; the gap is reported from-to when
   events flow again. A server that says it dropped events (`ext.sim.dropped`) is a gap too.
 - Big replies are handed out 256 events at a time with a turn of the event loop between,
-  so a UI stays responsive under a 10,000-event reply.
+  so a UI stays responsive under a 10,000-event reply; after a reply with events the next
+  connect waits 2 ms (consumers act first; the server batches a steady flow).
 """
 
 from __future__ import annotations
