@@ -230,8 +230,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=aiohttp.TCPConnector(ssl=self._ssl, limit=0),
                 cookie_jar=aiohttp.DummyCookieJar(),  # httpx's jar is the one truth
                 auto_decompress=False,  # httpx decodes (and counts what it decodes)
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-                timeout=aiohttp.ClientTimeout(total=None))
+                timeout=aiohttp.ClientTimeout(total=None))  # httpx's headers are complete
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
