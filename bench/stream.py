@@ -1,5 +1,6 @@
 """Benchmark: events per second `outbound-console watch --json` sustains while the official
-CometD NodeJS server floods, against a bare aiocometd-noloop receive loop in the same run.
+CometD NodeJS server floods, against a bare Bayeux receive loop on httpx (the same HTTP
+client, no checks, no journal) in the same run.
 
     python bench/stream.py [--events N] [--rounds R]
 
@@ -97,7 +98,7 @@ def main() -> None:
     for n in range(args.rounds):
         bare.append(bare_round(args.events))
         watch.append(watch_round(args.events))
-        print(f"round {n + 1}: bare aiocometd-noloop {bare[-1]:>8.0f} ev/s   "
+        print(f"round {n + 1}: bare httpx Bayeux loop {bare[-1]:>8.0f} ev/s   "
               f"watch --json {watch[-1]:>8.0f} ev/s", flush=True)
     b, w = statistics.median(bare), statistics.median(watch)
     print(f"median: bare {b:.0f} ev/s, watch --json {w:.0f} ev/s -> ratio x{w / b:.2f} "

@@ -280,7 +280,13 @@ async def _watch(resolved: ResolvedTarget, channels: tuple[str, ...] | None,
         out.set_target(opened.target)
         async with opened:
             await opened.engine.open(wait_connected_s=0)
-            await writer.reader_gone.wait()  # or Ctrl-C
+            failed = asyncio.ensure_future(opened.engine.until_stream_failed())
+            gone = asyncio.ensure_future(writer.reader_gone.wait())
+            await asyncio.wait([failed, gone], return_when=asyncio.FIRST_COMPLETED)  # or ^C
+            for waiter in (failed, gone):
+                waiter.cancel()
+            if failed.done() and not failed.cancelled():
+                return EXIT_UNREACHABLE  # the stream stopped for good: its status said why
     except ConsoleError as exc:
         out.note("error", str(exc))
         return EXIT_UNREACHABLE

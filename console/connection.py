@@ -89,7 +89,7 @@ class Connection:
     def ssl_context(self) -> ssl.SSLContext | bool:
         """The TLS settings for httpx and aiohttp alike."""
         if not self.base_url.startswith("https"):
-            return True
+            return False  # no TLS: nothing to verify (and no CA store to load, ~0.1 s)
         if not self.verify:
             return False
         context = ssl.create_default_context(cafile=str(self.ca_bundle) if self.ca_bundle else None)

@@ -39,8 +39,8 @@ class Engine:
         self.session = GwsSession(connection)
         self.tracker = Tracker(ack_timeout_s, clock=clock) if clock else Tracker(ack_timeout_s)
         self.stream: EventStream | None = (
-            EventStream(connection, cookie_header=self.session.cookie_header,
-                        channels=channels) if stream else None)
+            EventStream(connection, http=self.session.http, channels=channels)
+            if stream else None)
         self.me: Me | None = None
         self.status: StreamStatus | None = None
         self._listeners: list[asyncio.Queue[StreamItem]] = []
@@ -118,6 +118,16 @@ class Engine:
 
     async def until_connected(self) -> None:
         await self._connected.wait()
+
+    async def until_stream_failed(self) -> StreamStatus:
+        """Wait until the stream stops for good (the server said not to reconnect); its
+        `failed` status says why. Never returns when there is no stream."""
+        if self.stream is None:
+            await asyncio.Event().wait()
+        assert self.stream is not None
+        await self.stream.failed.wait()
+        assert self.stream.failure is not None
+        return self.stream.failure
 
     async def items(self) -> AsyncIterator[StreamItem]:
         """Every event and status change from now on (one independent feed per caller)."""

@@ -1,7 +1,8 @@
 """The GWS REST session: start-up (`GET /api/v2/me?subresources=*`), CSRF, AddRecord POSTs.
 
 Every statusCode and HTTP failure becomes a message in plain words that says what failed and
-what to check. On a CSRF 403 the session fetches a new token pair once and retries once.
+what to check. On a CSRF 403 the session fetches a new token pair (one refresh at a time,
+shared by every request that needs it) and retries once. Replies are read up to 1 MiB.
 """
 
 from __future__ import annotations
@@ -10,21 +11,22 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 import httpx
 
 from console.connection import Connection
-from console.errors import (
-    CsrfError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError, GwsUnreachable,
-)
+from console.errors import CsrfError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError
 from console.model import AddRecord
+from console.transport import GwsHttp, ReplyTooLarge, transport_failure
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 
 OUTBOUND_FEATURE = "api-voice-outbound"
 CSRF_MESSAGE = "Missing or invalid Csrf token"
+#: The longest REST reply read (GWS answers in a few KiB; a runaway body is cut here).
+MAX_REPLY_BYTES = 1024 * 1024
 
 #: GWS statusCode values in plain words (shared/reference/gws.md).
 STATUS_MEANINGS: dict[int, str] = {
@@ -86,38 +88,32 @@ class PostResult:
 
 
 class GwsSession:
-    """One authenticated GWS HTTP session (cookie + CSRF pair)."""
+    """One authenticated GWS HTTP session (cookie + CSRF pair) on the connection's one client."""
 
     def __init__(self, connection: Connection,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.connection = connection
-        self._http = httpx.AsyncClient(
-            base_url=connection.api, auth=(connection.username, connection.password.reveal()),
-            verify=connection.ssl_context(), timeout=connection.timeout_s,
-            trust_env=connection.trust_env, transport=transport,
-            headers={"Accept": "application/json"},
-        )
+        self.http = GwsHttp(connection, transport)
+        """The HTTP client (cookies, auth, transport), shared with the CometD stream."""
+        self._post_url = httpx.URL(connection.api + "/me/outbound-records")
+        self._timeout = httpx.Timeout(connection.timeout_s).as_dict()
         self._csrf: dict[str, str] = {}
+        self._refreshing: asyncio.Future[Me] | None = None
         self.me: Me | None = None
-        # AddRecord POSTs go over aiohttp (about 3x the requests per second of httpx on
-        # loopback; replay needs it). With an injected httpx transport (unit tests of request
-        # building) they go through httpx like everything else.
-        self._fast = transport is None
-        self._aio: aiohttp.ClientSession | None = None
-        self._proxy = connection.proxy()
 
     async def __aenter__(self) -> GwsSession:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
-        await self._http.aclose()
-        if self._aio is not None:
-            await self._aio.close()
-            self._aio = None
+        await self.http.aclose()
 
     # -- start-up --------------------------------------------------------------------------
     async def start(self) -> Me:
@@ -141,11 +137,27 @@ class GwsSession:
                      tuple(warnings))
         return self.me
 
-    def _take_csrf(self, reply: httpx.Response) -> None:
+    def _take_csrf(self, reply: _Reply) -> None:
         name = reply.headers.get("X-CSRF-HEADER")
         token = reply.headers.get("X-CSRF-TOKEN")
         if name and token:
-            self._csrf = {name: token}
+            self._csrf = {name: token}  # a new object: requests compare it by identity
+
+    async def _refresh_csrf(self, used: dict[str, str]) -> None:
+        """A new cookie + token pair after a CSRF 403 on a request sent with `used`. One
+        refresh at a time, shared by every request waiting for it: two refreshes in parallel
+        would each open an HTTP session and leave the cookie of one with the token of the
+        other. A request sent with an older pair than the current one just retries."""
+        if used is not self._csrf:
+            return
+        if self._refreshing is None:
+            refresh = asyncio.ensure_future(self.start())
+            self._refreshing = refresh
+
+            def forget(_: asyncio.Future[Me]) -> None:
+                self._refreshing = None
+            refresh.add_done_callback(forget)
+        await asyncio.shield(self._refreshing)
 
     @property
     def device_path(self) -> str | None:
@@ -155,97 +167,61 @@ class GwsSession:
         return self.me.devices[0] if self.me and self.me.devices else None
 
     def cookie_header(self) -> str:
-        """The session cookies as one `Cookie` header, for the CometD stream."""
-        return "; ".join(f"{c.name}={c.value}" for c in self._http.cookies.jar)
+        """The session cookies as one `Cookie` header (e.g. for a curl line)."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.client.cookies.jar)
 
     # -- AddRecord -------------------------------------------------------------------------
     async def add_record(self, record: AddRecord) -> PostResult:
-        """POST the record; raises GwsStatusError / GwsHttpError (GWS said no), GwsUnreachable
-        (nothing was delivered) or GwsOutcomeUnknown (sent, but no readable answer)."""
+        """POST the record; raises GwsStatusError / GwsHttpError when GWS answered no,
+        GwsUnreachable when nothing was delivered, GwsOutcomeUnknown when it may have been."""
         body = record.body_json().encode("utf-8")  # strict JSON: allow_nan=False
         started = time.perf_counter()
-        reply = await self._post("/me/outbound-records", body)
+        used = self._csrf
+        reply = await self._post("/me/outbound-records", body, used)
         if reply.status == 403 and _is_csrf(reply.text):
             # The token lives as long as the HTTP session; a GWS restart ends both.
-            await self.start()
-            reply = await self._post("/me/outbound-records", body)
+            await self._refresh_csrf(used)
+            reply = await self._post("/me/outbound-records", body, self._csrf)
             if reply.status == 403 and _is_csrf(reply.text):
                 raise CsrfError("GWS refused the CSRF token twice (HTTP 403 "
                                 f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
                                 "cookie and the X-CSRF-TOKEN header", 403)
         elapsed = (time.perf_counter() - started) * 1000.0
-        answer = self._check(reply, "AddRecord", sent=True)
+        answer = self._check(reply, "AddRecord", posted=True)
         return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
 
-    async def _post(self, path: str, body: bytes) -> _Reply:
-        headers = {"Content-Type": "application/json", **self._csrf}
-        if not self._fast:
-            slow = await self._request("POST", path, content=body, headers=headers)
-            return _Reply(slow.status_code, slow.reason_phrase, slow.text)
-        url = self.connection.api + path
-        headers["Authorization"] = self.connection.basic_auth_header()
-        headers["Accept"] = "application/json"
-        cookie = self.cookie_header()
-        if cookie:
-            headers["Cookie"] = cookie
-        try:
-            async with self._aio_session().post(url, data=body, headers=headers,
-                                                proxy=self._proxy) as fast:
-                text = await fast.text(errors="replace")
-                return _Reply(fast.status, fast.reason or "", text)
-        except aiohttp.ClientConnectorError as exc:
-            raise self._unreachable("POST", url, "connect", exc) from None
-        except aiohttp.ConnectionTimeoutError:
-            raise self._unreachable("POST", url, "timeout") from None
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            # The request may have been written: GWS may have acted on it.
-            raise _unknown(url, exc, self.connection.timeout_s) from None
-
-    def _aio_session(self) -> aiohttp.ClientSession:
-        if self._aio is None:
-            connection = self.connection
-            self._aio = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=connection.ssl_context(), limit=0),
-                cookie_jar=aiohttp.DummyCookieJar(),  # the httpx jar is the one truth
-                timeout=aiohttp.ClientTimeout(total=connection.timeout_s))
-        return self._aio
+    async def _post(self, path: str, body: bytes, csrf: dict[str, str]) -> _Reply:
+        headers = [(b"Content-Type", b"application/json"),
+                   *((k.encode(), v.encode()) for k, v in csrf.items())]
+        return await self._exchange("POST", str(self._post_url), lambda: self.http.post(
+            self._post_url, body, headers, self._timeout, MAX_REPLY_BYTES))
 
     # -- plumbing --------------------------------------------------------------------------
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        url = self.connection.api + path
+    async def _request(self, method: str, path: str, params: dict[str, str]) -> _Reply:
+        return await self._exchange(method, self.connection.api + path,
+                                    lambda: self.http.get(path, params, MAX_REPLY_BYTES))
+
+    async def _exchange(self, method: str, url: str,
+                        send: Callable[[], Awaitable[tuple[httpx.Response, bytes]]]) -> _Reply:
+        """The reply, read up to MAX_REPLY_BYTES; failures sorted into GwsUnreachable (nothing
+        delivered) and GwsOutcomeUnknown (a POST that may have reached GWS)."""
         try:
-            return await self._http.request(method, path, **kwargs)
-        except httpx.ConnectError as exc:
-            raise self._unreachable(method, url, "connect", exc) from None
-        except (httpx.ConnectTimeout, httpx.PoolTimeout):
-            raise self._unreachable(method, url, "timeout") from None
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            if method == "POST":  # it may have been written: GWS may have acted on it
-                raise _unknown(url, exc, self.connection.timeout_s) from None
-            if isinstance(exc, httpx.TimeoutException):
-                raise self._unreachable(method, url, "timeout") from None
-            raise self._unreachable(method, url, "other", exc) from None
+            response, raw = await send()
+        except httpx.TransportError as exc:
+            raise transport_failure(exc, method, url, self.connection.timeout_s) from None
+        except ReplyTooLarge as exc:
+            message = (f"{method} {url}: HTTP {exc.status} with a reply longer than "
+                       f"{MAX_REPLY_BYTES // 1024 // 1024} MiB (not read further)")
+            if method == "POST":
+                raise GwsOutcomeUnknown(message + "; GWS may have acted on it") from None
+            raise GwsHttpError(message + "; is the URL a GWS node?", exc.status) from None
+        return _Reply(response.status_code, response.reason_phrase,
+                      raw.decode("utf-8", errors="replace"), response.headers)
 
-    def _unreachable(self, method: str, url: str, kind: str,
-                     exc: Exception | None = None) -> GwsUnreachable:
-        """What failed and what to check, for httpx and aiohttp failures alike."""
-        if kind == "timeout":
-            return GwsUnreachable(f"{method} {url}: no answer within "
-                                  f"{self.connection.timeout_s:g} s (check the URL, the GWS node "
-                                  "and any proxy; raise the profile's timeout if GWS is just slow)")
-        reason = _reason(exc) if exc is not None else "failed"
-        if kind == "connect":
-            return GwsUnreachable(f"{method} {url}: cannot connect ({reason}); check the "
-                                  "profile's url and that GWS is running")
-        return GwsUnreachable(f"{method} {url}: {reason}")
-
-    def _check(self, reply: httpx.Response | _Reply, what: str,
-               sent: bool = False) -> dict[str, Any]:
-        """The reply's JSON body when it is a success; a clear exception otherwise. For a
-        request GWS may have acted on (`sent`), a reply that is not GWS saying no — a 2xx or 5xx
-        whose body is not a GWS answer — is GwsOutcomeUnknown: GWS may have done it."""
-        if isinstance(reply, httpx.Response):
-            reply = _Reply(reply.status_code, reply.reason_phrase, reply.text)
+    def _check(self, reply: _Reply, what: str, posted: bool = False) -> dict[str, Any]:
+        """The reply's JSON body when it is a success; a clear exception otherwise. With
+        `posted`, a reply that says nothing readable about the outcome (a 2xx or 5xx that is not
+        GWS JSON, a 2xx without a statusCode) is GwsOutcomeUnknown: GWS may have acted on it."""
         try:
             body = json.loads(reply.text)
         except ValueError:
@@ -253,11 +229,13 @@ class GwsSession:
         ok = 200 <= reply.status < 300
         if not isinstance(body, dict):
             snippet = reply.text[:120].replace("\n", " ")
-            if sent and (ok or reply.status >= 500):
-                raise GwsOutcomeUnknown(
-                    f"{what}: HTTP {reply.status} with a reply that is not a GWS answer "
-                    f"({snippet!r}): the outcome is unknown, GWS may have accepted it; check "
-                    "before re-sending")
+            if posted and (ok or reply.status >= 500):
+                # A gateway's or servlet container's page, not GWS saying no: a load balancer
+                # answers 502 for a node that reset after taking the record (our simulator's
+                # balancer does too), and a 500 page may follow work already done.
+                raise GwsOutcomeUnknown(f"{what}: HTTP {reply.status} {reply.reason} and a reply "
+                                        f"that is not a GWS answer ({snippet!r}): the outcome is "
+                                        "unknown, GWS may have acted on it")
             if ok:
                 raise GwsHttpError(f"{what}: HTTP {reply.status} but the body is not a "
                                    f"GWS JSON object ({snippet!r}); is the URL a GWS node?",
@@ -283,10 +261,9 @@ class GwsSession:
                                f"{_http_hint(reply.status)}", reply.status,
                                code if isinstance(code, int) else None)
         if not isinstance(code, int) or isinstance(code, bool):
-            if sent:
+            if posted:
                 raise GwsOutcomeUnknown(f"{what}: HTTP {reply.status} without an integer "
-                                        f"statusCode ({body!r:.120}): the outcome is unknown, "
-                                        "GWS may have accepted it; check before re-sending")
+                                        f"statusCode ({body!r:.120}): the outcome is unknown")
             raise GwsHttpError(f"{what}: the reply has no integer statusCode ({body!r:.120}); "
                                "is the URL a GWS node?", reply.status)
         return body
@@ -294,21 +271,16 @@ class GwsSession:
 
 @dataclass(frozen=True)
 class _Reply:
-    """An HTTP reply reduced to what the checks need, from httpx or aiohttp alike."""
+    """An HTTP reply, read (within the size limit) and decoded."""
 
     status: int
+    """HTTP status."""
     reason: str
+    """HTTP reason phrase."""
     text: str
-
-
-def _unknown(url: str, exc: Exception, timeout_s: float) -> GwsOutcomeUnknown:
-    """A POST that may have been written but got no readable answer (reset, timeout)."""
-    if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
-        what = f"no answer within {timeout_s:g} s"
-    else:
-        what = f"the connection failed after sending ({_reason(exc)})"
-    return GwsOutcomeUnknown(f"POST {url}: {what}: the outcome is unknown, GWS may have "
-                             "accepted it; check before re-sending")
+    """The body as text (undecodable bytes replaced)."""
+    headers: httpx.Headers
+    """The reply's headers."""
 
 
 def _is_csrf(text: str) -> bool:

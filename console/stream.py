@@ -1,172 +1,134 @@
-"""The CometD stream: aiocometd-noloop behind a small interface of our own.
+"""The CometD stream: our own Bayeux long-polling client on the session's HTTP client.
 
 `async for item in EventStream(connection)` yields `Event`s and `StreamStatus` changes
-(connecting, connected, reconnecting, gap from–to, failed). What we add around the library,
-each a trap measured against a real server:
+(connecting, connected, reconnecting, gap from-to, failed, closed). The rules it keeps
+(shared/reference/bayeux.md, CometD's client), each tested against a hostile server:
 
-- aiohttp's default cookie jar ignores cookies of hosts given as an IP address, so the
-  handshake works but every connect gets 402 from a server that ties sessions to a cookie
-  (CometD's BAYEUX_BROWSER). We give the library a jar that accepts them, and send the GWS
-  session cookie and Basic auth ourselves on every request.
-- The first connect after each handshake carries `advice: {timeout: 0}`, or a server may hold
-  it for the full 30 s.
-- `close()` can hang while messages are pending: it is bounded.
-- The library logs CancelledError noise on close: its logger is kept off the terminal.
-- The library re-handshakes by itself on `402`; we watch the replies (an extension) to report
-  it as a gap, since the new session has not seen what was published meanwhile. When the
-  library gives up (no connection within `connection_timeout`), we start a new client with
-  CometD's backoff (+1 s per failure, at most 60 s) and report the gap too. Re-subscription
-  happens once per channel per handshake (the library batches them with the first connect).
+- One request at a time: handshake, then one subscribe batch (every channel once per
+  session), then connects, one outstanding. The first connect of a session carries
+  `advice: {timeout: 0}`; "connected" means subscribed and that first connect answered.
+- Advice is obeyed (interval and timeout in ms, reconnect retry / handshake / none); each
+  reply's advice replaces the fields it names. An interval over 60 s is taken as 60 s.
+- A connect is aborted at advice.timeout + max_network_delay (10 s) and retried on the same
+  clientId; the stream re-handshakes only when told (advice `handshake`, or a refused connect
+  without advice), and `reconnect: none` (or a handshake refused with it) stops it: status
+  `failed`, with the server's words.
+- Size: a reply is read up to `max_reply_bytes` (16 MiB) and one message may be up to
+  `max_message_bytes` (1 MiB). A longer message is left out (a gap of one event, the rest of
+  its reply kept); a longer reply is dropped unread past the limit (a gap, and a failure).
+- Failures (no answer, reset, HTTP error, a reply that is not Bayeux, a reply over the
+  limit) never raise: each adds `backoff_step` (1 s) to the wait before the next
+  request, up to `max_backoff` (60 s). The backoff returns to 0 only after a connect that the
+  server held (or that brought events): the first connect after a handshake, answered at once
+  by design, proves nothing, so a server that fails right after every handshake sees request
+  bursts ever further apart. A connect answered empty in under a second is followed by a wait
+  of at least 1 s: no server can make the stream poll faster than once a second.
+- Gaps: events may be missing from the last good connect on, when a connect failed after it
+  may have reached the server (its reply, with events, may be lost), when a new session had
+  to be opened, or when a reply was dropped for its size; the gap is reported from-to when
+  events flow again. A server that says it dropped events (`ext.sim.dropped`) is a gap too.
+- Big replies are handed out 256 events at a time with a turn of the event loop between,
+  so a UI stays responsive under a 10,000-event reply; after a reply with events the next
+  connect waits 2 ms (consumers act first; the server batches a steady flow).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-from aiocometd_noloop import Client, ConnectionType
-from aiocometd_noloop.exceptions import AiocometdException, ServerError
-from aiocometd_noloop.extensions import Extension
+import httpx
 
+from console import bayeux
+from console.bayeux import Advice, MalformedReply, MetaReply
 from console.connection import Connection
-from console.events import Event, StreamItem, StreamStatus
+from console.errors import GwsOutcomeUnknown
+from console.events import Event, StatusKind, StreamItem, StreamStatus
 from console.tasks import cancel_and_wait
+from console.transport import GwsHttp, ReplyTooLarge, transport_failure
 
-__all__ = ["EventStream"]
+__all__ = ["EventStream", "MAX_MESSAGE_BYTES", "MAX_REPLY_BYTES"]
 
-#: Messages handled in a row before giving the event loop a turn (a reply to a connect can
-#: carry thousands; handling them all at once would freeze a UI for ~0.1 s).
+#: The longest CometD reply read (a backlog of ~40,000 GWS acknowledgements); a longer one is
+#: dropped unread past this point, reported as a gap, and the stream goes on.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+#: The longest single message kept (a GWS notification is about 1 KiB); a longer one is left
+#: out, reported as a gap of one event, and the rest of its reply is kept.
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+_JSON = [(b"Content-Type", b"application/json;charset=UTF-8")]
+#: Messages handled in a row before giving the event loop a turn.
 _BURST = 256
+#: The pause after a reply with events before the next connect (see `_connect`).
+_COALESCE_S = 0.002
+#: A connect answered empty faster than this (when the server could hold it) was not held.
+_QUICK_S = 1.0
 
 log = logging.getLogger("console.stream")
-_library_log = logging.getLogger("aiocometd_noloop")
-_library_log.propagate = False
-_library_log.addHandler(logging.NullHandler())
+log.addHandler(logging.NullHandler())  # the journal records every status; logging is opt-in
 
 
-class _QuietCancelled(logging.Filter):
-    """Drop asyncio's reports of the library's cancelled tasks on close."""
+class _Failure(Exception):
+    """One exchange that did not give a usable answer."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        text = record.getMessage()
-        return not (isinstance(exc, asyncio.CancelledError) or "aiocometd" in text)
-
-
-logging.getLogger("asyncio").addFilter(_QuietCancelled())
+    def __init__(self, reason: str, delivered: bool) -> None:
+        super().__init__(reason)
+        self.delivered = delivered
+        """The request may have reached the server (its reply, and events in it, are lost)."""
 
 
-class _Watch(Extension):  # type: ignore[misc]
-    """Adds our headers and the first-connect advice; tells the stream what the server says."""
-
-    def __init__(self, stream: EventStream) -> None:
-        self.stream = stream
-        self.after_handshake = False
-        self.connect_outstanding = False
-
-    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
-        headers.update(self.stream._headers())
-        for message in payload:
-            channel = message.get("channel")
-            if channel == "/meta/connect":
-                if self.connect_outstanding:
-                    # The previous connect never got a reply: the request failed.
-                    self.stream._lost("the connection to GWS failed; retrying")
-                self.connect_outstanding = True
-                if self.after_handshake:
-                    message["advice"] = {"timeout": 0}
-                    self.after_handshake = False
-            elif channel == "/meta/handshake":
-                self.connect_outstanding = False
-
-    async def incoming(self, payload: list[dict[str, Any]],
-                       headers: dict[str, str] | None = None) -> None:
-        for message in payload:
-            channel = message.get("channel")
-            if channel == "/meta/handshake":
-                if message.get("successful"):
-                    self.after_handshake = True
-                    self.stream._handshaken()
-                else:
-                    self.stream._lost(f"handshake refused: {message.get('error', 'no reason')}")
-            elif channel == "/meta/connect":
-                self.connect_outstanding = False
-                if message.get("successful"):
-                    dropped = (message.get("ext") or {}).get("sim", {}).get("dropped")
-                    self.stream._connected(dropped)
-                else:
-                    self.stream._lost(f"connect refused: {message.get('error', 'no reason')}")
-
-
-class _Client(Client):  # type: ignore[misc]
-    """aiocometd's client with a cookie jar that keeps cookies of IP-address hosts, and the
-    profile's proxy choice (aiohttp ignores HTTPS_PROXY unless told to trust the environment)."""
-
-    def __init__(self, *args: Any, trust_env: bool = True,
-                 on_connect_failed: Callable[[BaseException], None] | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._trust_env = trust_env
-        self._on_connect_failed = on_connect_failed
-
-    async def _negotiate_transport(self) -> Any:
-        transport = await super()._negotiate_transport()
-        report = self._on_connect_failed
-        if report is not None:
-            # The library retries a failed connect a second later without telling anyone;
-            # we want to know at once (a replay pauses while the stream is deaf).
-            original = transport._connect_done
-
-            def connect_done(future: asyncio.Future[Any]) -> None:
-                if not future.cancelled() and future.exception() is not None:
-                    report(future.exception())  # type: ignore[arg-type]
-                original(future)
-
-            transport._connect_done = connect_done
-        return transport
-
-    async def _get_http_session(self) -> aiohttp.ClientSession:
-        session: aiohttp.ClientSession | None = self.__dict__.get("_http_session")
-        if session is None:
-            session = aiohttp.ClientSession(json_serialize=self._json_dumps,
-                                            cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                            trust_env=self._trust_env)
-            self._http_session = session
-        return session
+class _Stop(Exception):
+    """The server said not to come back."""
 
 
 class EventStream:
     """Events and status changes from GWS notifications, reconnecting by itself."""
 
-    def __init__(self, connection: Connection, *, cookie_header: Callable[[], str] | None = None,
-                 channels: tuple[str, ...] | None = None, connection_timeout: float = 10.0,
-                 max_backoff: float = 60.0, queue_size: int = 0) -> None:
+    def __init__(self, connection: Connection, *, http: GwsHttp | None = None,
+                 channels: tuple[str, ...] | None = None, max_network_delay: float = 10.0,
+                 backoff_step: float = 1.0, max_backoff: float = 60.0,
+                 max_reply_bytes: int = MAX_REPLY_BYTES,
+                 max_message_bytes: int = MAX_MESSAGE_BYTES, queue_size: int = 0) -> None:
         self.connection = connection
         self.channels = channels or connection.channels
-        self._cookie_header = cookie_header
-        self._connection_timeout = connection_timeout
+        self._own_http = http is None
+        self._http = http if http is not None else GwsHttp(connection)
+        self._url = connection.notifications_url
+        self._endpoint = httpx.URL(self._url)
+        self._max_network_delay = max_network_delay
+        self._backoff_step = backoff_step
         self._max_backoff = max_backoff
+        self._max_reply_bytes = max_reply_bytes
+        self._max_message_bytes = max_message_bytes
         self._queue: asyncio.Queue[StreamItem | None] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
         self._seq = 0
-        self._state = "connecting"
-        self._last_ok: float | None = None
-        self._lost_at: float | None = None
-        self._handshakes = 0
-        self._closed = False
+        self._ids = 0
+        self._state: StatusKind = "connecting"
+        self._client_id: str | None = None
         self._subscribed = False
+        self._first_connect = True
+        self._advice = Advice()
+        self._backoff = 0.0
+        self._last_ok: float | None = None
+        self._gap_from: float | None = None
+        self._closed = False
         self.handshakes = 0
         """How many successful handshakes this stream made (1 + re-handshakes)."""
         self.server_dropped = 0
         """Events the server reported dropping from our queue (simulator `ext.sim.dropped`)."""
+        self.failure: StreamStatus | None = None
+        """The `failed` status, once the server has said not to reconnect."""
+        self.failed = asyncio.Event()
+        """Set when the stream has stopped for good (see `failure`)."""
 
     # -- public ----------------------------------------------------------------------------
     async def start(self) -> EventStream:
-        if self._task is None:
+        if self._task is None and not self._closed:
             self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
@@ -197,9 +159,20 @@ class EventStream:
                 item = queue.get_nowait()
 
     async def close(self) -> None:
+        """Stop, tell the server (a disconnect, bounded to a second), end every iterator."""
+        if self._closed:
+            return
         self._closed = True
         await cancel_and_wait(self._task)
         self._task = None
+        if self._client_id is not None and self.failure is None:
+            try:
+                await self._exchange([bayeux.disconnect(self._client_id, self._next_id())], 1.0)
+            except (_Failure, asyncio.TimeoutError):
+                pass  # the server forgets the session after its maxInterval anyway
+            self._client_id = None
+        if self._own_http:
+            await self._http.aclose()
         self._put(StreamStatus("closed", "stream closed", time.time()))
         if not self._queue.full():
             self._queue.put_nowait(None)  # ends every iterator
@@ -208,125 +181,223 @@ class EventStream:
     def state(self) -> str:
         return self._state
 
-    # -- the supervisor --------------------------------------------------------------------
+    # -- the client ------------------------------------------------------------------------
     async def _run(self) -> None:
-        failures = 0
-        self._status("connecting", f"opening {self.connection.notifications_url}")
-        while not self._closed:
-            client = _Client(self.connection.notifications_url,
-                             connection_types=[ConnectionType.LONG_POLLING],
-                             connection_timeout=self._connection_timeout,
-                             ssl=self.connection.ssl_context(),
-                             extensions=[_Watch(self)], trust_env=self.connection.trust_env,
-                             on_connect_failed=lambda exc: self._lost(
-                                 f"the connection to GWS failed ({_describe(exc)}); retrying"))
-            self._subscribed = False
-            try:
-                await asyncio.wait_for(client.open(), self._connection_timeout + 5)
-                for channel in self.channels:
-                    await asyncio.wait_for(client.subscribe(channel), self._connection_timeout)
-                # Connected means subscribed: only now can nothing sent from here be missed.
-                self._subscribed = True
-                self._connected(None, force=True)
-                failures = 0
-                await self._receive(client)
-                reason = "the server closed the stream"
-            except ServerError as exc:
-                if _advice(client).get("reconnect") == "none":
-                    # The server said not to come back (bayeux: reconnect none): stop and say so.
-                    await self._close_client(client)
-                    self._status("failed", f"the server ended the session and advised not to "
-                                 f"reconnect ({exc}); restart to try again")
-                    return
-                reason = _describe(exc)
-            except asyncio.CancelledError:
-                await self._close_client(client)
-                raise
-            except (AiocometdException, aiohttp.ClientError, OSError,
-                    asyncio.TimeoutError, ValueError) as exc:
-                reason = _describe(exc)
-            await self._close_client(client)
-            if self._closed:
-                return
-            failures += 1
-            delay = min(float(failures), self._max_backoff)
-            self._lost(f"{reason}; new attempt in {delay:g} s")
-            await asyncio.sleep(delay)
-
-    async def _receive(self, client: Client) -> None:
-        """Receive until the client fails. `Client.receive()` starts three tasks per message;
-        under a flood we drain what has already arrived straight from its queue (each message
-        still goes through the library's own check), which is what keeps up with a flood."""
-        while True:
-            self._event(await client.receive())
-            queue = getattr(client, "_incoming_queue", None)
-            burst = 0
-            while queue is not None and not queue.empty():
-                message = queue.get_nowait()
-                client._verify_response(message)
-                self._event(message)
-                burst += 1
-                if burst % _BURST == 0:
-                    await asyncio.sleep(0)
-
-    @staticmethod
-    async def _close_client(client: Client) -> None:
+        self._status("connecting", f"opening {self._url}")
+        delay = 0.0
         try:
-            await asyncio.wait_for(client.close(), 2.0)
-        except (asyncio.TimeoutError, AiocometdException, aiohttp.ClientError, OSError):
-            pass
+            while True:
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    if self._client_id is None:
+                        delay = await self._handshake()
+                    elif not self._subscribed:
+                        delay = await self._subscribe()
+                    else:
+                        delay = await self._connect()
+                except _Failure as failure:
+                    delay = self._failed(str(failure), failure.delivered)
+        except _Stop as stop:
+            self.failure = StreamStatus("failed", str(stop), time.time())
+            self._state = "failed"
+            self._put(self.failure)
+            self.failed.set()
 
-    # -- reports from the supervisor and the extension -------------------------------------
-    def _headers(self) -> dict[str, str]:
-        headers = {"Authorization": self.connection.basic_auth_header()}
-        cookie = self._cookie_header() if self._cookie_header else ""
-        if cookie:
-            headers["Cookie"] = cookie
-        return headers
+    async def _handshake(self) -> float:
+        message_id = self._next_id()
+        messages, raw, _ = await self._exchange([bayeux.handshake(message_id)],
+                                                self._max_network_delay)
+        answer = self._meta(messages, "/meta/handshake", message_id, raw)
+        if not answer.successful:
+            self._obey_none(answer, "the server refused the handshake")
+            return self._failed(f"handshake refused: {answer.error}", False)
+        if self.handshakes and self._last_ok is not None:
+            self._open_gap()  # a new session has not seen what was published meanwhile
+        self.handshakes += 1
+        self._client_id = str(answer.message["clientId"])
+        self._subscribed = False
+        self._first_connect = True
+        return 0.0
+
+    async def _subscribe(self) -> float:
+        assert self._client_id is not None
+        ids = {channel: self._next_id() for channel in self.channels}
+        batch = [bayeux.subscribe(self._client_id, c, i) for c, i in ids.items()]
+        try:
+            messages, raw, _ = await self._exchange(batch, self._max_network_delay)
+            self._deliver_nowait(messages)
+            answers = {c: self._meta(messages, "/meta/subscribe", i, raw, subscription=c)
+                       for c, i in ids.items()}
+        except _Failure as failure:
+            # Whether the server took the subscriptions is unknown, and a session must never
+            # subscribe a channel twice: start a new session instead.
+            self._drop_session()
+            raise failure
+        refused = {c: a for c, a in answers.items() if not a.successful}
+        if refused:
+            for answer in refused.values():
+                self._obey_none(answer, "the server refused a subscription")
+            self._drop_session()
+            words = ", ".join(f"{c} ({a.error})" for c, a in refused.items())
+            return self._failed(f"subscription refused: {words}", False)
+        self._subscribed = True
+        return 0.0
+
+    async def _connect(self) -> float:
+        assert self._client_id is not None
+        first = self._first_connect
+        message_id = self._next_id()
+        wait = (0 if first else self._advice.timeout_ms / 1000.0) + self._max_network_delay
+        messages, raw, elapsed = await self._exchange(
+            [bayeux.connect(self._client_id, message_id, answer_at_once=first)], wait)
+        events = [m for m in messages if not str(m.get("channel", "")).startswith("/meta/")]
+        try:
+            answer = self._meta(messages, "/meta/connect", message_id, raw)
+        finally:
+            await self._deliver(events)  # whatever came is handed out, even beside bad meta
+        if not answer.successful:
+            if answer.advice is not None:
+                self._advice = self._advice.updated(answer.advice)
+            self._obey_none(answer, "the server ended the session")
+            reconnect = answer.advice.get("reconnect") if answer.advice else None
+            if reconnect != "retry":  # told to, or refused without advice: a new session
+                self._drop_session()
+            return self._failed(f"connect refused: {answer.error}", False)
+        if answer.advice is not None:
+            self._advice = self._advice.updated(answer.advice)
+        self._obey_none(answer, "the server ended the session")
+        self._first_connect = False
+        now = time.time()
+        self._last_ok = now
+        dropped = _server_dropped(answer.message)
+        if dropped:
+            self.server_dropped += dropped
+            self._put(StreamStatus("gap", f"the server dropped {dropped} events from this "
+                                   "session's queue", now, now, now, {"dropped": dropped}))
+        quick = not first and not events and elapsed < _QUICK_S
+        if not first and not quick:
+            self._backoff = 0.0  # the server held it, or sent events: it is working
+        if self._state != "connected":
+            if self._gap_from is not None:
+                self._put(StreamStatus("gap", "events published meanwhile may be missing",
+                                       now, self._gap_from, now))
+                self._gap_from = None
+            self._status("connected", f"subscribed to {', '.join(self.channels)}")
+        if events:
+            # A short breath after a reply with events: the consumers act on them first (the
+            # engine's verdict, the send waiting for it), and under a steady flow (a replay's
+            # acks) the server gathers what comes meanwhile into the next reply instead of
+            # answering one connect per event; at most _COALESCE_S of added latency.
+            await asyncio.sleep(_COALESCE_S)
+        interval = self._advice.interval_ms / 1000.0
+        return max(interval, _QUICK_S) if quick else interval
+
+    # -- helpers ---------------------------------------------------------------------------
+    async def _exchange(self, messages: list[dict[str, Any]],
+                        wait_s: float) -> tuple[list[dict[str, Any]], bytes, float]:
+        """POST one batch; its messages, the raw reply and how long it took. Any failure is
+        a `_Failure` that says what came (a truncated copy) and whether the request may have
+        reached the server."""
+        body = json.dumps(messages).encode("utf-8")
+        started = time.monotonic()
+        timeout = httpx.Timeout(wait_s, connect=self._max_network_delay).as_dict()
+        try:
+            async with asyncio.timeout(wait_s):
+                reply, raw = await self._http.post(self._endpoint, body, _JSON, timeout,
+                                                   self._max_reply_bytes)
+        except asyncio.TimeoutError:
+            raise _Failure(f"no answer within {wait_s:g} s", delivered=True) from None
+        except ReplyTooLarge as exc:
+            raise _Failure(f"a reply (HTTP {exc.status}) longer than "
+                           f"{self._max_reply_bytes / 1048576:g} MiB was dropped unread",
+                           delivered=True) from None
+        except httpx.TransportError as exc:
+            error = transport_failure(exc, "POST", self._url, wait_s)
+            raise _Failure(str(error), isinstance(error, GwsOutcomeUnknown)) from None
+        status = reply.status_code
+        elapsed = time.monotonic() - started
+        if status != 200:
+            log.warning("HTTP %s from %s: %s", status, self._url, bayeux.snippet(raw))
+            raise _Failure(f"HTTP {status} {_http_hint(status)}: {bayeux.snippet(raw, 80)}",
+                           delivered=True)
+        try:
+            messages, oversized = bayeux.parse_reply(raw, self._max_message_bytes)
+        except MalformedReply as exc:
+            log.warning("malformed reply from %s: %s", self._url, exc)
+            raise _Failure(f"malformed reply: {exc}", delivered=True) from None
+        for left_out in oversized:
+            now = time.time()
+            self._put(StreamStatus(
+                "gap", f"left out a message of {left_out.size / 1048576:.1f} MiB on "
+                f"{left_out.channel} (over the {self._max_message_bytes / 1048576:g} MiB limit "
+                "for one message)", now, now, now, {"dropped": 1, "bytes": left_out.size}))
+        return messages, raw, elapsed
+
+    def _meta(self, messages: list[dict[str, Any]], channel: str, message_id: str, raw: bytes,
+              subscription: str | None = None) -> MetaReply:
+        try:
+            answer = bayeux.meta_reply(messages, channel, message_id, raw, subscription)
+        except MalformedReply as exc:
+            log.warning("malformed reply from %s: %s", self._url, exc)
+            raise _Failure(f"malformed reply: {exc}", delivered=True) from None
+        if channel == "/meta/handshake" and answer.advice is not None:
+            self._advice = self._advice.updated(answer.advice)
+        return answer
+
+    def _obey_none(self, answer: MetaReply, what: str) -> None:
+        """`reconnect: none` ends the stream, saying why."""
+        if answer.advice is not None and answer.advice.get("reconnect") == "none":
+            error = answer.message.get("error")
+            why = f" ({error})" if isinstance(error, str) and error else ""
+            raise _Stop(f"{what}{why} and advised not to reconnect; restart to try again")
+
+    def _failed(self, reason: str, delivered: bool) -> float:
+        """Note a failed exchange; the wait before the next request."""
+        if delivered and self._subscribed and self._last_ok is not None:
+            self._open_gap()  # the lost reply may have carried events
+        self._backoff = min(self._backoff + self._backoff_step, self._max_backoff)
+        delay = self._advice.interval_ms / 1000.0 + self._backoff
+        self._status("reconnecting", f"{reason}; next attempt in {delay:g} s")
+        return delay
+
+    def _drop_session(self) -> None:
+        """Forget the session: the next step is a handshake (which opens the gap)."""
+        self._client_id = None
+        self._subscribed = False
+
+    def _open_gap(self) -> None:
+        if self._gap_from is None:
+            self._gap_from = self._last_ok
+
+    async def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        for count, message in enumerate(messages, 1):
+            self._event(message)
+            if count % _BURST == 0:
+                await asyncio.sleep(0)  # a 10,000-event reply must not freeze a UI
+
+    def _deliver_nowait(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            if not str(message.get("channel", "")).startswith("/meta/"):
+                self._event(message)
 
     def _event(self, message: dict[str, Any]) -> None:
         data = message.get("data")
         channel = message.get("channel")
         if not isinstance(channel, str) or not isinstance(data, dict):
-            self._put(StreamStatus("reconnecting" if self._state != "connected" else "connected",
-                                   f"ignored a malformed message on {channel!r}: data is not an "
-                                   "object", time.time()))
+            self._put(StreamStatus(self._state, f"ignored a malformed message on {channel!r:.80}"
+                                   f": data is not an object", time.time()))
             return
         self._seq += 1
         self._put(Event(channel, data, time.time(), self._seq))
 
-    def _handshaken(self) -> None:
-        self.handshakes += 1
-        if self.handshakes > 1 and self._lost_at is None:
-            # A re-handshake means a new session: what was published meanwhile is gone.
-            self._lost_at = self._last_ok or time.time()
+    def _next_id(self) -> str:
+        self._ids += 1
+        return str(self._ids)
 
-    def _connected(self, dropped: int | None, force: bool = False) -> None:
-        now = time.time()
-        if dropped:
-            self.server_dropped += int(dropped)
-            self._put(StreamStatus("gap", f"the server dropped {dropped} events from this "
-                                   "session's queue", now, now, now, {"dropped": dropped}))
-        if not self._subscribed:
-            return
-        if self._state != "connected" or force and self._lost_at is not None:
-            if self._lost_at is not None:
-                self._put(StreamStatus("gap", "events published while disconnected may be "
-                                       "missing", now, self._lost_at, now))
-                self._lost_at = None
-            if self._state != "connected":
-                self._status("connected", f"subscribed to {', '.join(self.channels)}")
-        self._last_ok = now
-
-    def _lost(self, reason: str) -> None:
-        if self._lost_at is None:
-            self._lost_at = self._last_ok or time.time()
-        if self._state != "reconnecting":
-            self._status("reconnecting", reason)
-
-    def _status(self, kind: str, detail: str) -> None:
+    def _status(self, kind: StatusKind, detail: str) -> None:
         self._state = kind
-        self._put(StreamStatus(kind, detail, time.time()))  # type: ignore[arg-type]
+        self._put(StreamStatus(kind, detail, time.time()))
 
     def _put(self, item: StreamItem) -> None:
         try:
@@ -335,14 +406,19 @@ class EventStream:
             pass
 
 
-def _advice(client: Client) -> dict[str, Any]:
-    transport = getattr(client, "_transport", None)
-    advice = getattr(transport, "reconnect_advice", None)
-    return advice if isinstance(advice, dict) else {}
+def _server_dropped(answer: dict[str, Any]) -> int:
+    ext = answer.get("ext")
+    sim = ext.get("sim") if isinstance(ext, dict) else None
+    dropped = sim.get("dropped") if isinstance(sim, dict) else None
+    return dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0 \
+        else 0
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return "no answer from the CometD endpoint"
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"
+def _http_hint(status: int) -> str:
+    if status in (401, 403):
+        return "(check the user and password)"
+    if status == 404:
+        return "(is this a GWS node? the CometD endpoint is /api/v2/notifications)"
+    if status >= 500:
+        return "(GWS or a load balancer is failing)"
+    return ""

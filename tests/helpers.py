@@ -10,6 +10,9 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
+from console.events import Event, StreamItem, StreamStatus
+from console.stream import EventStream
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -126,3 +129,28 @@ def events_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def meta_of(messages: list[dict[str, Any]], channel: str) -> dict[str, Any]:
     [answer] = [m for m in messages if m["channel"] == channel]
     return answer
+
+
+class Collector:
+    """Runs a stream and keeps what it yields."""
+
+    def __init__(self, stream: EventStream) -> None:
+        self.stream = stream
+        self.items: list[StreamItem] = []
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        async for item in self.stream:
+            self.items.append(item)
+
+    @property
+    def events(self) -> list[Event]:
+        return [i for i in self.items if isinstance(i, Event)]
+
+    def statuses(self, kind: str | None = None) -> list[StreamStatus]:
+        return [i for i in self.items if isinstance(i, StreamStatus)
+                and (kind is None or i.kind == kind)]
+
+    async def close(self) -> None:
+        await self.stream.close()
+        await asyncio.wait_for(self.task, 5)

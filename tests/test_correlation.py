@@ -101,3 +101,29 @@ def test_tracker_is_bounded() -> None:
     for n in range(5):
         tracker.sent(AddRecord.parse(sample_request(referenceId=f"r{n}")))
     assert len(tracker) == 3 and tracker.get("r0") is None and tracker.get("r4") is not None
+
+
+def test_user_event_goes_to_the_request_of_its_chain_not_the_oldest() -> None:
+    tracker = Tracker()
+    other_chain = tracker.sent(AddRecord.parse(sample_request(referenceId="a", chainId=7)))
+    this_chain = tracker.sent(AddRecord.parse(sample_request(referenceId="b", chainId=2)))
+    assert tracker.observe(user_event(GSW_CHAIN_ID=2)) is this_chain
+    assert other_chain.user_event is None
+
+
+def test_error_user_event_fails_none_of_several_identical_requests() -> None:
+    tracker = Tracker()
+    first = tracker.sent(AddRecord.parse(sample_request(referenceId="a")))
+    second = tracker.sent(AddRecord.parse(sample_request(referenceId="b")))
+    owner = tracker.observe(user_event(GSW_USER_EVENT="Error", GSW_ERROR="no such list"))
+    assert owner is first and first.user_event is not None  # kept as evidence...
+    assert (first.state, second.state) == ("pending", "pending")  # ...but it decides nothing
+
+
+async def test_wait_counts_its_timeout_from_the_post_not_from_the_wait() -> None:
+    now = [0.0]
+    tracker = Tracker(timeout_s=10, clock=lambda: now[0])
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    now[0] = 9.95  # the wait starts 9.95 s after the POST: 0.05 s are left
+    await asyncio.wait_for(tracker.wait(tracked), 2.0)
+    assert tracked.state == "no_answer" and "10 s" in tracked.reason

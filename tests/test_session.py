@@ -181,3 +181,30 @@ async def test_server_side_status_codes_are_http_errors_with_the_code(sim: Simul
             await session.add_record(AddRecord.parse(sample_request()))
     assert info.value.status == 500 and info.value.status_code == code
     assert STATUS_MEANINGS[code] in str(info.value)
+
+
+async def test_300_concurrent_records_through_a_gws_restart_share_one_csrf_refresh(
+        sim: Simulator) -> None:
+    """The token pair and the cookie must come from the same refresh: concurrent refreshes
+    interleave them and GWS refuses the token twice."""
+    import asyncio
+
+    async with GwsSession(connection(sim)) as session:
+        await session.add_record(AddRecord.parse(sample_request(referenceId="warm")))
+
+        async def post(n: int) -> object:
+            try:
+                return await session.add_record(AddRecord.parse(sample_request(
+                    referenceId=f"r{n}")))
+            except Exception as exc:  # noqa: BLE001 (collected and asserted on below)
+                return exc
+
+        posts = [asyncio.ensure_future(post(n)) for n in range(300)]
+        while sum(p.done() for p in posts) < 30:
+            await asyncio.sleep(0.001)
+        await sim.restart()  # every HTTP session and its token gone, mid-flight
+        outcomes = await asyncio.gather(*posts)
+    failures = [o for o in outcomes if isinstance(o, Exception)]
+    assert failures == []
+    assert sim.store.counters["csrf_rejected"] > 1  # many were refused, all got through
+    assert len(sim.gws.http_sessions) == 1  # by one refresh

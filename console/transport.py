@@ -1,0 +1,316 @@
+"""The one HTTP client of a GWS session: httpx, shared by the REST calls and the CometD stream.
+
+The transport is the only seam (tests inject one). The default, `GwsTransport`, starts on
+httpx's own transport, so start-up and a single `send` pay no aiohttp import (~175 ms), and
+moves to an aiohttp-backed transport (`AiohttpTransport`, about 3x the POSTs per second on
+loopback) once the session posts in bulk: from the `BULK_AFTER`-th POST, or when `BULK_AFTER`
+POSTs are in flight at once. Both take TLS and the proxy from the `Connection`, so the choice
+changes speed, never behaviour.
+
+Failures are sorted here, in one place, into what a person and the engine need to know:
+`GwsUnreachable` when nothing was delivered (connection refused, DNS, TLS handshake, proxy
+refused the tunnel) and `GwsOutcomeUnknown` when the request may have reached GWS (reset,
+timeout after sending, a reply that could not be read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import httpx
+
+from console.connection import Connection
+from console.errors import GwsError, GwsOutcomeUnknown, GwsUnreachable
+
+if TYPE_CHECKING:
+    import aiohttp
+    import yarl
+
+__all__ = ["AiohttpTransport", "GwsHttp", "GwsTransport", "ReplyTooLarge", "BULK_AFTER", "gws_client",
+           "read_bounded", "transport_failure"]
+
+#: POSTs (outside the CometD endpoint) after which, or in flight at once, the session moves to
+#: the aiohttp transport.
+BULK_AFTER = 8
+
+#: Failures in which the request cannot have reached GWS.
+_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+                 httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+class ReplyTooLarge(Exception):
+    """A reply longer than the limit the caller set (nothing past the limit was read)."""
+
+    def __init__(self, limit: int, status: int) -> None:
+        super().__init__(f"the reply (HTTP {status}) is longer than {limit:,} bytes")
+        self.limit = limit
+        self.status = status
+
+
+class GwsHttp:
+    """The one HTTP client of a GWS session: httpx's client (cookies, Basic auth, default
+    headers; every GET) over the session's transport, and `post`, a lean POST for the hot
+    paths (AddRecord, CometD connects): the same transport, headers, auth and cookies, without
+    the client's per-request machinery (URL parsing, auth flow, a cookie-jar walk: ~0.5 ms,
+    most of what a record costs in a replay)."""
+
+    def __init__(self, connection: Connection,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.transport = transport if transport is not None else GwsTransport(connection)
+        """The only test seam."""
+        self.client = gws_client(connection, self.transport)
+        """httpx's client: the cookie jar is the one truth."""
+        self._headers = [*self.client.headers.raw,
+                         (b"Authorization", connection.basic_auth_header().encode())]
+        self._cookies: dict[str, bytes] = {}  # the jar's Cookie header per URL, until it changes
+
+    async def post(self, url: httpx.URL, body: bytes, headers: list[tuple[bytes, bytes]],
+                   timeout: dict[str, float | None], limit: int) -> tuple[httpx.Response, bytes]:
+        """POST `body`; the reply and its body, read up to `limit` bytes (ReplyTooLarge past
+        it). Transport failures raise httpx.TransportError."""
+        key = str(url)
+        cookie = self._cookies.get(key)
+        if cookie is None:
+            probe = self.client.build_request("POST", url)
+            cookie = self._cookies[key] = probe.headers.get("Cookie", "").encode("latin-1")
+        sent = [(b"Host", url.netloc), *self._headers, *headers,
+                (b"Content-Length", str(len(body)).encode())]
+        if cookie:
+            sent.append((b"Cookie", cookie))
+        request = httpx.Request("POST", url, headers=sent, stream=httpx.ByteStream(body),
+                                extensions={"timeout": timeout})  # headers complete as given
+        request.read()  # in memory already: `content` without an async read
+        response = await self.transport.handle_async_request(request)
+        response.request = request
+        try:
+            raw = await read_bounded(response, limit)
+        finally:
+            await response.aclose()
+        self.keep_cookies(response)
+        return response, raw
+
+    async def get(self, path: str, params: dict[str, str], limit: int
+                  ) -> tuple[httpx.Response, bytes]:
+        """GET through the client (auth flow, cookies), the body read up to `limit`."""
+        response = await self.client.send(self.client.build_request("GET", path, params=params),
+                                          stream=True)
+        try:
+            raw = await read_bounded(response, limit)
+        finally:
+            await response.aclose()
+        self.keep_cookies(response)
+        return response, raw
+
+    def keep_cookies(self, response: httpx.Response) -> None:
+        if any(name.lower() == b"set-cookie" for name, _ in response.headers.raw):
+            self.client.cookies.extract_cookies(response)  # a no-op if the client did it
+            self._cookies.clear()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def gws_client(connection: Connection,
+               transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The httpx client for one GWS: Basic auth, JSON, the profile's timeout; TLS and proxy
+    live in the transport (ours by default, or the one a test injects)."""
+    return httpx.AsyncClient(
+        base_url=connection.api, auth=(connection.username, connection.password.reveal()),
+        timeout=connection.timeout_s, trust_env=False,
+        transport=transport if transport is not None else GwsTransport(connection),
+        headers={"Accept": "application/json"})
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """The body of a streamed reply, reading at most `limit` bytes (decoded)."""
+    declared = b""
+    encoded = False
+    for name, value in response.headers.raw:  # one pass, no decoding (the hot path)
+        lower = name.lower()
+        if lower == b"content-length":
+            declared = value
+        elif lower == b"content-encoding":
+            encoded = value.strip().lower() != b"identity"
+    if declared.isdigit() and int(declared) > limit:
+        raise ReplyTooLarge(limit, response.status_code)
+    chunks: list[bytes] = []
+    size = 0
+    # Nothing encoded: the transport's bytes as they are, without httpx's decoder chain.
+    body = response.aiter_bytes() if encoded else response.stream
+    async for chunk in body:  # type: ignore[union-attr]
+        size += len(chunk)
+        if size > limit:
+            raise ReplyTooLarge(limit, response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def transport_failure(exc: httpx.TransportError, method: str, url: str,
+                      timeout_s: float) -> GwsError:
+    """`GwsUnreachable` when the request never left, `GwsOutcomeUnknown` otherwise, each
+    saying what failed and what to check."""
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, _NOTHING_SENT):
+        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return GwsUnreachable(f"{method} {url}: no connection within {timeout_s:g} s (check "
+                                  "the URL, the GWS node and any proxy)")
+        if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
+            return GwsUnreachable(f"{method} {url}: the server's TLS certificate is not trusted "
+                                  f"({reason}); give the CA in the profile's tls.ca_bundle")
+        if isinstance(exc, httpx.ProxyError):
+            return GwsUnreachable(f"{method} {url}: the proxy refused ({reason}); check "
+                                  "HTTPS_PROXY/NO_PROXY or the profile's proxy_from_env")
+        return GwsUnreachable(f"{method} {url}: cannot connect ({reason}); check the "
+                              "profile's url and that GWS is running")
+    if isinstance(exc, httpx.TimeoutException):
+        return GwsOutcomeUnknown(f"{method} {url}: sent, but no answer within {timeout_s:g} s; "
+                                 "GWS may have acted on it (raise the profile's timeout if GWS "
+                                 "is just slow)")
+    return GwsOutcomeUnknown(f"{method} {url}: sent, but the connection failed before the "
+                             f"answer ({reason}); GWS may have acted on it")
+
+
+class GwsTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport until the session posts in bulk, then aiohttp's (see above)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.light = httpx.AsyncHTTPTransport(
+            verify=connection.ssl_context(), proxy=connection.proxy(), trust_env=False,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32))
+        self.bulk: AiohttpTransport | None = None
+        self._posts = 0
+        self._in_flight = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.bulk is not None:
+            return await self.bulk.handle_async_request(request)
+        counted = request.method == "POST" and not request.url.path.endswith("/notifications")
+        if counted:
+            self._posts += 1
+            if self._posts > BULK_AFTER or self._in_flight >= BULK_AFTER:
+                self.bulk = AiohttpTransport(self.connection)
+                return await self.bulk.handle_async_request(request)
+            self._in_flight += 1
+        try:
+            return await self.light.handle_async_request(request)
+        finally:
+            if counted:
+                self._in_flight -= 1
+
+    async def aclose(self) -> None:
+        await self.light.aclose()
+        if self.bulk is not None:
+            await self.bulk.aclose()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over one aiohttp client session (imported when first built). httpx
+    keeps the cookies, auth and headers; this only moves bytes, with the connection's TLS and
+    proxy, honouring httpx's connect/read timeouts, and raising httpx's exceptions."""
+
+    def __init__(self, connection: Connection) -> None:
+        import aiohttp
+        import yarl
+
+        self._aiohttp = aiohttp
+        self._url = yarl.URL
+        self._ssl = connection.ssl_context()
+        self._proxy = connection.proxy()
+        self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, yarl.URL] = {}  # parsed once: a session posts to a few URLs
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            aiohttp = self._aiohttp
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=0),
+                cookie_jar=aiohttp.DummyCookieJar(),  # httpx's jar is the one truth
+                auto_decompress=False,  # httpx decodes (and counts what it decodes)
+                timeout=aiohttp.ClientTimeout(total=None))  # httpx's headers are complete
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        aiohttp = self._aiohttp
+        limits: dict[str, float | None] = request.extensions.get("timeout", {})
+        try:
+            body = request.content
+        except httpx.RequestNotRead:
+            body = await request.aread()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        text = str(request.url)
+        url = self._urls.get(text)
+        if url is None:
+            url = self._urls[text] = self._url(text, encoded=True)
+            if len(self._urls) > 64:
+                self._urls.clear()
+        try:
+            reply = await self._client().request(
+                request.method, url, data=body or None,
+                headers=headers, proxy=self._proxy, allow_redirects=False,
+                timeout=self._timeout(limits.get("connect"), limits.get("read")))
+        except Exception as exc:
+            raise self._translate(exc, request) from exc
+        return httpx.Response(
+            reply.status, headers=list(reply.raw_headers), stream=_AiohttpBody(self, reply, request),
+            extensions={"http_version": b"HTTP/1.1",
+                        "reason_phrase": (reply.reason or "").encode("latin-1", "replace")})
+
+    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+        """httpx's connect/read limits for aiohttp: the connection within `connect` (a
+        failure there is ConnectionTimeoutError: nothing sent), then the whole exchange within
+        connect + read (one timer, not one reset per chunk received)."""
+        key = (connect, read)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            total = None if read is None else read + (connect or 0.0)
+            timeout = self._timeouts[key] = self._aiohttp.ClientTimeout(
+                total=total, sock_connect=connect)
+        return timeout
+
+    def _translate(self, exc: Exception, request: httpx.Request) -> Exception:
+        """aiohttp's failure as the httpx exception that means the same."""
+        aiohttp = self._aiohttp
+        text = str(exc) or type(exc).__name__
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return httpx.ConnectTimeout(text, request=request)
+        if isinstance(exc, aiohttp.ClientHttpProxyError):
+            return httpx.ProxyError(text, request=request)
+        if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS, proxy down
+            return httpx.ConnectError(text, request=request)
+        if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+            return httpx.ReadTimeout(text or "read timeout", request=request)
+        if isinstance(exc, (aiohttp.ClientError, OSError)):
+            return httpx.ReadError(text, request=request)
+        return exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class _AiohttpBody(httpx.AsyncByteStream):
+    """An aiohttp reply's body as httpx reads it: chunk by chunk, released when closed."""
+
+    def __init__(self, owner: AiohttpTransport, reply: aiohttp.ClientResponse,
+                 request: httpx.Request) -> None:
+        self._owner = owner
+        self._reply = reply
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._reply.content.iter_any():
+                yield chunk
+        except Exception as exc:
+            raise self._owner._translate(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        if self._reply.content.at_eof():
+            self._reply.release()  # the connection goes back to the pool
+        else:
+            self._reply.close()  # a body left unread (e.g. over a size limit): drop it
