@@ -218,12 +218,14 @@ def on_post(action: Any) -> Any:
 @pytest.mark.parametrize(("action", "words"), [
     (Reset(), "connection failed before the answer"),
     (Hang(), "no answer within 0.5 s"),
-    (Reply("<html>Welcome</html>", 200, "text/html"), "not GWS JSON"),
+    (Reply("<html>Welcome</html>", 200, "text/html"), "not a GWS answer"),
+    (Reply("<html>500 Internal Server Error</html>", 500, "text/html"), "HTTP 500"),
     (Reply("<html>502 Bad Gateway</html>", 502, "text/html"), "HTTP 502"),
     (Reply("<html>504 Gateway Timeout</html>", 504, "text/html"), "HTTP 504"),
     (Reply({"no": "statusCode"}), "without an integer statusCode"),
     (Reply(b"[" + b" " * (MAX_REPLY_BYTES + 10) + b"]"), "longer than 1 MiB"),
-], ids=["reset", "timeout", "html-200", "html-502", "html-504", "no-statusCode", "2MB"])
+], ids=["reset", "timeout", "html-200", "html-500", "html-502", "html-504", "no-statusCode",
+        "2MB"])
 async def test_a_post_whose_answer_is_not_seen_is_outcome_unknown(
         kind: str, action: Any, words: str, server: HostileServer) -> None:
     server.script = on_post(action)
