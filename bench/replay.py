@@ -29,9 +29,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from console.connection import Connection, Secret  # noqa: E402
 from console.engine import Engine  # noqa: E402
 from console.example_templates import DIR as EXAMPLES  # noqa: E402
+from console.gws.connection import Connection, Secret  # noqa: E402
 from console.replay import MAX_RATE, Replay, plan  # noqa: E402
 from console.templates import load_template  # noqa: E402
 

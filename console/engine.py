@@ -13,16 +13,20 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from console.connection import Connection
 from console.correlation import Tracked, Tracker
 from console.errors import (
-    GwsError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError, GwsUnreachable,
+    GwsError,
+    GwsHttpError,
+    GwsOutcomeUnknown,
+    GwsStatusError,
+    GwsUnreachable,
 )
 from console.events import Event, StreamItem, StreamStatus
+from console.gws.connection import Connection
+from console.gws.session import GwsSession, Me
+from console.gws.stream import EventStream
 from console.journal import Journal
 from console.model import AddRecord
-from console.session import GwsSession, Me
-from console.stream import EventStream
 from console.tasks import cancel_and_wait
 
 __all__ = ["Engine"]

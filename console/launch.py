@@ -148,7 +148,7 @@ def run() -> None:
     """The `outbound-console` entry point."""
     args = console_args(sys.argv[1:])
     if args is None:
-        from console.cli import main
+        from console.cli.main import main
 
         main()
         return
@@ -161,6 +161,6 @@ def run() -> None:
                       Path(journal_path) if journal_path else None, args.get("template_name"))
     except ConsoleError as exc:
         print(f"Error: {exc}", file=sys.stderr)  # as click prints a ClickException
-        # A profile problem is exit 6 as in every command (console.exit_codes); a template
+        # A profile problem is exit 6 as in every command (console.cli.exit_codes); a template
         # that cannot be used is invalid input, 2.
         sys.exit(6 if isinstance(exc, ProfileError) else 2)

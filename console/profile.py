@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.connection import Connection, Secret
+    from console.gws.connection import Connection, Secret
 
 __all__ = ["Profile", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV", "PRODUCTION_NAMES"]
 
@@ -75,8 +75,8 @@ class Profile:
         }
 
     def connection(self, password: Secret, url: str | None = None) -> Connection:
-        from console.connection import Connection
         from console.errors import ProfileError
+        from console.gws.connection import Connection
 
         base = url or self.url
         if not base:

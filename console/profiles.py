@@ -22,8 +22,8 @@ from typing import Callable
 
 import platformdirs
 
-from console.connection import DEFAULT_CHANNELS, Secret
 from console.errors import ProfileError
+from console.gws.connection import DEFAULT_CHANNELS, Secret
 from console.placeholders import mark_secret_env
 from console.profile import DEMO, Profile
 from console.urls import has_credentials, safe_url
@@ -33,6 +33,7 @@ __all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_p
            "PASSWORD_ENV", "DEMO"]
 
 from console.profile import PASSWORD_ENV  # noqa: E402
+
 HOME_ENV = "OUTBOUND_CONSOLE_HOME"
 KNOWN_KEYS = {"name", "description", "url", "username", "password_from", "device_path",
               "channels", "tls", "timeout", "proxy_from_env", "simulator", "environment"}

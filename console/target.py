@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from console.app.target import PasswordPrompt, ResolvedTarget, choose_profile, connect
-from console.connection import Connection
+from console.gws.connection import Connection
 from console.profiles import Profile, resolve_password
 
 __all__ = ["choose_profile", "open_connection"]

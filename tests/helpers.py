@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 import httpx
 
 from console.events import Event, StreamItem, StreamStatus
-from console.stream import EventStream
+from console.gws.stream import EventStream
 
 DATA = Path(__file__).parent / "data"
 

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 from types import CodeType
 
-from console.connection import Connection, Secret
 from console.engine import Engine
+from console.gws.connection import Connection, Secret
 from console.journal import Journal
 from console.sim import Simulator
 from tests.helpers import eventually, sample, sample_request

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.launch import console_args
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ssl
+from pathlib import Path
 
 import pytest
 
-from console.connection import Secret
 from console.errors import ProfileError
-from console.profiles import DEMO, list_profiles, load_profile, read_profile, resolve_password, search_path
+from console.gws.connection import Secret
+from console.profiles import (
+    DEMO,
+    list_profiles,
+    load_profile,
+    read_profile,
+    resolve_password,
+    search_path,
+)
 from console.target import choose_profile
 
 REPO = Path(__file__).parent.parent

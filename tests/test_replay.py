@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from console.connection import Connection, Secret
 from console.engine import Engine
 from console.events import StreamStatus
 from console.example_templates import DIR as EXAMPLES
+from console.gws.connection import Connection, Secret
 from console.replay import Replay, make_plan, plan, resume_rows, summarise
 from console.rows import Row
 from console.sim import Simulator

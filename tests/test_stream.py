@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from console.connection import Connection, Secret
+from console.gws.connection import Connection, Secret
+from console.gws.stream import EventStream
 from console.sim import Simulator
-from console.stream import EventStream
 from tests.helpers import Collector, Gws, eventually, sample_request
 from tests.node_tools import NodeProcess
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from console.connection import Connection, Secret
-from console.stream import MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, EventStream
+from console.gws.connection import Connection, Secret
+from console.gws.stream import MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, EventStream
 from tests.helpers import Collector, eventually
 from tests.hostile import Delay, Hang, HostileServer, Reply, Reset, Seen
 

@@ -10,7 +10,12 @@ import pytest
 from console.errors import RecordInvalid
 from console.example_templates import DIR as EXAMPLES
 from console.templates import (
-    Template, TemplateError, dump_template, find_templates, load_template, resolve_template,
+    Template,
+    TemplateError,
+    dump_template,
+    find_templates,
+    load_template,
+    resolve_template,
     save_template,
 )
 
@@ -258,7 +263,7 @@ def test_a_copy_of_the_password_under_another_name_is_refused(
 
 
 def test_the_cli_simulator_password_variable_is_a_known_secret() -> None:
-    from console.cli import SIM_PASSWORD_ENV
+    from console.cli.main import SIM_PASSWORD_ENV
     from console.placeholders import SECRET_ENV
     from console.profile import PASSWORD_ENV
 

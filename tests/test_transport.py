@@ -5,8 +5,8 @@ delivered) and GwsOutcomeUnknown (the request may have reached GWS)."""
 
 from __future__ import annotations
 
-import ssl
 import socket
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +15,12 @@ import httpx
 import pytest
 import trustme
 
-from console.connection import Connection, Secret
 from console.errors import GwsHttpError, GwsOutcomeUnknown, GwsUnreachable
+from console.gws.connection import Connection, Secret
+from console.gws.session import MAX_REPLY_BYTES, GwsSession
+from console.gws.stream import EventStream
+from console.gws.transport import BULK_AFTER, AiohttpTransport, GwsTransport
 from console.model import AddRecord
-from console.session import MAX_REPLY_BYTES, GwsSession
-from console.stream import EventStream
-from console.transport import BULK_AFTER, AiohttpTransport, GwsTransport
 from tests.helpers import Collector, eventually, sample_request
 from tests.hostile import Hang, HostileServer, LoopbackProxy, Reply, Reset, Seen
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from console.connection import Connection, Secret
 from console.errors import ConsoleError, ProfileError
+from console.gws.connection import Connection, Secret
 from console.profile import PRODUCTION_NAMES, Profile
 from console.profiles import load_profile, resolve_password, search_path
 from console.urls import has_credentials, safe_url

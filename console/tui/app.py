@@ -32,9 +32,9 @@ from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
-    from console.connection import Connection
     from console.correlation import Tracked
     from console.engine import Engine
+    from console.gws.connection import Connection
     from console.model import AddRecord
     from console.profile import Profile
     from console.templates import Template

@@ -1,6 +1,6 @@
 """The Bayeux protocol as our CometD client speaks it: the messages it sends, the replies it
 accepts, and the server's advice (shared/reference/bayeux.md). No I/O here: the stream
-(console/stream.py) does the HTTP and the timing.
+(console/gws/stream.py) does the HTTP and the timing.
 
 A reply is accepted only when it is a JSON array of objects whose meta answer to our request
 has a boolean `successful`, the request's `id` (when it carries one), an `advice` object of

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import ssl
 import urllib.request
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = ["Connection", "Secret", "DEFAULT_CHANNELS"]
 

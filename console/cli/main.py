@@ -19,9 +19,9 @@ class _LazyGroup(click.Group):
     imports before the console draws its first screen."""
 
     LAZY = {
-        "send": "console.commands:send", "watch": "console.commands:watch",
-        "profiles": "console.commands:profiles", "replay": "console.replay_command:replay",
-        "templates": "console.template_commands:templates",
+        "send": "console.cli.commands:send", "watch": "console.cli.commands:watch",
+        "profiles": "console.cli.commands:profiles", "replay": "console.cli.replay:replay",
+        "templates": "console.cli.templates:templates",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -62,7 +62,7 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     and templates); an option that a command does not use is refused, not ignored.
     """
     from console.app.target import TargetOptions
-    from console.cli_options import check_before
+    from console.cli.options import check_before
 
     options = TargetOptions(profile_name, profiles_dir, url, user, journal_path)
     if ctx.invoked_subcommand is not None:
@@ -71,9 +71,9 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
                                    "console with a template; give the command its own "
                                    "--template (send) or template names (replay) instead")
         check_before(ctx, options)
-        ctx.obj = options  # the command merges them with its own (console.cli_options)
+        ctx.obj = options  # the command merges them with its own (console.cli.options)
         return
-    from console.cli_options import TargetProblem
+    from console.cli.options import TargetProblem
     from console.errors import ConsoleError, ProfileError
     from console.launch import start_console
 

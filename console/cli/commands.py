@@ -13,13 +13,18 @@ import click
 
 from console.app.replay import STAND_IN_DEVICE
 from console.app.target import ResolvedTarget, Target, TargetOptions, resolve_target
-from console.cli_options import TargetProblem, profiles_dir_of, target_options, with_target
+from console.cli.exit_codes import (
+    EXIT_ACK,
+    EXIT_ERROR_NOTIFICATION,
+    EXIT_INVALID,
+    EXIT_NO_ANSWER,
+    EXIT_REFUSED,
+    EXIT_UNKNOWN,
+    EXIT_UNREACHABLE,
+)
+from console.cli.options import TargetProblem, profiles_dir_of, target_options, with_target
 from console.errors import ConsoleError, ProfileError, RecordInvalid
 from console.events import Event, StreamStatus
-from console.exit_codes import (
-    EXIT_ACK, EXIT_ERROR_NOTIFICATION, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_REFUSED,
-    EXIT_UNKNOWN, EXIT_UNREACHABLE,
-)
 from console.profiles import list_profiles, search_path
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from console.app.target import OptionConflict, TargetOptions
-from console.exit_codes import EXIT_UNREACHABLE
+from console.cli.exit_codes import EXIT_UNREACHABLE
 
 __all__ = ["with_target", "TargetProblem", "check_before", "target_options", "profiles_dir_of",
            "APPLIES"]

@@ -8,11 +8,17 @@ from pathlib import Path
 
 import click
 
-from console.cli_options import profiles_dir_of
+from console.cli.options import profiles_dir_of
 from console.profiles import search_path
 from console.templates import (
-    Template, TemplateError, dump_template, find_templates, load_template, resolve_template,
-    save_template, template_dirs,
+    Template,
+    TemplateError,
+    dump_template,
+    find_templates,
+    load_template,
+    resolve_template,
+    save_template,
+    template_dirs,
 )
 
 __all__ = ["templates"]

@@ -14,16 +14,29 @@ from typing import Any
 import click
 
 from console.app.replay import (
-    STAND_IN_DEVICE, Confirmation, NotConfirmed, ReplayInputError, ReplayInputs, ReplayProgress,
-    ReplayResult, ReplayRun, ReplaySettings, load_inputs, plan_replay, rebuild_from_journal,
+    STAND_IN_DEVICE,
+    Confirmation,
+    NotConfirmed,
+    ReplayInputError,
+    ReplayInputs,
+    ReplayProgress,
+    ReplayResult,
+    ReplayRun,
+    ReplaySettings,
+    load_inputs,
+    plan_replay,
+    rebuild_from_journal,
 )
 from console.app.target import ResolvedTarget, Target
-from console.cli_options import target_options, with_target
-from console.commands import Printer, parse_sets, resolve_or_exit
-from console.errors import ConsoleError
-from console.exit_codes import (
-    EXIT_INVALID, EXIT_NOT_CONFIRMED, EXIT_UNREACHABLE, for_replay,
+from console.cli.commands import Printer, parse_sets, resolve_or_exit
+from console.cli.exit_codes import (
+    EXIT_INVALID,
+    EXIT_NOT_CONFIRMED,
+    EXIT_UNREACHABLE,
+    for_replay,
 )
+from console.cli.options import target_options, with_target
+from console.errors import ConsoleError
 from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 
 __all__ = ["replay"]

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from console.connection import Connection
 from console.errors import GwsError, GwsOutcomeUnknown, GwsUnreachable
+from console.gws.connection import Connection
 
 if TYPE_CHECKING:
     import aiohttp

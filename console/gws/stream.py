@@ -43,13 +43,13 @@ from typing import Any
 
 import httpx
 
-from console import bayeux
-from console.bayeux import Advice, MalformedReply, MetaReply
-from console.connection import Connection
 from console.errors import GwsOutcomeUnknown
 from console.events import Event, StatusKind, StreamItem, StreamStatus
+from console.gws import bayeux
+from console.gws.bayeux import Advice, MalformedReply, MetaReply
+from console.gws.connection import Connection
+from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
 from console.tasks import cancel_and_wait
-from console.transport import GwsHttp, ReplyTooLarge, transport_failure
 
 __all__ = ["EventStream", "MAX_MESSAGE_BYTES", "MAX_REPLY_BYTES"]
 
@@ -68,7 +68,7 @@ _COALESCE_S = 0.002
 #: A connect answered empty faster than this (when the server could hold it) was not held.
 _QUICK_S = 1.0
 
-log = logging.getLogger("console.stream")
+log = logging.getLogger("console.gws.stream")
 log.addHandler(logging.NullHandler())  # the journal records every status; logging is opt-in
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from console.connection import Connection
 from console.errors import CsrfError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError
+from console.gws.connection import Connection
+from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
 from console.model import AddRecord
-from console.transport import GwsHttp, ReplyTooLarge, transport_failure
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 
