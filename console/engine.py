@@ -65,6 +65,10 @@ class Engine:
         self._journal("session", url=self.connection.base_url, user=self.me.user_name,
                       devices=list(self.me.devices), features=list(self.me.features),
                       warnings=list(self.me.warnings))
+        started = await self.session.start_contact_center()
+        if started is not None:
+            self.tracker.contact_center = started
+            self._journal("contact_center", action="started", detail=started)
         if self.stream is not None:
             await self.stream.start()
             self._pump = asyncio.get_running_loop().create_task(self._pump_stream())
@@ -81,6 +85,9 @@ class Engine:
         if self.stream is not None:
             await self.stream.close()
         await cancel_and_wait(self._pump)
+        ended = await self.session.end_contact_center()
+        if ended is not None:
+            self._journal("contact_center", action="ended", detail=ended)
         await self.session.close()
         if self.journal is not None:
             self.journal.close()
