@@ -113,6 +113,9 @@ class Tracked:
     """Why the POST's outcome is unknown (reset, timeout, unreadable reply), when it is."""
     ocs_error: tuple[str, Any] | None = None
     """(GSW_ERROR, GSW_ERROR_NUMBER) when OCS refused the record after GWS accepted it."""
+    verdict_written: bool = field(default=False, repr=False)
+    """The verdict is in the journal (it is written once, when both it and the POST's outcome
+    are known: an Error may overtake the HTTP reply)."""
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property

@@ -103,8 +103,8 @@ class Engine:
                 tracked = self.tracker.observe(item)
                 if self.journal is not None:
                     self.journal.write_event(item, tracked.reference_id if tracked else None)
-                if tracked is not None and tracked.state != "pending" and tracked.ack is item:
-                    self._journal("verdict", **tracked.verdict())
+                if tracked is not None:
+                    self._verdict(tracked)
             else:
                 self.status = item
                 if item.kind == "connected":
@@ -200,16 +200,20 @@ class Engine:
             self._journal("response", referenceId=ref, outcome="accepted",
                           httpStatus=result.http_status, body=result.body,
                           elapsedMs=round(result.elapsed_ms, 1))
-        if tracked.state == "failed":
-            self._journal("verdict", **tracked.verdict())
+        self._verdict(tracked)
         return tracked
 
     async def wait(self, tracked: Tracked, timeout_s: float | None = None) -> Tracked:
-        before = tracked.state
         await self.tracker.wait(tracked, timeout_s)
-        if before == "pending" and tracked.state in ("no_answer", "unknown"):
-            self._journal("verdict", **tracked.verdict())
+        self._verdict(tracked)
         return tracked
+
+    def _verdict(self, tracked: Tracked) -> None:
+        """Journal the verdict once, when it and the POST's outcome are both known."""
+        if tracked.state != "pending" and tracked.post is not None \
+                and not tracked.verdict_written:
+            tracked.verdict_written = True
+            self._journal("verdict", **tracked.verdict())
 
     def _journal(self, kind: str, **fields: Any) -> None:
         if self.journal is not None:
