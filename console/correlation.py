@@ -111,6 +111,8 @@ class Tracked:
     """What became of the POST (None while it is in flight)."""
     post_detail: str = ""
     """Why the POST's outcome is unknown (reset, timeout, unreadable reply), when it is."""
+    interrupted: str = ""
+    """What interrupted the notification stream while it waited (its ack may be lost)."""
     ocs_error: tuple[str, Any] | None = None
     """(GSW_ERROR, GSW_ERROR_NUMBER) when OCS refused the record after GWS accepted it."""
     verdict_written: bool = field(default=False, repr=False)
@@ -259,6 +261,13 @@ class Tracker:
             self._finish(tracked, "failed", session_fix(reason, self.contact_center))
         return tracked
 
+    def stream_interrupted(self, detail: str) -> None:
+        """The stream reconnected, failed or reported a gap: every request still waiting may
+        miss its notifications; a timeout then says so."""
+        for tracked in self._by_ref.values():
+            if tracked.state == "pending" and not tracked.interrupted:
+                tracked.interrupted = detail
+
     def expire(self) -> list[Tracked]:
         """Give pending requests older than the timeout the verdict no_answer."""
         now = self._clock()
@@ -279,11 +288,15 @@ class Tracker:
         return tracked
 
     def _time_out(self, tracked: Tracked, limit: float) -> None:
+        gap = (f"; the notification stream was interrupted while it waited "
+               f"({tracked.interrupted[:160]}): its acknowledgement may have been published "
+               "then and lost, so the record may be in the list; check before re-sending"
+               if tracked.interrupted else "")
         if tracked.post == "unknown":
             self._finish(tracked, "unknown", f"{tracked.post_detail}; no acknowledgement within "
-                         f"{limit:g} s either: {UNKNOWN_ADVICE}")
+                         f"{limit:g} s either{gap or ': ' + UNKNOWN_ADVICE}")
         else:
-            self._finish(tracked, "no_answer", f"no acknowledgement within {limit:g} s")
+            self._finish(tracked, "no_answer", f"no acknowledgement within {limit:g} s{gap}")
 
     @staticmethod
     def _finish(tracked: Tracked, state: State, reason: str) -> None:

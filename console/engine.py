@@ -73,13 +73,27 @@ class Engine:
             await self.stream.start()
             self._pump = asyncio.get_running_loop().create_task(self._pump_stream())
             if wait_connected_s > 0:
-                try:
-                    await asyncio.wait_for(self._connected.wait(), wait_connected_s)
-                except asyncio.TimeoutError:
-                    raise GwsError(f"the CometD stream at {self.connection.notifications_url} "
-                                   f"did not connect within {wait_connected_s:g} s"
-                                   + (f" ({self.status.detail})" if self.status else "")) from None
+                await self._until_connected_or_failed(wait_connected_s)
         return self
+
+    async def _until_connected_or_failed(self, limit_s: float) -> None:
+        """GwsError unless the stream connects within `limit_s`; at once when it stops for
+        good (e.g. told not to reconnect, or no session affinity behind a balancer)."""
+        assert self.stream is not None
+        waiters = [asyncio.ensure_future(self._connected.wait()),
+                   asyncio.ensure_future(self.stream.failed.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if self._connected.is_set():
+            return
+        url = self.connection.notifications_url
+        if self.stream.failure is not None:
+            raise GwsError(f"the CometD stream at {url} stopped: {self.stream.failure.detail}")
+        raise GwsError(f"the CometD stream at {url} did not connect within {limit_s:g} s"
+                       + (f" ({self.status.detail})" if self.status else ""))
 
     async def close(self) -> None:
         if self.stream is not None:
@@ -111,6 +125,9 @@ class Engine:
                     self._connected.set()
                 elif item.kind in ("reconnecting", "failed"):
                     self._connected.clear()
+                if item.kind in ("reconnecting", "failed", "gap"):
+                    # Notifications for requests still waiting may be lost meanwhile.
+                    self.tracker.stream_interrupted(item.detail)
                 self._journal("status", **item.as_json())
             for callback in self._callbacks:
                 callback(item)
