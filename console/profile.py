@@ -13,8 +13,12 @@ if TYPE_CHECKING:
 __all__ = ["Profile", "ContactCenterSession", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV",
            "PRODUCTION_NAMES"]
 
-#: Enough to see both notifications of the documentation sample.
-DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/outbound", "/me/internal")
+#: Wherever the AddRecord notifications may arrive: `/v2/me/*` covers /v2/me/outbound (the
+#: acknowledgement [doc: Create Record]) and /v2/me/devices, where a real node most likely
+#: publishes the DeviceUserEventMessage [inferred: GWS's topic for device messages], plus
+#: /v2/me/calls; `/me/internal` is where the Create Record sample shows it [doc], outside
+#: /v2/me/*. Unrelated traffic on those channels is shown, never correlated.
+DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/me/internal")
 PASSWORD_ENV = "OUTBOUND_CONSOLE_PASSWORD"
 
 

@@ -150,3 +150,48 @@ async def test_send_and_replay_with_and_without_csrf(csrf: bool, tmp_path: Path)
         nodes = sim.state()["nodes"] or []
         rejected = sum(n["http"].get("csrf_rejected", 0) for n in nodes)
         assert rejected == 0 and sim.store.counters["csrf_rejected"] == 0
+
+
+@pytest.mark.parametrize("channel", ["/v2/me/devices", "/me/internal"])
+async def test_default_channels_hear_the_user_event_wherever_it_comes_amid_noise(
+        channel: str, tmp_path: Path) -> None:
+    settings = GwsSettings(user_event_channel=channel, noise_per_s=100)
+    async with Simulator(password=PASSWORD, bayeux=QUICK, settings=settings) as sim:
+        env = isolated_env(tmp_path, PASSWORD)
+        code, out, err = await run_bin("send", "--json", *target(sim, tmp_path, "s"), *FIELDS,
+                                       env=env, cwd=tmp_path)
+        assert code == 0, out + err
+        lines = json_lines(out)
+        events = [line for line in lines if line["type"] == "event"]
+        # Only this request's two notifications are echoed, the user event from `channel`.
+        assert [(e["channel"], e["data"]["messageType"]) for e in events] == [
+            ("/v2/me/outbound", "OutboundRecordMessage"), (channel, "DeviceUserEventMessage")]
+        assert lines[-1]["state"] == "acknowledged"
+        journal = journal_lines(tmp_path / "s")
+        heard = {line["channel"] for line in journal if line["kind"] == "event"}
+        assert heard & {"/v2/me/devices", "/v2/me/calls"}  # the noise reached us, unmatched
+        matched = [line for line in journal if line["kind"] == "event"
+                   and line.get("matched")]
+        assert {line["data"]["messageType"] for line in matched} == {
+            "OutboundRecordMessage", "DeviceUserEventMessage"}
+
+
+async def test_correlation_amid_noise_ties_each_user_event_to_its_request() -> None:
+    from console.engine import Engine
+    from console.gws.connection import Connection, Secret
+
+    settings = GwsSettings(user_event_channel="/v2/me/devices", noise_per_s=200)
+    async with Simulator(password=PASSWORD, bayeux=QUICK, settings=settings) as sim:
+        async with Engine(Connection(sim.url, sim.user, Secret(PASSWORD))) as engine:
+            sent = [await engine.send(sample_request(referenceId=f"n{n}",
+                                                     phoneNumber=f"555000{n}"))
+                    for n in range(5)]
+            for tracked in sent:
+                await engine.wait(tracked)
+                await eventually(lambda: tracked.user_event is not None, timeout=10)
+            for tracked in sent:
+                assert tracked.state == "acknowledged"
+                assert tracked.user_event is not None
+                assert tracked.user_event.channel == "/v2/me/devices"
+                assert tracked.user_event.user_data["GSW_PHONE"] == tracked.record.phone_number
+            assert sim.bayeux.counters.as_json()["events_delivered"] > 10  # noise flowed
