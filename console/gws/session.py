@@ -242,7 +242,9 @@ class GwsSession:
             if reply.status == 403 and _is_csrf(reply.text):
                 raise CsrfError("GWS refused the CSRF token twice (HTTP 403 "
                                 f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
-                                "cookie and the X-CSRF-TOKEN header", 403)
+                                "cookie and the X-CSRF-TOKEN header, and that a load balancer "
+                                "keeps this client on one GWS node (sticky sessions on "
+                                "JSESSIONID)", 403)
         elapsed = (time.perf_counter() - started) * 1000.0
         answer = self._check(reply, "AddRecord", posted=True)
         return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
