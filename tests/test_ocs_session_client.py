@@ -208,3 +208,21 @@ def test_contact_center_key_is_read() -> None:
     assert read_profile(path).contact_center == ContactCenterSession(
         start=True, place="Place_5002", end_on_exit=False)
     assert json.dumps(read_profile(path).describe())  # `profiles show` prints it
+
+
+async def test_the_session_is_ended_on_exit_even_after_the_node_restarted() -> None:
+    from console.engine import Engine
+    from console.gws.connection import Connection, Secret
+    from console.profile import ContactCenterSession
+
+    async with Simulator(password="pw", nodes=2) as cluster:
+        connection = Connection(cluster.url, cluster.user, Secret("pw"),
+                                contact_center=ContactCenterSession(start=True))
+        engine = Engine(connection, ack_timeout_s=5)
+        await engine.open(wait_connected_s=10)
+        assert cluster.backend.logged_in[cluster.user]
+        assert engine.session.contact_center is not None
+        await cluster.restart()  # the HTTP session and its CSRF token are gone
+        await engine.close()
+        assert not cluster.backend.logged_in.get(cluster.user)
+        assert sum(n["http"].get("csrf_rejected", 0) for n in cluster.state()["nodes"]) == 1

@@ -195,8 +195,8 @@ class GwsSession:
             body["devicePath"] = device
         where = (f"device {device}" if device else f"place {wanted.place}" if wanted.place
                  else "the user's default place")
-        reply = await self._post("/me", json.dumps(body).encode(), self._csrf)
         try:
+            reply = await self._post_csrf("/me", json.dumps(body).encode())
             self._check(reply, "StartContactCenterSession")
         except (GwsStatusError, GwsHttpError) as exc:
             exc.args = (f"{exc.args[0]} — the profile's contact_center_session asked for a "
@@ -217,10 +217,7 @@ class GwsSession:
         self.contact_center = None
         body = json.dumps({"operationName": "EndContactCenterSession"}).encode()
         try:
-            reply = await self._post("/me", body, self._csrf)
-            if reply.status == 403 and _is_csrf(reply.text):
-                await self._refresh_csrf(self._csrf)  # e.g. the node restarted meanwhile
-                reply = await self._post("/me", body, self._csrf)
+            reply = await self._post_csrf("/me", body)  # a node restart may have ended it
             self._check(reply, "EndContactCenterSession")
         except GwsError as exc:
             return (f"the contact-centre session ({started}) could not be ended: {exc}; the "
@@ -233,21 +230,27 @@ class GwsSession:
         GwsUnreachable when nothing was delivered, GwsOutcomeUnknown when it may have been."""
         body = record.body_json().encode("utf-8")  # strict JSON: allow_nan=False
         started = time.perf_counter()
+        reply = await self._post_csrf("/me/outbound-records", body)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        answer = self._check(reply, "AddRecord", posted=True)
+        return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
+
+    async def _post_csrf(self, path: str, body: bytes) -> _Reply:
+        """POST with the CSRF pair; on a CSRF 403 one shared refresh and one retry. CsrfError
+        when the new pair is refused too."""
         used = self._csrf
-        reply = await self._post("/me/outbound-records", body, used)
+        reply = await self._post(path, body, used)
         if reply.status == 403 and _is_csrf(reply.text):
             # The token lives as long as the HTTP session; a GWS restart ends both.
             await self._refresh_csrf(used)
-            reply = await self._post("/me/outbound-records", body, self._csrf)
+            reply = await self._post(path, body, self._csrf)
             if reply.status == 403 and _is_csrf(reply.text):
                 raise CsrfError("GWS refused the CSRF token twice (HTTP 403 "
                                 f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
                                 "cookie and the X-CSRF-TOKEN header, and that a load balancer "
                                 "keeps this client on one GWS node (sticky sessions on "
                                 "JSESSIONID)", 403)
-        elapsed = (time.perf_counter() - started) * 1000.0
-        answer = self._check(reply, "AddRecord", posted=True)
-        return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
+        return reply
 
     async def _post(self, path: str, body: bytes, csrf: dict[str, str]) -> _Reply:
         headers = [(b"Content-Type", b"application/json"),
