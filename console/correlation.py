@@ -76,6 +76,10 @@ def session_fix(reason: str, contact_center: str | None = None) -> str:
     """`reason`, plus what to do when it says no agent is logged in on the DN. With
     `contact_center` (the session the console started), the fix is to check that session."""
     if not _NO_SESSION.search(reason):
+        if "statusCode 2 (" in reason and not contact_center:
+            # GWS's bare "invalid for the current state": for AddRecord the likeliest state is
+            # no agent on the DN [inferred], so the fix is offered as a likelihood.
+            return f"{reason} — most likely {NO_SESSION_FIX}"
         return reason
     if contact_center:
         return (f"{reason} — no agent logged in on the record's DN although the console "

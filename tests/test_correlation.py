@@ -162,6 +162,11 @@ def test_a_no_session_refusal_names_the_fix() -> None:
                         "(DN 5001) has no agent logged in", 400)
     assert "although the console started a contact-centre session (voice on place " \
            "Place_5002)" in tracked.reason
+    bare = Tracker()  # GWS's bare statusCode 2: the likely cause, as a likelihood
+    tracked = bare.sent(AddRecord.parse(sample_request()))
+    bare.http_failed(tracked, "AddRecord: GWS answered statusCode 2 (the operation is not "
+                     "valid in the current state): Invalid for the current state", 400)
+    assert "most likely no agent is logged in" in tracked.reason
     other = Tracker()  # unrelated refusals carry no hint
     tracked = other.sent(AddRecord.parse(sample_request()))
     other.http_failed(tracked, "statusCode 6: Campaign 'Nope' not found", 404)

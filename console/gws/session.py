@@ -180,7 +180,8 @@ class GwsSession:
     # -- contact-centre session ------------------------------------------------------------
     async def start_contact_center(self) -> str | None:
         """StartContactCenterSession (voice) when the profile asks for it: logs the agent in on
-        the profile's place or device (default: the device AddRecord uses, so both agree).
+        the profile's place or device (default [ours]: the device AddRecord uses, so both
+        agree).
         What was started, in words; None when the profile asks for none. A refusal raises
         GwsStatusError / GwsHttpError naming the profile key to check."""
         wanted = self.connection.contact_center
