@@ -227,8 +227,8 @@ class Engine:
 
     def _verdict(self, tracked: Tracked) -> None:
         """Journal the verdict once, when it and the POST's outcome are both known."""
-        if tracked.state != "pending" and tracked.post is not None \
-                and not tracked.verdict_written:
+        settled = tracked.post is not None or tracked.state in ("no_answer", "unknown")
+        if tracked.state != "pending" and settled and not tracked.verdict_written:
             tracked.verdict_written = True
             self._journal("verdict", **tracked.verdict())
 
