@@ -226,3 +226,22 @@ async def test_the_session_is_ended_on_exit_even_after_the_node_restarted() -> N
         await engine.close()
         assert not cluster.backend.logged_in.get(cluster.user)
         assert sum(n["http"].get("csrf_rejected", 0) for n in cluster.state()["nodes"]) == 1
+
+
+async def test_an_ocs_error_before_the_http_reply_is_one_verdict(sim: Simulator,
+                                                                 tmp_path: Path) -> None:
+    """The Error arrives while the POST's reply never does: one verdict, failed with OCS's
+    words, journaled once, and the reply's fate kept (unknown)."""
+    sim.set_faults({"accept_then_hang": 1.0})
+    env = isolated_env(tmp_path, sim.password)
+    profiles = tmp_path / "profiles"
+    write_profile(profiles, "quick", sim.url, sim.user, timeout=1)
+    code, out, err = await run_bin("send", "--profiles", str(profiles), "-p", "quick", "--json",
+                                   "--journal", str(tmp_path / "j"), *FIELDS, "--set",
+                                   "campaignName=Nope", env=env, cwd=tmp_path)
+    assert code == 4, out + err
+    final = json_lines(out)[-1]
+    assert final["type"] == "verdict" and final["state"] == "failed"
+    assert final["reason"].startswith("refused by OCS: Campaign 'Nope' not found")
+    [journaled] = verdicts(tmp_path / "j")
+    assert journaled["post"] == "unknown" and journaled["state"] == "failed"
