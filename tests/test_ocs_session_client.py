@@ -245,3 +245,20 @@ async def test_an_ocs_error_before_the_http_reply_is_one_verdict(sim: Simulator,
     assert final["reason"].startswith("refused by OCS: Campaign 'Nope' not found")
     [journaled] = verdicts(tmp_path / "j")
     assert journaled["post"] == "unknown" and journaled["state"] == "failed"
+
+
+async def test_the_tui_starts_the_session_and_ends_it_on_exit(sim: Simulator,
+                                                              tmp_path: Path) -> None:
+    from console.profile import ContactCenterSession, Profile
+    from tests.tui_helpers import make_app, ready
+
+    profile = Profile(name="agent", url=sim.url, username=sim.user,
+                      contact_center=ContactCenterSession(start=True, place="Place_5001"))
+    app = make_app(tmp_path, profile, password=sim.password)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert sim.backend.logged_in.get(sim.user)
+    assert not sim.backend.logged_in.get(sim.user)
+    steps = [line["action"] for line in journal_lines(tmp_path / "journal.jsonl")
+             if line["kind"] == "contact_center"]
+    assert steps == ["started", "ended"]
