@@ -21,11 +21,22 @@ GSW_PHONE, GSW_APPLICATION_ID (and GSW_CHAIN_ID), it belongs to the oldest that 
 OutboundRecordMessage (GWS sends that first), else to the oldest. It is evidence; the verdict
 comes from the OutboundRecordMessage, except that a user event whose GSW_USER_EVENT is `Error`
 fails a still-pending request when it is the only one that could own it.
+
+OCS refuses a record in one of two ways, and the verdict reads the same in both: `failed`,
+with OCS's reason in words. Either GWS refuses the POST at once (a statusCode, e.g. 6 for an
+unknown campaign), or it accepts it (statusCode 0) and OCS answers later with an Error
+`OutboundRecordMessage` (errorMessage / errorCode) and an Error `DeviceUserEventMessage`
+(GSW_ERROR / GSW_ERROR_NUMBER): the reason is then `refused by OCS: <GSW_ERROR>
+(GSW_ERROR_NUMBER <n>)`, and `Tracked.ocs_error` keeps the pair. A refusal that says no agent
+is logged in on the DN (no contact-centre session) says so and names the fix: the profile key
+`contact_center_session` [inferred: GWS's statusCode 2 names the state, OCS's text names the
+agent; the number is not documented, so the words decide].
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -46,6 +57,36 @@ TERMINAL: frozenset[str] = frozenset({"acknowledged", "failed", "no_answer", "un
 #: What became of the POST: GWS took it, GWS said no, it never left, or nobody knows.
 PostOutcome = Literal["accepted", "refused", "not_delivered", "unknown"]
 UNKNOWN_ADVICE = "it may have been accepted by GWS; check before re-sending"
+#: Words of a refusal due to no agent logged in on the DN (GWS statusCode 2 or OCS's error).
+_NO_SESSION = re.compile(r"not logged in|no agent logged in|StartContactCenterSession",
+                         re.IGNORECASE)
+NO_SESSION_FIX = ("no agent is logged in on the device's DN (no contact-centre session): set "
+                  "`contact_center_session: {start: true}` in the profile so the console "
+                  "starts one (StartContactCenterSession) after login, or log the agent in "
+                  "on that DN")
+
+
+def ocs_words(text: Any, number: Any) -> str:
+    """OCS's refusal in words: `<GSW_ERROR> (GSW_ERROR_NUMBER <n>)`."""
+    words = str(text) if text not in (None, "") else "no detail given"
+    return words + (f" (GSW_ERROR_NUMBER {number})" if number not in (None, "") else "")
+
+
+def session_fix(reason: str, contact_center: str | None = None) -> str:
+    """`reason`, plus what to do when it says no agent is logged in on the DN. With
+    `contact_center` (the session the console started), the fix is to check that session."""
+    if not _NO_SESSION.search(reason):
+        if "statusCode 2 (" in reason and not contact_center:
+            # GWS's bare "invalid for the current state": for AddRecord the likeliest state is
+            # no agent on the DN [inferred], so the fix is offered as a likelihood.
+            return f"{reason} — most likely {NO_SESSION_FIX}"
+        return reason
+    if contact_center:
+        return (f"{reason} — no agent logged in on the record's DN although the console "
+                f"started a contact-centre session ({contact_center}): check that the "
+                "record's devicePath is that session's device (profile device_path, "
+                "contact_center_session.place)")
+    return f"{reason} — {NO_SESSION_FIX}"
 
 
 @dataclass
@@ -74,6 +115,13 @@ class Tracked:
     """What became of the POST (None while it is in flight)."""
     post_detail: str = ""
     """Why the POST's outcome is unknown (reset, timeout, unreadable reply), when it is."""
+    interrupted: str = ""
+    """What interrupted the notification stream while it waited (its ack may be lost)."""
+    ocs_error: tuple[str, Any] | None = None
+    """(GSW_ERROR, GSW_ERROR_NUMBER) when OCS refused the record after GWS accepted it."""
+    verdict_written: bool = field(default=False, repr=False)
+    """The verdict is in the journal (it is written once, when both it and the POST's outcome
+    are known: an Error may overtake the HTTP reply)."""
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -81,9 +129,14 @@ class Tracked:
         return self.record.reference_id
 
     def verdict(self) -> dict[str, Any]:
-        return {"referenceId": self.reference_id, "state": self.state,
-                "latencyMs": None if self.latency_ms is None else round(self.latency_ms, 1),
-                "reason": self.reason, "httpStatus": self.http_status, "post": self.post}
+        latency = None if self.latency_ms is None else round(self.latency_ms, 1)
+        verdict: dict[str, Any] = {"referenceId": self.reference_id, "state": self.state,
+                                   "latencyMs": latency, "reason": self.reason,
+                                   "httpStatus": self.http_status, "post": self.post}
+        if self.ocs_error is not None:
+            verdict["ocsError"] = {"GSW_ERROR": self.ocs_error[0],
+                                   "GSW_ERROR_NUMBER": self.ocs_error[1]}
+        return verdict
 
     def describe(self) -> str:
         if self.state == "acknowledged":
@@ -109,6 +162,8 @@ class Tracker:
         # Requests still without a user event, by (campaign, list, phone, application), oldest
         # first: a user event finds its candidates without a scan of every request.
         self._awaiting_event: dict[tuple[Any, ...], list[Tracked]] = {}
+        self.contact_center: str | None = None
+        """The contact-centre session the console started (for a no-session refusal's fix)."""
 
     def __len__(self) -> int:
         return len(self._by_ref)
@@ -149,7 +204,8 @@ class Tracker:
         """GWS said no (`refused`) or the POST never left (`not_delivered`)."""
         tracked.http_status = http_status
         tracked.post = post
-        self._finish(tracked, "failed", reason)
+        self._finish(tracked, "failed",
+                     session_fix(reason, self.contact_center) if post == "refused" else reason)
 
     def http_unknown(self, tracked: Tracked, reason: str) -> None:
         """The POST was sent but its reply was lost: GWS may have accepted it, so it keeps
@@ -174,9 +230,17 @@ class Tracker:
             self._finish(tracked, "acknowledged", notification)
         else:
             code = event.data.get("errorCode")
-            message = event.data.get("errorMessage") or notification or "unexpected notification"
-            detail = f"{notification} notification" + (f" {code}" if code is not None else "")
-            self._finish(tracked, "failed", f"{detail}: {message}")
+            message = event.data.get("errorMessage")
+            if notification == "Error":
+                # OCS's answer relayed by GWS: errorMessage / errorCode are GSW_ERROR and
+                # GSW_ERROR_NUMBER [inferred: the Error user event carries the same pair].
+                tracked.ocs_error = (str(message or ""), code)
+                reason = f"refused by OCS: {ocs_words(message, code)}"
+            else:
+                detail = f"{notification or 'unexpected'} notification"
+                reason = detail + (f" {code}" if code is not None else "") + (
+                    f": {message}" if message else "")
+            self._finish(tracked, "failed", session_fix(reason, self.contact_center))
         return tracked
 
     def _user_event(self, event: Event) -> Tracked | None:
@@ -195,9 +259,18 @@ class Tracker:
         if (ud.get("GSW_USER_EVENT") == "Error" and tracked.state == "pending"
                 and len(candidates) == 1):
             # Only when no other identical request could own it.
-            self._finish(tracked, "failed",
-                         f"OCS error user event: {ud.get('GSW_ERROR', 'no detail')}")
+            tracked.ocs_error = (str(ud.get("GSW_ERROR") or ""), ud.get("GSW_ERROR_NUMBER"))
+            reason = (f"refused by OCS (user event): "
+                      f"{ocs_words(ud.get('GSW_ERROR'), ud.get('GSW_ERROR_NUMBER'))}")
+            self._finish(tracked, "failed", session_fix(reason, self.contact_center))
         return tracked
+
+    def stream_interrupted(self, detail: str) -> None:
+        """The stream reconnected, failed or reported a gap: every request still waiting may
+        miss its notifications; a timeout then says so."""
+        for tracked in self._by_ref.values():
+            if tracked.state == "pending" and not tracked.interrupted:
+                tracked.interrupted = detail
 
     def expire(self) -> list[Tracked]:
         """Give pending requests older than the timeout the verdict no_answer."""
@@ -219,11 +292,15 @@ class Tracker:
         return tracked
 
     def _time_out(self, tracked: Tracked, limit: float) -> None:
+        gap = (f"; the notification stream was interrupted while it waited "
+               f"({tracked.interrupted[:160]}): its acknowledgement may have been published "
+               "then and lost, so the record may be in the list; check before re-sending"
+               if tracked.interrupted else "")
         if tracked.post == "unknown":
             self._finish(tracked, "unknown", f"{tracked.post_detail}; no acknowledgement within "
-                         f"{limit:g} s either: {UNKNOWN_ADVICE}")
+                         f"{limit:g} s either{gap or ': ' + UNKNOWN_ADVICE}")
         else:
-            self._finish(tracked, "no_answer", f"no acknowledgement within {limit:g} s")
+            self._finish(tracked, "no_answer", f"no acknowledgement within {limit:g} s{gap}")
 
     @staticmethod
     def _finish(tracked: Tracked, state: State, reason: str) -> None:

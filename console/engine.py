@@ -65,22 +65,43 @@ class Engine:
         self._journal("session", url=self.connection.base_url, user=self.me.user_name,
                       devices=list(self.me.devices), features=list(self.me.features),
                       warnings=list(self.me.warnings))
+        started = await self.session.start_contact_center()
+        if started is not None:
+            self.tracker.contact_center = started
+            self._journal("contact_center", action="started", detail=started)
         if self.stream is not None:
             await self.stream.start()
             self._pump = asyncio.get_running_loop().create_task(self._pump_stream())
             if wait_connected_s > 0:
-                try:
-                    await asyncio.wait_for(self._connected.wait(), wait_connected_s)
-                except asyncio.TimeoutError:
-                    raise GwsError(f"the CometD stream at {self.connection.notifications_url} "
-                                   f"did not connect within {wait_connected_s:g} s"
-                                   + (f" ({self.status.detail})" if self.status else "")) from None
+                await self._until_connected_or_failed(wait_connected_s)
         return self
+
+    async def _until_connected_or_failed(self, limit_s: float) -> None:
+        """GwsError unless the stream connects within `limit_s`; at once when it stops for
+        good (e.g. told not to reconnect, or no session affinity behind a balancer)."""
+        assert self.stream is not None
+        waiters = [asyncio.ensure_future(self._connected.wait()),
+                   asyncio.ensure_future(self.stream.failed.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if self._connected.is_set():
+            return
+        url = self.connection.notifications_url
+        if self.stream.failure is not None:
+            raise GwsError(f"the CometD stream at {url} stopped: {self.stream.failure.detail}")
+        raise GwsError(f"the CometD stream at {url} did not connect within {limit_s:g} s"
+                       + (f" ({self.status.detail})" if self.status else ""))
 
     async def close(self) -> None:
         if self.stream is not None:
             await self.stream.close()
         await cancel_and_wait(self._pump)
+        ended = await self.session.end_contact_center()
+        if ended is not None:
+            self._journal("contact_center", action="ended", detail=ended)
         await self.session.close()
         if self.journal is not None:
             self.journal.close()
@@ -96,14 +117,17 @@ class Engine:
                 tracked = self.tracker.observe(item)
                 if self.journal is not None:
                     self.journal.write_event(item, tracked.reference_id if tracked else None)
-                if tracked is not None and tracked.state != "pending" and tracked.ack is item:
-                    self._journal("verdict", **tracked.verdict())
+                if tracked is not None:
+                    self._verdict(tracked)
             else:
                 self.status = item
                 if item.kind == "connected":
                     self._connected.set()
                 elif item.kind in ("reconnecting", "failed"):
                     self._connected.clear()
+                if item.kind in ("reconnecting", "failed", "gap"):
+                    # Notifications for requests still waiting may be lost meanwhile.
+                    self.tracker.stream_interrupted(item.detail)
                 self._journal("status", **item.as_json())
             for callback in self._callbacks:
                 callback(item)
@@ -193,16 +217,20 @@ class Engine:
             self._journal("response", referenceId=ref, outcome="accepted",
                           httpStatus=result.http_status, body=result.body,
                           elapsedMs=round(result.elapsed_ms, 1))
-        if tracked.state == "failed":
-            self._journal("verdict", **tracked.verdict())
+        self._verdict(tracked)
         return tracked
 
     async def wait(self, tracked: Tracked, timeout_s: float | None = None) -> Tracked:
-        before = tracked.state
         await self.tracker.wait(tracked, timeout_s)
-        if before == "pending" and tracked.state in ("no_answer", "unknown"):
-            self._journal("verdict", **tracked.verdict())
+        self._verdict(tracked)
         return tracked
+
+    def _verdict(self, tracked: Tracked) -> None:
+        """Journal the verdict once, when it and the POST's outcome are both known."""
+        settled = tracked.post is not None or tracked.state in ("no_answer", "unknown")
+        if tracked.state != "pending" and settled and not tracked.verdict_written:
+            tracked.verdict_written = True
+            self._journal("verdict", **tracked.verdict())
 
     def _journal(self, kind: str, **fields: Any) -> None:
         if self.journal is not None:

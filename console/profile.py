@@ -10,11 +10,36 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from console.gws.connection import Connection, Secret
 
-__all__ = ["Profile", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV", "PRODUCTION_NAMES"]
+__all__ = ["Profile", "ContactCenterSession", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV",
+           "PRODUCTION_NAMES"]
 
-#: Enough to see both notifications of the documentation sample.
-DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/outbound", "/me/internal")
+#: Wherever the AddRecord notifications may arrive: `/v2/me/*` covers /v2/me/outbound (the
+#: acknowledgement [doc: Create Record]) and /v2/me/devices, where a real node most likely
+#: publishes the DeviceUserEventMessage [inferred: GWS's topic for device messages], plus
+#: /v2/me/calls; `/me/internal` is where the Create Record sample shows it [doc], outside
+#: /v2/me/*. Unrelated traffic on those channels is shown, never correlated.
+DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/me/internal")
 PASSWORD_ENV = "OUTBOUND_CONSOLE_PASSWORD"
+
+
+@dataclass(frozen=True)
+class ContactCenterSession:
+    """The profile's `contact_center_session:`: whether the console logs the agent in on a DN
+    (StartContactCenterSession, voice) after login and out (EndContactCenterSession) on exit."""
+
+    start: bool = False
+    """Start the session after login (and end it on exit)."""
+    place: str | None = None
+    """The place to log in on (GWS's `place`); None: the device below."""
+    device_path: str | None = None
+    """The device to log in on (GWS's `devicePath`, wins over `place`); None with no place:
+    the device AddRecord uses (the profile's device_path, else the first GWS lists)."""
+    end_on_exit: bool = True
+    """End the session (log the agent out) when the console exits."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"start": self.start, "place": self.place, "device_path": self.device_path,
+                "end_on_exit": self.end_on_exit}
 #: `environment:` values that mean production.
 PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
 
@@ -47,6 +72,8 @@ class Profile:
     """Use HTTPS_PROXY/NO_PROXY from the environment."""
     simulator: bool = False
     """True: run the embedded simulator and connect to it."""
+    contact_center: ContactCenterSession | None = None
+    """`contact_center_session:`: start a contact-centre session after login (None: never)."""
     description: str = ""
     """Free text."""
     environment: str = ""
@@ -72,6 +99,8 @@ class Profile:
                     "client_cert": str(self.client_cert or "")},
             "timeout": self.timeout_s, "proxy_from_env": self.proxy_from_env,
             "simulator": self.simulator,
+            "contact_center_session": (self.contact_center.describe() if self.contact_center
+                                       else "(not started by the console)"),
         }
 
     def connection(self, password: Secret, url: str | None = None) -> Connection:
@@ -85,7 +114,8 @@ class Profile:
             base_url=base, username=self.username or "", password=password,
             device_path=self.device_path, channels=self.channels, verify=self.verify,
             ca_bundle=self.ca_bundle, client_cert=self.client_cert, timeout_s=self.timeout_s,
-            trust_env=self.proxy_from_env, simulator=self.simulator)
+            trust_env=self.proxy_from_env, simulator=self.simulator,
+            contact_center=self.contact_center)
 
 
 DEMO = Profile(name="demo", username="demo", simulator=True,

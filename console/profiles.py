@@ -25,7 +25,7 @@ import platformdirs
 from console.errors import ProfileError
 from console.gws.connection import DEFAULT_CHANNELS, Secret
 from console.placeholders import mark_secret_env
-from console.profile import DEMO, Profile
+from console.profile import DEMO, ContactCenterSession, Profile
 from console.urls import has_credentials, safe_url
 from console.yamlfile import YamlError, check_size, load_yaml_mapping
 
@@ -36,8 +36,10 @@ from console.profile import PASSWORD_ENV  # noqa: E402
 
 HOME_ENV = "OUTBOUND_CONSOLE_HOME"
 KNOWN_KEYS = {"name", "description", "url", "username", "password_from", "device_path",
-              "channels", "tls", "timeout", "proxy_from_env", "simulator", "environment"}
+              "channels", "tls", "timeout", "proxy_from_env", "simulator", "environment",
+              "contact_center_session"}
 TLS_KEYS = {"verify", "ca_bundle", "client_cert"}
+CONTACT_CENTER_KEYS = ("start", "place", "device_path", "end_on_exit")
 SECRET_KEYS = {"password", "passwd", "secret", "token"}
 #: Longest REST timeout a profile may set (a longer wait is a hung session, not patience).
 MAX_TIMEOUT_S = 600.0
@@ -164,6 +166,8 @@ def read_profile(path: Path) -> Profile:
         _check_pem(file, key, where("tls"))
         return file
 
+    contact_center = _contact_center(data.get("contact_center_session"),
+                                     where("contact_center_session"))
     if password_from.startswith("env:"):
         mark_secret_env(password_from[4:])  # ${env:...} in a template never reads it
     return Profile(
@@ -171,8 +175,43 @@ def read_profile(path: Path) -> Profile:
         password_from=password_from, device_path=device, channels=tuple(channels),
         verify=verify, ca_bundle=file_of("ca_bundle"), client_cert=file_of("client_cert"),
         timeout_s=float(timeout), proxy_from_env=proxy_from_env,
-        simulator=bool(simulator), description=text("description", "") or "",
+        simulator=bool(simulator), contact_center=contact_center,
+        description=text("description", "") or "",
         environment=text("environment", "") or "", path=path)
+
+
+def _contact_center(raw: object, where: str) -> ContactCenterSession | None:
+    """`contact_center_session:` checked: a mapping of start, place, device_path, end_on_exit;
+    ProfileError naming file:line, the key and the fix."""
+    if raw is None:
+        return None
+    example = "e.g. contact_center_session: {start: true, place: Place_5001}"
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: contact_center_session must be a mapping ({example}), "
+                           f"got {raw!r:.80}")
+    unknown = [str(k) for k in raw if k not in CONTACT_CENTER_KEYS]
+    if unknown:
+        raise ProfileError(f"{where}: contact_center_session: unknown key {unknown[0]!r}; "
+                           f"known keys: {', '.join(CONTACT_CENTER_KEYS)}")
+    if "start" not in raw:
+        raise ProfileError(f"{where}: contact_center_session needs start: true (or false) "
+                           f"({example})")
+    for key in ("start", "end_on_exit"):
+        if key in raw and not isinstance(raw[key], bool):
+            raise ProfileError(f"{where}: contact_center_session.{key} must be true or false, "
+                               f"got {raw[key]!r:.80}")
+    for key in ("place", "device_path"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ProfileError(f"{where}: contact_center_session.{key} must be text (a "
+                               f"{'place name' if key == 'place' else 'device path'}), got "
+                               f"{value!r:.80}")
+    device = raw.get("device_path")
+    if device is not None and not device.startswith("/devices/"):
+        raise ProfileError(f"{where}: contact_center_session.device_path looks like "
+                           f"/devices/<id>, got {device!r:.80}")
+    return ContactCenterSession(start=raw["start"], place=raw.get("place"), device_path=device,
+                                end_on_exit=raw.get("end_on_exit", True))
 
 
 class _Encrypted(Exception):

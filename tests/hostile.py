@@ -203,7 +203,7 @@ class HostileServer:
     def publish(self, channel: str, data: dict[str, Any]) -> int:
         count = 0
         for session in self.sessions.values():
-            if channel in session.subscriptions:
+            if any(_matches(pattern, channel) for pattern in session.subscriptions):
                 session.queue.append({"channel": channel, "data": data})
                 count += 1
                 if session.waiter is not None and not session.waiter.done():
@@ -452,3 +452,13 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.close()
+
+
+def _matches(pattern: str, channel: str) -> bool:
+    """Bayeux channel globbing: `/a/*` matches one more segment, `/a/**` any number."""
+    if pattern.endswith("/**"):
+        return channel.startswith(pattern[:-2])
+    if pattern.endswith("/*"):
+        head = pattern[:-1]
+        return channel.startswith(head) and "/" not in channel[len(head):]
+    return pattern == channel

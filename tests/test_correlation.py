@@ -127,3 +127,61 @@ async def test_wait_counts_its_timeout_from_the_post_not_from_the_wait() -> None
     now[0] = 9.95  # the wait starts 9.95 s after the POST: 0.05 s are left
     await asyncio.wait_for(tracker.wait(tracked), 2.0)
     assert tracked.state == "no_answer" and "10 s" in tracked.reason
+
+
+def test_ocs_refusal_reads_the_same_from_either_message() -> None:
+    by_notification, by_user_event = Tracker(), Tracker()
+    first = by_notification.sent(AddRecord.parse(sample_request()))
+    by_notification.observe(ack("123456789", "Error", errorCode=105,
+                                errorMessage="Time zone 'Mars' not found"))
+    second = by_user_event.sent(AddRecord.parse(sample_request()))
+    by_user_event.observe(user_event(GSW_USER_EVENT="Error", GSW_ERROR_NUMBER=105,
+                                     GSW_ERROR="Time zone 'Mars' not found"))
+    for tracked in (first, second):
+        assert tracked.state == "failed"
+        assert tracked.reason.endswith("Time zone 'Mars' not found (GSW_ERROR_NUMBER 105)")
+        assert tracked.verdict()["ocsError"] == {"GSW_ERROR": "Time zone 'Mars' not found",
+                                                 "GSW_ERROR_NUMBER": 105}
+    # An Error without a number or a text still says what it can.
+    bare = Tracker()
+    tracked = bare.sent(AddRecord.parse(sample_request()))
+    bare.observe(ack("123456789", "Error"))
+    assert tracked.reason == "refused by OCS: no detail given"
+
+
+def test_a_no_session_refusal_names_the_fix() -> None:
+    tracker = Tracker()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    tracker.observe(ack("123456789", "Error", errorCode=106,
+                        errorMessage="Agent not logged in on DN 5001"))
+    assert "contact_center_session: {start: true}" in tracked.reason
+    started = Tracker()
+    started.contact_center = "voice on place Place_5002"
+    tracked = started.sent(AddRecord.parse(sample_request()))
+    started.http_failed(tracked, "AddRecord: GWS answered statusCode 2 (...): Device '/d' "
+                        "(DN 5001) has no agent logged in", 400)
+    assert "although the console started a contact-centre session (voice on place " \
+           "Place_5002)" in tracked.reason
+    bare = Tracker()  # GWS's bare statusCode 2: the likely cause, as a likelihood
+    tracked = bare.sent(AddRecord.parse(sample_request()))
+    bare.http_failed(tracked, "AddRecord: GWS answered statusCode 2 (the operation is not "
+                     "valid in the current state): Invalid for the current state", 400)
+    assert "most likely no agent is logged in" in tracked.reason
+    other = Tracker()  # unrelated refusals carry no hint
+    tracked = other.sent(AddRecord.parse(sample_request()))
+    other.http_failed(tracked, "statusCode 6: Campaign 'Nope' not found", 404)
+    assert "contact_center_session" not in tracked.reason
+
+
+async def test_a_timeout_after_a_stream_interruption_says_the_ack_may_be_lost() -> None:
+    tracker = Tracker(timeout_s=0.05)
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    tracker.http_ok(tracked, 200)
+    tracker.stream_interrupted("connect refused: 402::session_unknown")
+    calm = tracker.sent(AddRecord.parse(sample_request(referenceId="later")))
+    tracker.http_ok(calm, 200)
+    await tracker.wait(tracked)
+    await tracker.wait(calm)
+    assert tracked.state == "no_answer" and "interrupted while it waited" in tracked.reason
+    assert "402::session_unknown" in tracked.reason
+    assert calm.reason == "no acknowledgement within 0.05 s"

@@ -53,7 +53,7 @@ async def test_verdicts_under_faults(sim: Simulator, tmp_path: Path) -> None:
         refused = await engine.send(sample_request(referenceId="r", timeZone="Mars"))
         sim.set_faults({"http_error_rate": 1.0})
         down = await engine.send(sample_request(referenceId="d"))
-    assert error.state == "failed" and "Error notification 13" in error.reason
+    assert error.state == "failed" and "(GSW_ERROR_NUMBER 13)" in error.reason
     assert silent.state == "no_answer"
     assert refused.state == "failed" and "statusCode 6" in refused.reason
     assert refused.http_status == 404

@@ -246,3 +246,67 @@ async def test_empty_message_gets_what_the_official_server_answers(sim: Simulato
             {"successful": False, "error": "402::session_unknown"}]
     finally:
         await official.stop()
+
+
+async def test_an_ack_published_just_after_a_restart_is_never_counted_delivered() -> None:
+    """The old session's held connect is dropped by the restart; an ack published right after
+    the restart's answer, before anyone subscribed again, was heard by nobody."""
+    async with Simulator(password="pw", bayeux=BayeuxSettings(timeout_ms=5000)) as sim:
+        old = RawBayeux(sim.url, sim.user, "pw")
+        await old.open("/v2/me/outbound")
+        held = asyncio.ensure_future(old.connect())
+        await eventually(lambda: sim.bayeux.counters.held_connects == 1)
+        async with httpx.AsyncClient(base_url=sim.url) as admin:
+            assert (await admin.post("/sim/restart", json={})).status_code == 200
+        poster = Gws(sim.url, sim.user, "pw")
+        await poster.start()
+        assert (await poster.add_record(sample_request(referenceId="after"))).json() == {
+            "statusCode": 0}
+        [record] = sim.store.records
+        await eventually(lambda: record.delivery != "pending")
+        assert record.delivery == "lost" and record.lost_reason == "unheard"
+        counters = sim.store.counters
+        assert counters["acks_delivered"] == 0 and counters["acks_unheard"] == 1
+        try:  # the dropped connect: closed, or answered without the event
+            assert events_of(await asyncio.wait_for(held, 10)) == []
+        except httpx.TransportError:
+            pass
+        assert sim.bayeux.counters.events_delivered == 0
+        await poster.close()
+        await old.close()
+
+
+async def test_the_sim_command_under_raw_bad_input(tmp_path: Any) -> None:
+    """`outbound-console sim` itself (a subprocess), raw HTTP: deep JSON is 400 and changes
+    nothing, `[{}]` is 402, `<script>` ids and `/foo<>` channels are refused unechoed, a lying
+    Content-Length gets 413 at once."""
+    from tests.test_sim_cluster import PASSWORD, run_sim
+
+    proc = await run_sim(tmp_path)
+    try:
+        assert proc.stdout is not None
+        first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        url = first.split()[-1]
+        host, port = url[len("http://"):].rsplit(":", 1)
+        async with httpx.AsyncClient(base_url=url, auth=("demo", PASSWORD)) as admin:
+            for path in ("/sim/faults", "/sim/settings"):
+                reply = await admin.put(path, content=DEEP,
+                                        headers={"Content-Type": "application/json"})
+                assert reply.status_code == 400 and "too deep" in reply.json()["error"]
+            notifications = await admin.post("/api/v2/notifications", content=DEEP)
+            assert notifications.status_code == 400
+            empty = await admin.post("/api/v2/notifications", content=b"[{}]")
+            assert empty.json() == [{"successful": False, "error": "402::session_unknown"}]
+            evil = await admin.post("/api/v2/notifications", json=[{
+                "channel": "/meta/handshake", "version": "1.0", "id": "<script>",
+                "supportedConnectionTypes": ["long-polling"]}])
+            assert "<script" not in evil.text and evil.json()[0]["error"] == "405::id_invalid"
+            state = (await admin.get("/sim/state")).json()
+            assert state["faults"]["ack_drop"] == 0 and state["settings"]["csrf"] is True
+        head = ("POST /api/v2/me/outbound-records HTTP/1.1\nHost: x\nContent-Type: "
+                "application/json\nContent-Length: 10737418240\n")
+        line = await first_line(host, int(port), raw_request(head, b"{"))
+        assert line.startswith("HTTP/1.1 413"), line
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)

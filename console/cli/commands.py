@@ -101,8 +101,8 @@ class Printer:
 
     def http(self, tracked: Tracked) -> None:
         ref = tracked.reference_id
-        if tracked.state == "failed":
-            text = f"POST AddRecord {ref}{self.tag}: {tracked.reason}"
+        if tracked.state == "failed" and tracked.post in ("refused", "not_delivered"):
+            text = f"POST AddRecord {ref}{self.tag}: failed: {tracked.reason}"
         elif tracked.post == "unknown":
             text = (f"POST AddRecord {ref}{self.tag}: outcome unknown: {tracked.post_detail}; "
                     "waiting for its acknowledgement")
@@ -216,9 +216,13 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
             out.note("invalid", str(exc))
             return EXIT_INVALID
         out.http(tracked)
-        if tracked.state == "failed" or (no_wait and tracked.post != "unknown"):
+        if tracked.state == "failed" and tracked.post in ("refused", "not_delivered"):
             feed.cancel()
-            return _exit_for(tracked) if tracked.state == "failed" else EXIT_ACK
+            return _exit_for(tracked)
+        # OCS's Error may overtake the HTTP reply: then it is the verdict, printed below.
+        if no_wait and tracked.post != "unknown" and tracked.state != "failed":
+            feed.cancel()
+            return EXIT_ACK
         if not no_wait:
             await engine.wait(tracked, timeout)
             await asyncio.sleep(0.05)  # let the user event that trails the ack print

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 __all__ = ["Connection", "Secret", "DEFAULT_CHANNELS"]
 
 from console.profile import DEFAULT_CHANNELS  # noqa: E402  (one definition, re-exported)
+from console.profile import ContactCenterSession  # noqa: E402
 
 
 class Secret:
@@ -63,6 +64,8 @@ class Connection:
     """Take proxies (HTTPS_PROXY, NO_PROXY) from the environment."""
     simulator: bool = False
     """True when this points at the embedded simulator (shown as SIMULATOR)."""
+    contact_center: ContactCenterSession | None = None
+    """Start a contact-centre session after login and end it on exit (None: never)."""
 
     @property
     def api(self) -> str:

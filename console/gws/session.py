@@ -1,4 +1,6 @@
-"""The GWS REST session: start-up (`GET /api/v2/me?subresources=*`), CSRF, AddRecord POSTs.
+"""The GWS REST session: start-up (`GET /api/v2/me?subresources=*`), CSRF, AddRecord POSTs,
+and the contact-centre session a profile may ask for (`POST /api/v2/me`
+StartContactCenterSession / EndContactCenterSession, voice).
 
 Every statusCode and HTTP failure becomes a message in plain words that says what failed and
 what to check. On a CSRF 403 the session fetches a new token pair (one refresh at a time,
@@ -16,7 +18,9 @@ from typing import Any
 
 import httpx
 
-from console.errors import CsrfError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError
+from console.errors import (
+    CsrfError, GwsError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError,
+)
 from console.gws.connection import Connection
 from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
 from console.model import AddRecord
@@ -100,6 +104,9 @@ class GwsSession:
         self._csrf: dict[str, str] = {}
         self._refreshing: asyncio.Future[Me] | None = None
         self.me: Me | None = None
+        self.contact_center: str | None = None
+        """The contact-centre session the console started (e.g. `voice on place Place_5001`),
+        None when it started none (or ended it)."""
 
     async def __aenter__(self) -> GwsSession:
         try:
@@ -170,31 +177,89 @@ class GwsSession:
         """The session cookies as one `Cookie` header (e.g. for a curl line)."""
         return "; ".join(f"{c.name}={c.value}" for c in self.http.client.cookies.jar)
 
+    # -- contact-centre session ------------------------------------------------------------
+    async def start_contact_center(self) -> str | None:
+        """StartContactCenterSession (voice) when the profile asks for it: logs the agent in on
+        the profile's place or device (default [ours]: the device AddRecord uses, so both
+        agree).
+        What was started, in words; None when the profile asks for none. A refusal raises
+        GwsStatusError / GwsHttpError naming the profile key to check."""
+        wanted = self.connection.contact_center
+        if wanted is None or not wanted.start:
+            return None
+        body: dict[str, Any] = {"operationName": "StartContactCenterSession",
+                                "channels": ["voice"]}
+        device = wanted.device_path or (None if wanted.place else self.device_path)
+        if wanted.place:
+            body["place"] = wanted.place
+        if device:
+            body["devicePath"] = device
+        where = (f"device {device}" if device else f"place {wanted.place}" if wanted.place
+                 else "the user's default place")
+        try:
+            reply = await self._post_csrf("/me", json.dumps(body).encode())
+            self._check(reply, "StartContactCenterSession")
+        except (GwsStatusError, GwsHttpError) as exc:
+            exc.args = (f"{exc.args[0]} — the profile's contact_center_session asked for a "
+                        f"voice session on {where}: check contact_center_session.place / "
+                        "device_path (or remove start: true)", *exc.args[1:])
+            raise
+        self.contact_center = f"voice on {where}"
+        return self.contact_center
+
+    async def end_contact_center(self) -> str | None:
+        """EndContactCenterSession when the console started a session and the profile does not
+        say end_on_exit: false; what happened, in words (None: nothing to end). Never raises:
+        the exit goes on, and the words say what to check."""
+        wanted = self.connection.contact_center
+        started = self.contact_center
+        if started is None or (wanted is not None and not wanted.end_on_exit):
+            return None
+        self.contact_center = None
+        body = json.dumps({"operationName": "EndContactCenterSession"}).encode()
+        try:
+            reply = await self._post_csrf("/me", body)  # a node restart may have ended it
+            self._check(reply, "EndContactCenterSession")
+        except GwsError as exc:
+            return (f"the contact-centre session ({started}) could not be ended: {exc}; the "
+                    "agent may still be logged in on that DN")
+        return f"contact-centre session ended ({started}): the agent is logged out"
+
     # -- AddRecord -------------------------------------------------------------------------
     async def add_record(self, record: AddRecord) -> PostResult:
         """POST the record; raises GwsStatusError / GwsHttpError when GWS answered no,
         GwsUnreachable when nothing was delivered, GwsOutcomeUnknown when it may have been."""
         body = record.body_json().encode("utf-8")  # strict JSON: allow_nan=False
         started = time.perf_counter()
-        used = self._csrf
-        reply = await self._post("/me/outbound-records", body, used)
-        if reply.status == 403 and _is_csrf(reply.text):
-            # The token lives as long as the HTTP session; a GWS restart ends both.
-            await self._refresh_csrf(used)
-            reply = await self._post("/me/outbound-records", body, self._csrf)
-            if reply.status == 403 and _is_csrf(reply.text):
-                raise CsrfError("GWS refused the CSRF token twice (HTTP 403 "
-                                f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
-                                "cookie and the X-CSRF-TOKEN header", 403)
+        reply = await self._post_csrf("/me/outbound-records", body)
         elapsed = (time.perf_counter() - started) * 1000.0
         answer = self._check(reply, "AddRecord", posted=True)
         return PostResult(reply.status, int(answer.get("statusCode", 0)), elapsed, answer)
 
+    async def _post_csrf(self, path: str, body: bytes) -> _Reply:
+        """POST with the CSRF pair; on a CSRF 403 one shared refresh and one retry. CsrfError
+        when the new pair is refused too."""
+        used = self._csrf
+        reply = await self._post(path, body, used)
+        if reply.status == 403 and _is_csrf(reply.text):
+            # The token lives as long as the HTTP session; a GWS restart ends both.
+            await self._refresh_csrf(used)
+            reply = await self._post(path, body, self._csrf)
+            if reply.status == 403 and _is_csrf(reply.text):
+                raise CsrfError("GWS refused the CSRF token twice (HTTP 403 "
+                                f"'{CSRF_MESSAGE}'): check that a proxy keeps the JSESSIONID "
+                                "cookie and the X-CSRF-TOKEN header, and that a load balancer "
+                                "keeps this client on one GWS node (sticky sessions on "
+                                "JSESSIONID)", 403)
+        return reply
+
     async def _post(self, path: str, body: bytes, csrf: dict[str, str]) -> _Reply:
         headers = [(b"Content-Type", b"application/json"),
                    *((k.encode(), v.encode()) for k, v in csrf.items())]
-        return await self._exchange("POST", str(self._post_url), lambda: self.http.post(
-            self._post_url, body, headers, self._timeout, MAX_REPLY_BYTES))
+        url = self._post_url if path == "/me/outbound-records" else \
+            httpx.URL(self.connection.api + path)
+        return await self._exchange("POST", str(url), lambda: self.http.post(
+            url, body, headers, self._timeout, MAX_REPLY_BYTES))
 
     # -- plumbing --------------------------------------------------------------------------
     async def _request(self, method: str, path: str, params: dict[str, str]) -> _Reply:

@@ -27,6 +27,10 @@
   may have reached the server (its reply, with events, may be lost), when a new session had
   to be opened, or when a reply was dropped for its size; the gap is reported from-to when
   events flow again. A server that says it dropped events (`ext.sim.dropped`) is a gap too.
+- A session the server forgets at once (handshake accepted, then its subscribe or first
+  connect answered `402::session_unknown`) three times in a row means the requests land on
+  different GWS nodes: a load balancer without session affinity. The stream stops (`failed`,
+  saying so and what to do) instead of opening sessions that can never work.
 - Big replies are handed out 256 events at a time with a turn of the event loop between,
   so a UI stays responsive under a 10,000-event reply; after a reply with events the next
   connect waits 2 ms (consumers act first; the server batches a steady flow).
@@ -67,6 +71,8 @@ _BURST = 256
 _COALESCE_S = 0.002
 #: A connect answered empty faster than this (when the server could hold it) was not held.
 _QUICK_S = 1.0
+#: New sessions forgotten at once, in a row, that mean "no session affinity": give up.
+_FORGOTTEN_AT_ONCE = 3
 
 log = logging.getLogger("console.gws.stream")
 log.addHandler(logging.NullHandler())  # the journal records every status; logging is opt-in
@@ -117,6 +123,7 @@ class EventStream:
         self._last_ok: float | None = None
         self._gap_from: float | None = None
         self._closed = False
+        self._forgotten = 0  # sessions in a row forgotten right after their handshake
         self.handshakes = 0
         """How many successful handshakes this stream made (1 + re-handshakes)."""
         self.server_dropped = 0
@@ -238,6 +245,7 @@ class EventStream:
         if refused:
             for answer in refused.values():
                 self._obey_none(answer, "the server refused a subscription")
+            self._check_forgotten(any(_unknown_session(a) for a in refused.values()))
             self._drop_session()
             words = ", ".join(f"{c} ({a.error})" for c, a in refused.items())
             return self._failed(f"subscription refused: {words}", False)
@@ -260,6 +268,7 @@ class EventStream:
             if answer.advice is not None:
                 self._advice = self._advice.updated(answer.advice)
             self._obey_none(answer, "the server ended the session")
+            self._check_forgotten(first and _unknown_session(answer))
             reconnect = answer.advice.get("reconnect") if answer.advice else None
             if reconnect != "retry":  # told to, or refused without advice: a new session
                 self._drop_session()
@@ -268,6 +277,7 @@ class EventStream:
             self._advice = self._advice.updated(answer.advice)
         self._obey_none(answer, "the server ended the session")
         self._first_connect = False
+        self._forgotten = 0
         now = time.time()
         self._last_ok = now
         dropped = _server_dropped(answer.message)
@@ -352,6 +362,23 @@ class EventStream:
             why = f" ({error})" if isinstance(error, str) and error else ""
             raise _Stop(f"{what}{why} and advised not to reconnect; restart to try again")
 
+    def _check_forgotten(self, forgotten: bool) -> None:
+        """Stop after _FORGOTTEN_AT_ONCE new sessions in a row unknown to the server right
+        after their handshake: the balancer sends each request to another node [inferred:
+        GWS "Load Balancing" requires affinity on JSESSIONID; one node never forgets a
+        session between its handshake and its subscribe]."""
+        if not forgotten:
+            return
+        self._forgotten += 1
+        if self._forgotten >= _FORGOTTEN_AT_ONCE:
+            raise _Stop(
+                f"GWS forgot each new CometD session right after its handshake "
+                f"({self._forgotten} in a row: 402::session_unknown): the requests are landing "
+                f"on different GWS nodes, so the load balancer in front of "
+                f"{self.connection.base_url} does not keep a client on one node (GWS needs "
+                "sticky sessions on JSESSIONID). Point the profile's url at one node, or have "
+                "the balancer made sticky; nothing was subscribed")
+
     def _failed(self, reason: str, delivered: bool) -> float:
         """Note a failed exchange; the wait before the next request."""
         if delivered and self._subscribed and self._last_ok is not None:
@@ -404,6 +431,10 @@ class EventStream:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             pass
+
+
+def _unknown_session(answer: MetaReply) -> bool:
+    return "session_unknown" in str(answer.error or "")
 
 
 def _server_dropped(answer: dict[str, Any]) -> int:
