@@ -97,3 +97,60 @@ def test_defaults_are_the_documented_ones() -> None:
     for n in range(10_001):
         tracker.sent(AddRecord.parse(sample_request(referenceId=f"r{n}")))
     assert len(tracker) == 10_000 and tracker.get("r0") is None and tracker.get("r1") is not None
+
+
+def test_evicted_requests_no_longer_take_user_events() -> None:
+    from tests.test_correlation import user_event
+
+    tracker = Tracker(keep=2)
+    a = tracker.sent(AddRecord.parse(sample_request(referenceId="a")))
+    b = tracker.sent(AddRecord.parse(sample_request(referenceId="b")))
+    assert tracker.observe(user_event()) is a  # the oldest takes the first user event
+    c = tracker.sent(AddRecord.parse(sample_request(referenceId="c")))  # a is forgotten
+    assert tracker.get("a") is None and len(tracker) == 2
+    d = tracker.sent(AddRecord.parse(sample_request(referenceId="d")))  # b, still waiting, too
+    assert tracker.get("b") is None
+    assert tracker.observe(user_event()) is c  # not b, which is gone
+    assert tracker.observe(user_event()) is d
+    assert tracker.observe(user_event()) is None
+    assert b.user_event is None
+
+
+def test_a_decided_request_keeps_the_notification_that_decided_it() -> None:
+    tracker, _ = tracker_and_clock()
+    refused = tracker.sent(AddRecord.parse(sample_request(referenceId="refused")))
+    tracker.http_failed(refused, "statusCode 6", 400)
+    assert tracker.observe(ack("refused")) is refused
+    assert refused.ack is None and refused.state == "failed"
+    acked = tracker.sent(AddRecord.parse(sample_request(referenceId="acked")))
+    first = ack("acked")
+    tracker.observe(first)
+    tracker.observe(ack("acked", "Error", errorCode=1))
+    assert acked.ack is first and acked.state == "acknowledged"
+
+
+def test_a_user_event_prefers_the_request_that_already_has_its_outbound_message() -> None:
+    from tests.test_correlation import user_event
+
+    tracker, _ = tracker_and_clock()
+    older = tracker.sent(AddRecord.parse(sample_request(referenceId="older")))
+    newer = tracker.sent(AddRecord.parse(sample_request(referenceId="newer")))
+    tracker.observe(ack("newer"))
+    assert tracker.observe(user_event()) is newer  # GWS sends the OutboundRecordMessage first
+    assert tracker.observe(user_event()) is older
+
+
+async def test_wait_returns_the_request_with_its_verdict() -> None:
+    tracker, clock = tracker_and_clock(timeout_s=5)
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    clock.now += 6  # already past its timeout when the wait starts
+    assert await tracker.wait(tracked) is tracked
+    assert tracked.reason == "no acknowledgement within 5 s"
+
+
+def test_an_ack_before_a_failed_http_reply_keeps_its_verdict() -> None:
+    tracker, _ = tracker_and_clock()
+    tracked = tracker.sent(AddRecord.parse(sample_request()))
+    tracker.observe(ack("123456789"))  # the ack overtook the HTTP reply
+    tracker.http_failed(tracked, "HTTP 502", 502)
+    assert tracked.state == "acknowledged" and tracked.reason == "AddRecordAcknowledge"
