@@ -42,7 +42,7 @@ TARGETS: dict[str, str] = {
                               "tests/test_engine.py",
     "console/gws/bayeux.py": "tests/test_stream.py",
     "console/gws/stream.py": "tests/test_stream.py tests/test_stream_hostile.py",
-    "console/gws/connection.py": "tests/test_transport.py tests/test_url_credentials.py",
+    "console/gws/connection.py": "tests/test_connection_exact.py tests/test_transport.py",
     "console/gws/session.py": "tests/test_session.py tests/test_transport.py "
                               "tests/test_unknown_outcome.py",
     "console/app/replay.py": "tests/test_replay.py tests/test_resume.py",
