@@ -27,6 +27,7 @@ import argparse
 import ast
 import copy
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS: dict[str, str] = {
     "console/correlation.py": "tests/test_correlation.py tests/test_correlation_exact.py "
                               "tests/test_engine.py",
-    "console/gws/bayeux.py": "tests/test_stream.py",
+    "console/gws/bayeux.py": "tests/test_bayeux_protocol.py",
     "console/gws/stream.py": "tests/test_stream.py tests/test_stream_hostile.py",
     "console/gws/connection.py": "tests/test_connection_exact.py tests/test_transport.py",
     "console/gws/session.py": "tests/test_session.py tests/test_transport.py "
@@ -279,7 +280,12 @@ def run_plants(names: list[str]) -> int:
     return status
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # `kill PID` restores the file too (via the `finally`s)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("module", nargs="?", help="e.g. console/correlation.py")
     parser.add_argument("--tests", help="pytest arguments (default: the module's TARGETS)")
