@@ -149,11 +149,15 @@ def _apply(node: ast.AST, k: int) -> None:
     elif isinstance(node, ast.BoolOp):
         node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
     elif isinstance(node, ast.UnaryOp):
-        node.op = ast.UAdd()  # `+x` on a bool is x as an int: truthiness kept, `not` gone
+        node.operand = ast.UnaryOp(ast.Not(), node.operand)  # `not not x`: x's truth, any type
     elif isinstance(node, ast.BinOp):
         node.op = _BINOP_SWAPS[type(node.op)]()
     elif isinstance(node, ast.Constant):
-        node.value = (not node.value) if isinstance(node.value, bool) else node.value + 1
+        value = node.value
+        if isinstance(value, bool):
+            node.value = not value
+        elif isinstance(value, (int, float)):
+            node.value = value + 1
     elif isinstance(node, ast.Expr):
         node.value = ast.Constant(None)
     elif isinstance(node, ast.Return):
