@@ -194,3 +194,14 @@ def test_the_messages_we_send() -> None:
         "id": "4"}
     assert bayeux.disconnect("c", "5") == {"channel": "/meta/disconnect", "clientId": "c",
                                            "id": "5"}
+
+
+@pytest.mark.parametrize("error", ["", 42, None])
+def test_a_refusal_without_a_usable_error_says_so(error: Any) -> None:
+    reply = [answer(successful=False, error=error)]
+    assert meta_reply(reply, "/meta/connect", "7", raw(reply)).error == "no reason given"
+
+
+def test_an_empty_array_read_element_by_element() -> None:
+    assert parse_reply(b" [ ] ", 1) == ([], [])
+    assert parse_reply(b"[]", 1) == ([], [])
