@@ -205,3 +205,10 @@ def test_a_refusal_without_a_usable_error_says_so(error: Any) -> None:
 def test_an_empty_array_read_element_by_element() -> None:
     assert parse_reply(b" [ ] ", 1) == ([], [])
     assert parse_reply(b"[]", 1) == ([], [])
+
+
+def test_element_by_element_without_any_whitespace() -> None:
+    body = b'[{"channel":"/a"},{"channel":"/b"}]'
+    assert parse_reply(body, 20) == ([{"channel": "/a"}, {"channel": "/b"}], [])
+    with pytest.raises(MalformedReply, match="not JSON"):
+        parse_reply(b'[{"channel":"/a"}]x', 17)  # 19 bytes: read element by element
