@@ -10,6 +10,7 @@ It imports no UI. The CLI, the TUI and a notebook all use it the same way:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,8 @@ from console.gws.stream import EventStream
 from console.journal import Journal
 from console.model import AddRecord
 from console.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Engine"]
 
@@ -130,7 +133,11 @@ class Engine:
                     self.tracker.stream_interrupted(item.detail)
                 self._journal("status", **item.as_json())
             for callback in self._callbacks:
-                callback(item)
+                try:
+                    callback(item)
+                except Exception:  # one consumer's bug must not make every other one deaf
+                    log.exception("a consumer of the stream failed on %s; the stream goes on",
+                                  type(item).__name__)
             for queue in self._listeners:
                 queue.put_nowait(item)
 

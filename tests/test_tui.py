@@ -413,7 +413,6 @@ async def test_narrow_screen_switches_panes(tmp_path: Path) -> None:
         await ready(pilot)
         assert wide.query_one("#left").region.width > 40
         assert wide.query_one("#right").region.width > 40
-    _ = asyncio
 
 
 async def test_events_keep_arriving_while_a_dialog_is_open(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import sys
 import time
@@ -50,11 +51,11 @@ def parse_sets(sets: tuple[str, ...], json_values: bool = False) -> dict[str, An
         if not sep or not key.strip():
             raise click.UsageError(f"--set takes name=value (e.g. phoneNumber=5551234), "
                                    f"got {item!r}")
-        values[key.strip()] = _scalar(value) if json_values else value
+        values[key.strip()] = _scalar(key.strip(), value) if json_values else value
     return values
 
 
-def _scalar(value: str) -> Any:
+def _scalar(key: str, value: str) -> Any:
     """`--set otherFields={"a": 1}` as JSON; everything else stays text (the model converts)."""
     stripped = value.strip()
     if stripped.startswith(("{", "[")):
@@ -62,7 +63,32 @@ def _scalar(value: str) -> Any:
             return json.loads(stripped)
         except ValueError:
             return value
+        except RecursionError:  # the decoder recurses once per level
+            raise click.UsageError(f"--set {key}=...: the JSON value is nested too deeply; "
+                                   "flatten it") from None
     return value
+
+
+def _json_escape(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: what the output's encoding cannot carry (a lone surrogate from a
+    `\\ud800` escape in event data, or any character on a non-UTF-8 terminal) is written as
+    its JSON escape, which keeps a --json line valid JSON and a human line readable."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return json.dumps(exc.object[exc.start:exc.end])[1:-1], exc.end
+
+
+_ESCAPE = "outbound-console-json-escape"
+codecs.register_error(_ESCAPE, _json_escape)
+
+
+def _escape_unencodable() -> None:
+    """Make stdout and stderr escape what they cannot encode instead of raising (an event's
+    text must never end `watch` or `send` in a traceback)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=_ESCAPE)
 
 
 class Printer:
@@ -70,6 +96,7 @@ class Printer:
     per line with --json, each carrying the target."""
 
     def __init__(self, as_json: bool) -> None:
+        _escape_unencodable()
         self.as_json = as_json
         self.target: Target | None = None
         self._target_json = "null"

@@ -328,7 +328,8 @@ class GwsSession:
         if not isinstance(code, int) or isinstance(code, bool):
             if posted:
                 raise GwsOutcomeUnknown(f"{what}: HTTP {reply.status} without an integer "
-                                        f"statusCode ({body!r:.120}): the outcome is unknown")
+                                        f"statusCode ({body!r:.120}): the outcome is unknown, "
+                                        "GWS may have acted on it")
             raise GwsHttpError(f"{what}: the reply has no integer statusCode ({body!r:.120}); "
                                "is the URL a GWS node?", reply.status)
         return body

@@ -23,20 +23,19 @@ def load_keymap(path: Path | None = None,
                 known: Collection[str] = ()) -> tuple[dict[str, str], str | None]:
     """(binding id -> keys, a problem to tell the user or None). A bad file changes nothing;
     with `known` ids given, an id not among them is left out and named in the problem (a typo
-    such as `request.sned` must not be ignored in silence)."""
-    import yaml
+    such as `request.sned` must not be ignored in silence). Read like every YAML file of ours
+    (console/yamlfile.py): a key given twice, deep nesting or a huge file is refused, and
+    every problem names the file and line."""
+    from console.yamlfile import YamlError, load_yaml_mapping
 
     path = path or keymap_path()
     if not path.is_file():
         return {}, None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return {}, f"{path}: ignored, not readable YAML ({exc})"
-    if data is None:
-        return {}, None
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                             for k, v in data.items()):
+        data, lines = load_yaml_mapping(path)
+    except YamlError as exc:
+        return {}, f"{exc}; keymap ignored"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         return {}, f"{path}: ignored; write binding-id: keys lines, e.g. request.send: f9"
     unknown = [key for key in data if known and key not in known]
     if not unknown:
@@ -44,7 +43,8 @@ def load_keymap(path: Path | None = None,
     words = []
     for key in unknown:
         close = difflib.get_close_matches(key, list(known), n=1)
-        words.append(f"{key!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+        words.append(f"{path}:{lines.get(key, 1)}: {key!r}"
+                     + (f" (did you mean {close[0]}?)" if close else ""))
     return ({k: v for k, v in data.items() if k not in unknown},
-            f"{path}: unknown binding id {', '.join(words)}: not applied; the ids are in the "
+            f"unknown binding id {'; '.join(words)}: not applied; the ids are in the "
             "command palette (ctrl+p) and the README")
