@@ -47,6 +47,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._compiled import ensure_bytecode  # noqa: E402
+
 from console.app.replay import ReplayRun, ReplaySettings, load_inputs  # noqa: E402
 from console.app.target import TargetOptions, open_target, resolve_target  # noqa: E402
 from console.example_templates import DIR as EXAMPLES  # noqa: E402
@@ -219,6 +221,7 @@ def main() -> None:
     parser.add_argument("--no-httpx", action="store_true")
     args = parser.parse_args()
     print(__doc__.split("\n\n")[2].replace("\n", " ").strip())
+    ensure_bytecode()
     with tempfile.TemporaryDirectory() as home:
         proc, url = start_simulator(home)
         try:

@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._compiled import ensure_bytecode  # noqa: E402
 PASSWORD = "bench-password"
 FIELDS = {"applicationId": "134", "campaignName": "Campaign1", "callingList": "CallingList1",
           "phoneNumber": "5551234", "timeZone": "GMT", "phoneType": "Mobile", "from": "08:00",
@@ -83,6 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("curl") is None:
         sys.exit("curl is needed for the baseline")
+    ensure_bytecode()
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "HOME": home, "XDG_STATE_HOME": f"{home}/state",
                "XDG_CONFIG_HOME": f"{home}/config", "OUTBOUND_CONSOLE_PASSWORD": PASSWORD,
