@@ -149,6 +149,80 @@ async def bare_aiohttp_rate(url: str, records: int, concurrency: int) -> float:
         return records / (time.perf_counter() - started)
 
 
+async def bare_acked_rate(url: str, records: int, concurrency: int) -> float:
+    """The bare aiohttp loop, plus what a verdict needs at the least: one CometD long-poll
+    (handshake, subscribe, connect loop) over the same session, each record done when its
+    acknowledgement arrives. POSTs in flight are limited, acks awaited freely (as replay
+    does); no validation, no journal, no tracker beyond a dict of futures."""
+    import aiohttp
+
+    from console.gws.connection import DEFAULT_CHANNELS
+
+    body = sample_body()
+    auth = "Basic " + base64.b64encode(f"demo:{PASSWORD}".encode()).decode()
+    loop = asyncio.get_running_loop()
+    pending: dict[str, asyncio.Future[None]] = {}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{url}/api/v2/me", headers={"Authorization": auth}) as me:
+            await me.read()
+            headers = {me.headers["X-CSRF-HEADER"]: me.headers["X-CSRF-TOKEN"],
+                       "Content-Type": "application/json", "Accept": "application/json",
+                       "Authorization": auth}
+        cometd = f"{url}/api/v2/notifications"
+
+        async def bayeux(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            async with http.post(cometd, data=json.dumps(messages).encode(),
+                                 headers=headers) as reply:
+                answer: list[dict[str, Any]] = json.loads(await reply.read())
+                return answer
+
+        [hello] = await bayeux([{"channel": "/meta/handshake", "version": "1.0",
+                                 "supportedConnectionTypes": ["long-polling"], "id": "1"}])
+        client = hello["clientId"]
+        await bayeux([{"channel": "/meta/subscribe", "clientId": client, "subscription": c,
+                       "id": f"s{i}"} for i, c in enumerate(DEFAULT_CHANNELS)])
+
+        async def listen() -> None:
+            n = 0
+            while True:
+                n += 1
+                message = {"channel": "/meta/connect", "clientId": client,
+                           "connectionType": "long-polling", "id": f"c{n}"}
+                if n == 1:
+                    message["advice"] = {"timeout": 0}
+                for item in await bayeux([message]):
+                    data = item.get("data")
+                    if isinstance(data, dict):
+                        future = pending.pop(str(data.get("referenceId")), None)
+                        if future is not None and not future.done():
+                            future.set_result(None)
+
+        listener = loop.create_task(listen())
+        await asyncio.sleep(0.05)  # the first (immediate) connect is answered
+        target = f"{url}/api/v2/me/outbound-records"
+        counter = iter(range(records))
+        started = time.perf_counter()
+        acks: list[asyncio.Future[None]] = []
+
+        async def worker() -> None:
+            for n in counter:
+                ref = f"acked-{concurrency}-{n}-{started}"
+                future = pending[ref] = loop.create_future()
+                acks.append(future)
+                data = json.dumps({**body, "referenceId": ref})
+                async with http.post(target, data=data.encode(), headers=headers) as reply:
+                    await reply.read()
+                    assert reply.status == 200, reply.status
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        elapsed = time.perf_counter() - started
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        return records / elapsed
+
+
 async def bare_httpx_rate(url: str, records: int, concurrency: int) -> float:
     import httpx
 
@@ -229,12 +303,13 @@ def main() -> None:
             print(f"curl once per record ({args.curl_records} records): {curl:.0f} records/s")
             print(f"medians of {args.rounds} rounds; {args.records} records per in-process run, "
                   f"{args.process_records} per process run")
-            print(f"{'conc':>4} {'bare aiohttp/s':>14} {'bare httpx/s':>12} {'ReplayRun/s':>11} "
-                  f"{'x aiohttp':>9} {'process/s':>9} {'x aiohttp':>9}  verdicts")
+            print(f"{'conc':>4} {'bare aiohttp/s':>14} {'+acks/s':>8} {'bare httpx/s':>12} "
+                  f"{'ReplayRun/s':>11} {'x aiohttp':>9} {'x +acks':>7} {'process/s':>9} "
+                  f"{'x aiohttp':>9}  verdicts")
             cpu_lines = []
             for concurrency in args.concurrency:
                 rows: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "run": [],
-                                                "process": []}
+                                                "process": [], "acked": []}
                 cpu: dict[str, list[tuple[float, float]]] = {"aiohttp": [], "run": []}
                 states: Counter[str] = Counter()
                 for r in range(args.rounds):
@@ -242,6 +317,8 @@ def main() -> None:
                     rows["aiohttp"].append(
                         asyncio.run(bare_aiohttp_rate(url, args.records, concurrency)))
                     cpu["aiohttp"].append(meter.per_record(args.records))
+                    rows["acked"].append(
+                        asyncio.run(bare_acked_rate(url, args.records, concurrency)))
                     journal = Path(home) / f"run-{concurrency}-{r}" / "journal.jsonl"
                     journal.parent.mkdir()
                     meter = Cpu(proc.pid)
@@ -256,8 +333,9 @@ def main() -> None:
                         rows["process"].append(process_rate(url, args.process_records,
                                                             concurrency, home))
                 m = {k: statistics.median(v) if v else float("nan") for k, v in rows.items()}
-                print(f"{concurrency:>4} {m['aiohttp']:>14.0f} {m['httpx']:>12.0f} "
-                      f"{m['run']:>11.0f} {m['run'] / m['aiohttp']:>9.2f} "
+                print(f"{concurrency:>4} {m['aiohttp']:>14.0f} {m['acked']:>8.0f} "
+                      f"{m['httpx']:>12.0f} {m['run']:>11.0f} {m['run'] / m['aiohttp']:>9.2f} "
+                      f"{m['run'] / m['acked']:>7.2f} "
                       f"{m['process']:>9.0f} {m['process'] / m['aiohttp']:>9.2f}  "
                       f"{dict(states)}", flush=True)
                 c = {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v))
