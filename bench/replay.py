@@ -310,15 +310,18 @@ def main() -> None:
             for concurrency in args.concurrency:
                 rows: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "run": [],
                                                 "process": [], "acked": []}
-                cpu: dict[str, list[tuple[float, float]]] = {"aiohttp": [], "run": []}
+                cpu: dict[str, list[tuple[float, float]]] = {"aiohttp": [], "acked": [],
+                                                              "run": []}
                 states: Counter[str] = Counter()
                 for r in range(args.rounds):
                     meter = Cpu(proc.pid)
                     rows["aiohttp"].append(
                         asyncio.run(bare_aiohttp_rate(url, args.records, concurrency)))
                     cpu["aiohttp"].append(meter.per_record(args.records))
+                    meter = Cpu(proc.pid)
                     rows["acked"].append(
                         asyncio.run(bare_acked_rate(url, args.records, concurrency)))
+                    cpu["acked"].append(meter.per_record(args.records))
                     journal = Path(home) / f"run-{concurrency}-{r}" / "journal.jsonl"
                     journal.parent.mkdir()
                     meter = Cpu(proc.pid)
@@ -340,13 +343,14 @@ def main() -> None:
                       f"{dict(states)}", flush=True)
                 c = {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v))
                      for k, v in cpu.items()}
-                cpu_lines.append(f"{concurrency:>4} {c['aiohttp'][0]:>14.0f} "
-                                 f"{c['aiohttp'][1]:>14.0f} {c['run'][0]:>14.0f} "
-                                 f"{c['run'][1]:>14.0f}")
-            print("CPU per record, microseconds (the client; the simulator, which for ReplayRun "
-                  "also publishes two notifications per record over CometD):")
-            print(f"{'conc':>4} {'bare client':>14} {'bare sim':>14} {'ReplayRun':>14} "
-                  f"{'ReplayRun sim':>14}")
+                cpu_lines.append(f"{concurrency:>4} {c['aiohttp'][0]:>12.0f} "
+                                 f"{c['aiohttp'][1]:>9.0f} {c['acked'][0]:>12.0f} "
+                                 f"{c['acked'][1]:>9.0f} {c['run'][0]:>12.0f} "
+                                 f"{c['run'][1]:>9.0f}")
+            print("CPU per record, microseconds, of the client and of the simulator (which, "
+                  "with acks, also publishes two notifications per record over CometD):")
+            print(f"{'conc':>4} {'bare client':>12} {'sim':>9} {'+acks client':>12} "
+                  f"{'sim':>9} {'ReplayRun':>12} {'sim':>9}")
             for line in cpu_lines:
                 print(line)
         finally:

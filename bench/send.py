@@ -37,7 +37,13 @@ FIELDS = {"applicationId": "134", "campaignName": "Campaign1", "callingList": "C
           "until": "20:00"}
 
 
+#: The console command measured (`--command`: e.g. another checkout's, to compare).
+COMMAND: list[str] = []
+
+
 def binary() -> str:
+    if COMMAND:
+        return COMMAND[0]
     found = shutil.which("outbound-console", path=str(Path(sys.executable).parent)) or \
         shutil.which("outbound-console")
     if found is None:
@@ -83,7 +89,11 @@ def curl_script(url: str, jar: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--command", help="the console command to measure (default: the "
+                        "installed outbound-console)")
     args = parser.parse_args()
+    if args.command:
+        COMMAND.append(args.command)
     if shutil.which("curl") is None:
         sys.exit("curl is needed for the baseline")
     ensure_bytecode()
