@@ -28,13 +28,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._compiled import ensure_bytecode  # noqa: E402
 PASSWORD = "bench-password"
 FIELDS = {"applicationId": "134", "campaignName": "Campaign1", "callingList": "CallingList1",
           "phoneNumber": "5551234", "timeZone": "GMT", "phoneType": "Mobile", "from": "08:00",
           "until": "20:00"}
 
 
+#: The console command measured (`--command`: e.g. another checkout's, to compare).
+COMMAND: list[str] = []
+
+
 def binary() -> str:
+    if COMMAND:
+        return COMMAND[0]
     found = shutil.which("outbound-console", path=str(Path(sys.executable).parent)) or \
         shutil.which("outbound-console")
     if found is None:
@@ -80,9 +89,14 @@ def curl_script(url: str, jar: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--command", help="the console command to measure (default: the "
+                        "installed outbound-console)")
     args = parser.parse_args()
+    if args.command:
+        COMMAND.append(args.command)
     if shutil.which("curl") is None:
         sys.exit("curl is needed for the baseline")
+    ensure_bytecode()
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "HOME": home, "XDG_STATE_HOME": f"{home}/state",
                "XDG_CONFIG_HOME": f"{home}/config", "OUTBOUND_CONSOLE_PASSWORD": PASSWORD,

@@ -286,8 +286,9 @@ class Tracker:
         limit = self.timeout_s if timeout_s is None else timeout_s
         remaining = limit - (self._clock() - tracked.sent_at)
         try:
-            await asyncio.wait_for(tracked.done.wait(), max(0.0, remaining))
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(max(0.0, remaining)):  # no task per wait (wait_for's)
+                await tracked.done.wait()
+        except TimeoutError:
             self._time_out(tracked, limit)
         return tracked
 

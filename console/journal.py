@@ -36,6 +36,9 @@ _REDACTED = "[redacted]"
 # runs once per distinct name; bounded so a stream of random keys cannot grow it forever.
 _KEY_CACHE: dict[str, bool] = {}
 _KEY_CACHE_MAX = 4096
+# The names known not to name a credential: a dict whose keys are all in it is cleared with
+# one set operation in C (`issuperset`), not a Python loop over its keys.
+_SAFE_KEYS: set[str] = set()
 # Fields of our own that a line always has; a caller's field of the same name is kept as `_x`.
 _OWN = frozenset({"ts", "kind", "target"})
 _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
@@ -56,19 +59,22 @@ def secret_key(key: object) -> bool:
         known = _SECRET_KEY.search(key) is not None
         if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
             _KEY_CACHE.clear()
+            _SAFE_KEYS.clear()
         _KEY_CACHE[key] = known
+        if not known:
+            _SAFE_KEYS.add(key)
     return known
 
 
 def has_secret_key(value: Any) -> bool:
     """True when some key, at any depth, names a credential (then `redact` must copy)."""
     if isinstance(value, dict):
-        cache = _KEY_CACHE
-        for key, item in value.items():
-            known = cache.get(key)  # inlined `secret_key`: this runs for every key of a flood
-            if known is None:
-                known = secret_key(key)
-            if known or (isinstance(item, (dict, list)) and has_secret_key(item)):
+        if not _SAFE_KEYS.issuperset(value):  # the common case skips this loop
+            for key in value:
+                if secret_key(key):
+                    return True
+        for item in value.values():
+            if isinstance(item, (dict, list)) and has_secret_key(item):
                 return True
     elif isinstance(value, list):
         for item in value:

@@ -10,6 +10,8 @@ and 64 in flight.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import statistics
 import time
 from collections import Counter
@@ -490,8 +492,16 @@ def resume_rows(outcomes: list[Outcome]) -> tuple[list[dict[str, Any]], list[dic
 def job_row(job: Job) -> dict[str, Any]:
     """The rows-file row that plans `job` again, from any folder."""
     template = job.template
-    where = str(template.path.resolve()) if template.path is not None else template.name
+    where = _resolved(template.path, os.getcwd()) if template.path is not None \
+        else template.name
     return {TEMPLATE_COLUMN: where, SEQ_COLUMN: job.number or job.seq, **job.values}
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: Path, cwd: str) -> str:
+    """`path` resolved, once per template and folder (a replay's plan asks for every record:
+    resolving walked the file system, ~50 us a record)."""
+    return str(path.resolve())
 
 
 def write_resume(outcomes: list[Outcome], stem: Path) -> list[Path]:

@@ -217,3 +217,15 @@ def test_timestamps_are_iso_utc_with_milliseconds(tmp_path: Path) -> None:
         assert stamp.endswith("+00:00") and len(stamp) == len("2024-05-01T12:00:00.123+00:00")
         assert before - dt.timedelta(milliseconds=1) <= moment <= after
     assert stamps == sorted(stamps)
+
+
+def test_a_dict_of_known_safe_keys_is_still_searched_below_and_beside() -> None:
+    """The quick check skips the key loop of a dict whose keys are all known safe: what is
+    below those keys, and a new key beside them, are still looked at."""
+    from console.journal import has_secret_key
+
+    assert not has_secret_key({"keep": 1, "also": [1, {"keep": 2}]})  # now known safe
+    assert has_secret_key({"keep": {"also": [{"keep": 1, "x-auth-token": 2}]}})
+    assert has_secret_key({"keep": 1, "also": 2, "Cookie": 3})
+    assert redact({"keep": [{"also": {"apiKey": 1}}]}) == \
+        {"keep": [{"also": {"apiKey": "[redacted]"}}]}

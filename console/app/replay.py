@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.app.send import STAND_IN_DEVICE
 from console.errors import ConsoleError
 from console.profiles import search_path
 from console.replay import (
@@ -45,8 +46,6 @@ __all__ = ["ReplayInputError", "NotConfirmed", "ReplayInputs", "ReplaySettings",
            "load_inputs", "plan_replay", "needs_confirmation", "rebuild_from_journal",
            "new_run_id", "STAND_IN_DEVICE"]
 
-#: The device a plan uses before a session says which one is the user's (dry runs, checks).
-STAND_IN_DEVICE = "/devices/session-default"
 UNCONFIRMED_COLUMNS = ("_referenceId", "_state")
 
 

@@ -8,7 +8,11 @@ from typing import Any
 from console.model import AddRecord
 from console.templates import Template, TemplateError, unused_names
 
-__all__ = ["request_fields", "check_fields"]
+__all__ = ["request_fields", "check_fields", "STAND_IN_DEVICE"]
+
+#: The device a record is checked with before a session says which one is the user's (dry
+#: runs, checks before connecting).
+STAND_IN_DEVICE = "/devices/session-default"
 
 
 def request_fields(template: Template | None, values: dict[str, Any]) -> dict[str, Any]:

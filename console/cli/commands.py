@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from console.app.replay import STAND_IN_DEVICE
 from console.app.target import ResolvedTarget, Target, TargetOptions, resolve_target
 from console.cli.exit_codes import (
     EXIT_ACK,
@@ -189,7 +188,7 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     5 no answer, 6 GWS unreachable (nothing delivered) or profile problem,
     7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending).
     """
-    from console.app.send import check_fields, request_fields
+    from console.app.send import STAND_IN_DEVICE, check_fields, request_fields
     from console.profiles import search_path
     from console.templates import TemplateError, load_template, resolve_template, template_dirs
 
@@ -235,7 +234,8 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
         except RecordInvalid as exc:
             out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
             return EXIT_INVALID
-        feed = asyncio.get_running_loop().create_task(_echo(engine, record, out))
+        trailed = asyncio.Event()  # the user event that trails the ack was printed
+        feed = asyncio.get_running_loop().create_task(_echo(engine, record, out, trailed))
         try:
             tracked = await engine.send(record)
         except ConsoleError as exc:  # DuplicateReference: nothing was sent
@@ -252,7 +252,11 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
             return EXIT_ACK
         if not no_wait:
             await engine.wait(tracked, timeout)
-            await asyncio.sleep(0.05)  # let the user event that trails the ack print
+            try:  # let the user event that trails the ack print (GWS sends it right after)
+                async with asyncio.timeout(0.05):
+                    await trailed.wait()
+            except TimeoutError:
+                pass
         feed.cancel()
         if tracked.state == "pending":  # --no-wait on an unknown POST: it stays unknown
             out.emit({"type": "verdict", **tracked.verdict(), "state": "unknown"},
@@ -262,12 +266,15 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
         return _exit_for(tracked)
 
 
-async def _echo(engine: Engine, record: AddRecord, out: Printer) -> None:
+async def _echo(engine: Engine, record: AddRecord, out: Printer, trailed: asyncio.Event
+                ) -> None:
     async for item in engine.items():
         if isinstance(item, Event):
             tracked = engine.tracker.get(record.reference_id)
             if tracked is not None and item in (tracked.ack, tracked.user_event):
                 out.event(item)
+                if item is tracked.user_event:
+                    trailed.set()
         elif item.kind != "connected":
             out.status(item)
 

@@ -339,6 +339,9 @@ class OutboundApp(App[None]):
             gc.freeze()
             gc.enable()
         self._apply_keymap()
+        # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
+        # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
+        await asyncio.to_thread(_import_engine, self.profile.simulator)
         from console.engine import Engine
         from console.journal import Journal
         from console.target import open_connection
@@ -757,3 +760,13 @@ class OutboundApp(App[None]):
         self.push_screen(ShowText(
             f"Copied as curl (OSC 52), with referenceId {record.reference_id} of its own; "
             "it asks for the password once:", command))
+
+
+def _import_engine(simulator: bool) -> None:
+    """Import what `_start` needs (off the event loop: see there)."""
+    import console.engine  # noqa: F401
+    import console.journal  # noqa: F401
+    import console.target  # noqa: F401
+
+    if simulator:
+        import console.sim  # noqa: F401
