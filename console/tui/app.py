@@ -414,7 +414,7 @@ class OutboundApp(App[None]):
         from dataclasses import replace
 
         from console.app.target import ResolvedTarget, open_target
-        from console.errors import GwsError, GwsHttpError, ProfileError
+        from console.errors import GwsError, ProfileError
 
         header = self.main(StatusHeader)
         resolved = ResolvedTarget(self.profile, None, self.journal_path)
@@ -433,19 +433,16 @@ class OutboundApp(App[None]):
                 opened = await open_target(resolved, clock=self.monotonic,
                                            sim_port=self.sim_port, wait_connected_s=0,
                                            on_item=self._collect)
-            except GwsHttpError as exc:
-                if exc.status != 401:
-                    tries = await self._try_again_later(exc, tries)
-                    continue
-                # Wrong user or password: ask again, naming the server (never `failed` for
-                # good: a typo in a password is not the end of the incident).
-                resolved = replace(resolved, password=None)
-                why = f"GWS said 401 (wrong user or password) for user " \
-                      f"{resolved.profile.username}"
-                self.password = None
-                header.status, header.detail = "failed", "401: wrong user or password"
-                continue
             except GwsError as exc:
+                if not_authenticated(exc):
+                    # Wrong user or password: ask again, naming the server (never `failed` for
+                    # good: a typo in a password is not the end of the incident).
+                    resolved = replace(resolved, password=None)
+                    why = f"GWS said 401 / statusCode 20 (wrong user or password) for user " \
+                          f"{resolved.profile.username}"
+                    self.password = None
+                    header.status, header.detail = "failed", "wrong user or password"
+                    continue
                 tries = await self._try_again_later(exc, tries)
                 continue
             except ProfileError as exc:
@@ -999,6 +996,15 @@ class OutboundApp(App[None]):
         self.push_screen(ShowText(
             f"Copied as curl (OSC 52), with referenceId {record.reference_id} of its own; "
             "it asks for the password once:", command))
+
+
+def not_authenticated(exc: Exception) -> bool:
+    """GWS said the user or password is wrong: HTTP 401, or its statusCode 20."""
+    from console.errors import GwsHttpError, GwsStatusError
+
+    if isinstance(exc, GwsStatusError):
+        return exc.http_status == 401 or exc.status_code == 20
+    return isinstance(exc, GwsHttpError) and exc.status == 401
 
 
 def verdict_lines(result: ReplayResult) -> list[str]:
