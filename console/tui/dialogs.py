@@ -41,7 +41,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
+            yield Static(self.question, classes="title")
             yield Label(self.keys, classes="keys")
 
     def action_answer(self, yes: bool) -> None:
@@ -65,7 +65,7 @@ class Ask(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
+            yield Static(self.question, classes="title")
             yield Input(self.value, placeholder=self.placeholder, id="answer",
                         password=self.password)
             yield Label("enter ok   esc cancel", classes="keys")
@@ -151,9 +151,9 @@ class TypeToConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
+            yield Static(self.question, classes="title")
             yield Label(f"type {self.expected} and enter to send   esc cancel", classes="keys")
-            yield Input(placeholder=self.expected, id="confirm-answer")
+            yield Input(id="confirm-answer")
             yield Label("", id="confirm-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

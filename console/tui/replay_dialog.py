@@ -44,6 +44,7 @@ class ReplayDialog(ModalScreen["ReplayRequest | None"]):
     """Confirms the target and asks for everything a replay needs."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#r-count"
     DEFAULT_CSS = """
     ReplayDialog { align: center middle; }
     ReplayDialog > Vertical { width: 90%; max-width: 100; height: auto; max-height: 100%;
@@ -56,7 +57,7 @@ class ReplayDialog(ModalScreen["ReplayRequest | None"]):
     ReplayDialog Horizontal { height: 1; }
     ReplayDialog Horizontal > Label { width: 22; }
     ReplayDialog Input { border: none; height: 1; padding: 0; width: 1fr; }
-    ReplayDialog Input:focus { text-style: underline; }
+    ReplayDialog Input:focus { border: none; text-style: underline; }
     """
 
     def __init__(self, templates: list[Template], target: Target) -> None:
@@ -74,7 +75,7 @@ class ReplayDialog(ModalScreen["ReplayRequest | None"]):
         with Vertical():
             yield Label(f"Replay {which}"[:200], classes="title")
             yield Label(f"to {badge}{t.profile} {t.url} user {t.user}", id="replay-target")
-            with VerticalScroll():
+            with VerticalScroll(can_focus=False):
                 yield from self._row("records" + (" each" if len(self.templates) > 1 else ""),
                                      "1", "r-count")
                 yield from self._row("or rows file", "", "r-rows",
@@ -92,7 +93,7 @@ class ReplayDialog(ModalScreen["ReplayRequest | None"]):
     def _row(label: str, value: str, id: str, placeholder: str = "") -> ComposeResult:
         with Horizontal():
             yield Label(label)
-            yield Input(value, placeholder=placeholder, id=id, select_on_focus=False)
+            yield Input(value, placeholder=placeholder, id=id)
 
     def _value(self, id: str) -> str:
         return self.query_one(f"#{id}", Input).value.strip()
