@@ -127,7 +127,8 @@ class OutboundApp(App[None]):
                  monotonic: Callable[[], float] | None = None,
                  max_rows: int = 5000, prompt: Callable[[str], str] | None = None,
                  template: Template | None = None, password: str | None = None,
-                 resume_dir: Path | None = None) -> None:
+                 resume_dir: Path | None = None,
+                 run_ids: Callable[[], str] | None = None) -> None:
         super().__init__()
         if self.no_color:
             # NO_COLOR means no colour: Textual's default for it is greyscale; use its
@@ -153,6 +154,8 @@ class OutboundApp(App[None]):
         self.resume_dir = resume_dir
         """Where a replay writes its resume/unconfirmed files (None: the working folder, as
         the CLI's replay)."""
+        self.run_ids = run_ids
+        """Makes a replay's run id (None: the application layer's; fixed in screenshots)."""
         self.opened: OpenTarget | None = None
         """The target, once its session is open (console.app.target)."""
         self.replay_run: ReplayRun | None = None
@@ -878,7 +881,8 @@ class OutboundApp(App[None]):
         try:
             inputs = self._replay_inputs(templates, request)
             run = ReplayRun(opened, inputs, ReplaySettings(request.rate, request.concurrency),
-                            resume_dir=self.resume_dir or Path.cwd(), on_outcome=outcome_seen)
+                            resume_dir=self.resume_dir or Path.cwd(), on_outcome=outcome_seen,
+                            run_id=self.run_ids() if self.run_ids else None)
         except ConsoleError as exc:
             self.notify(str(exc), title="replay: nothing sent", severity="error", timeout=20)
             return
