@@ -203,3 +203,24 @@ async def test_a_send_refused_before_it_left_is_shown_not_a_traceback(tmp_path: 
             assert app.is_running
             assert [e.state for e in app.history_entries][-1] == "not_sent"
             assert len(sim.store.records) == 1
+
+
+async def test_the_stop_key_does_nothing_but_say_so_when_no_replay_runs(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        fill(app, phoneNumber="555")
+        await pilot.press("ctrl+c")  # no replay: the key is the field's again, nothing breaks
+        await pilot.pause(0.1)
+        assert app.is_running and app.replay_run is None
+        assert "Stop replay" not in [d for _, d, _ in app.query_one(KeyFooter).keys()]
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Stop the replay")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await pilot.pause(0.2)
+        assert any("nothing to do now" in str(n.message) for n in app._notifications)
