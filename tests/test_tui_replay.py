@@ -41,7 +41,7 @@ def production(sim: Simulator) -> Profile:
     return Profile(name="eu-prod", url=sim.url, username="demo", environment="production")
 
 
-async def open_replay(pilot: object, count: str, rate: str = "4",
+async def open_replay(pilot: object, count: str, rate: str = "2",
                       again: bool = False) -> ReplayDialog:
     """F4, doc-sample, ^r (`again`: the cursor is on it already): the dialog, filled with a
     count and a rate."""
