@@ -851,28 +851,34 @@ class OutboundApp(App[None]):
             found.first(TemplatesPane).action_reload()
         self.notify(f"saved {path}")
 
+    # The replay's dialogs are pushed from the key's own message chain (callbacks, not a
+    # worker awaiting them): keys typed ahead then land in the dialog, as typed slowly.
     def on_templates_pane_replay(self, message: TemplatesPane.Replay) -> None:
-        self._replay(message.templates)
-
-    @work(group="replay")
-    async def _replay(self, templates: list[Template]) -> None:
         """The CLI's replay (console.app.replay.ReplayRun) behind a dialog: target, count
         or rows, rate, concurrency and placeholders; production asks for the count typed."""
-        from console.app.replay import NotConfirmed, ReplayRun, ReplaySettings
-        from console.replay import Outcome
-        from console.tui.dialogs import ShowText, TypeToConfirm
+        from functools import partial
+
         from console.tui.replay_dialog import ReplayDialog
 
         if self.replay_run is not None:
             self.notify(f"a replay is running: {self._key('replay.stop')} stops it",
                         severity="warning")
             return
-        opened = self.opened
-        if opened is None or not self.ready:
+        if self.opened is None or not self.ready:
             self.notify("not connected to GWS yet", severity="error")
             return
-        request = await self.push_screen_wait(ReplayDialog(templates, opened.target))
-        if request is None:
+        self.push_screen(ReplayDialog(message.templates, self.opened.target),
+                         partial(self._replay_asked, message.templates))
+
+    def _replay_asked(self, templates: list[Template], request: ReplayRequest | None) -> None:
+        from functools import partial
+
+        from console.app.replay import ReplayRun, ReplaySettings
+        from console.replay import Outcome
+        from console.tui.dialogs import ShowText, TypeToConfirm
+
+        opened = self.opened
+        if request is None or opened is None:
             return
 
         def outcome_seen(outcome: Outcome) -> None:
@@ -891,23 +897,47 @@ class OutboundApp(App[None]):
                                       "\n".join(run.plan.problems)[:4000]))
             return
         question = run.confirmation()
-        if question is not None:
-            confirmed = await self.push_screen_wait(TypeToConfirm(
-                question.question(), str(question.records), purpose="replay"))
-            if not confirmed:
-                self.notify(f"not confirmed: nothing sent to {opened.target.tag()}",
-                            severity="warning")
-                return
+        if question is None:
+            self._start_replay(run, False)
+            return
+        self.push_screen(TypeToConfirm(question.question(), str(question.records),
+                                       purpose="replay"),
+                         partial(self._replay_confirmed, run))
+
+    def _replay_confirmed(self, run: ReplayRun, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify(f"not confirmed: nothing sent to {run.target.tag()}",
+                        severity="warning")
+            return
+        self._start_replay(run, True)
+
+    def _start_replay(self, run: ReplayRun, confirmed: bool) -> None:
+        """Running from now on (the stop key works at once); the sending is a worker."""
+        if self.replay_run is not None or self.opened is not run.opened:
+            self.notify("not started: another replay runs, or the connection changed",
+                        severity="error")
+            return
         pane: TemplatesPane = self._pane("templates")
         self.replay_run = run
-        self._replay_entry = entry = self.history.replay_started(run)
-        pane.start_progress(run.progress.planned, f"replaying to {opened.target.tag()}  "
+        self._replay_entry = self.history.replay_started(run)
+        pane.start_progress(run.progress.planned, f"replaying to {run.target.tag()}  "
                             f"{self._key('replay.stop')} stops")
         self.refresh_bindings()
+        self._replay(run, confirmed)
+
+    @work(group="replay")
+    async def _replay(self, run: ReplayRun, confirmed: bool) -> None:
+        from console.app.replay import NotConfirmed
+
+        entry = self._replay_entry
+        assert entry is not None
+        pane: TemplatesPane = self._pane("templates")
         result: ReplayResult | None = None
         try:
-            result = await run.run(confirmed=question is not None)
+            result = await run.run(confirmed=confirmed)
         except (NotConfirmed, ConsoleError) as exc:
+            entry.state = "failed"
+            self._history_changed()
             self.notify(str(exc), title="replay", severity="error", timeout=20)
         finally:
             self.replay_run = None
