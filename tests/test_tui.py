@@ -18,6 +18,7 @@ from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
+from console.tui.history_pane import HistoryPane
 from console.tui.replay_dialog import ReplayDialog
 from console.tui.templates_pane import TemplatesPane, TemplateTree
 from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
@@ -139,6 +140,12 @@ async def test_replay_a_template_and_read_the_verdict(tmp_path: Path) -> None:
         # The replay is in the history with its verdict.
         [entry] = [e for e in app.history_entries if isinstance(e, ReplayEntry)]
         assert entry.state == "finished" and entry.counts.get("acknowledged") == 3
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        pane_h = app.query_one(HistoryPane)
+        listed = " ".join(str(pane_h.entry_text(e)) for e in pane_h.shown)
+        assert "replay 3 (doc-sample): 3 sent; 3 acknowledged" in listed
+        assert entry.run_id in listed
 
 
 async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path: Path) -> None:
