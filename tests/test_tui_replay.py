@@ -224,3 +224,15 @@ async def test_the_stop_key_does_nothing_but_say_so_when_no_replay_runs(tmp_path
         await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
         await pilot.pause(0.2)
         assert any("nothing to do now" in str(n.message) for n in app._notifications)
+
+
+async def test_quit_while_waiting_for_the_next_try_exits_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    profile = Profile(name="late", url=f"http://127.0.0.1:{port}", username="demo")
+    app = make_app(tmp_path, profile, password=PASSWORD)
+    async with app.run_test(size=(100, 30)) as pilot:
+        header = app.query_one(StatusHeader)
+        await wait_until(pilot, lambda: "next try in" in header.detail, timeout=15)
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, timeout=10)
+    assert app.return_code in (0, None)
