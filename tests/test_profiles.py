@@ -17,7 +17,7 @@ from console.profiles import (
     resolve_password,
     search_path,
 )
-from console.target import choose_profile
+from console.app.target import choose_profile
 
 REPO = Path(__file__).parent.parent
 TLS = Path(__file__).parent / "data" / "tls"  # a throwaway CA and client certificate

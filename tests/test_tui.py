@@ -7,9 +7,10 @@ from pathlib import Path
 
 import yaml
 from textual.command import CommandPalette
-from textual.widgets import Input, Static, Tree
+from textual.widgets import Input, Label, Static, Tree
 
 from console.events import Event
+from console.history import ReplayEntry
 from console.profiles import Profile
 from console.sim import Simulator
 from console.tui.app import OutboundApp
@@ -17,6 +18,8 @@ from console.tui.dialogs import Ask, Confirm, EventDetail, ShowText
 from console.tui.event_list import EventList
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
+from console.tui.history_pane import HistoryPane
+from console.tui.replay_dialog import ReplayDialog
 from console.tui.templates_pane import TemplatesPane, TemplateTree
 from tests.tui_helpers import GOOD, fill, make_app, ready, wait_until
 
@@ -125,13 +128,24 @@ async def test_replay_a_template_and_read_the_verdict(tmp_path: Path) -> None:
         selected = pane.selected()
         assert selected is not None and selected.name == "doc-sample"
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, Ask))
-        app.screen.query_one(Input).value = "3"
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayDialog))
+        assert "SIMULATOR demo" in str(app.screen.query_one("#replay-target", Label).render())
+        app.screen.query_one("#r-count", Input).value = "3"
+        app.screen.query_one("#r-count", Input).focus()
         await pilot.press("enter")
         verdict = pane.query_one("#replay-verdict", Static)
         await wait_until(pilot, lambda: "latency" in str(verdict.render()), timeout=20)
         text = str(verdict.render())
         assert "acknowledged" in text and "records                  3" in text
+        # The replay is in the history with its verdict.
+        [entry] = [e for e in app.history_entries if isinstance(e, ReplayEntry)]
+        assert entry.state == "finished" and entry.counts.get("acknowledged") == 3
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        pane_h = app.query_one(HistoryPane)
+        listed = " ".join(str(pane_h.entry_text(e)) for e in pane_h.shown)
+        assert "replay 3 (doc-sample): 3 sent; 3 acknowledged" in listed
+        assert entry.run_id in listed
 
 
 async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path: Path) -> None:
@@ -144,9 +158,12 @@ async def test_replay_several_templates_marked_or_under_a_calling_list(tmp_path:
         pane = app.query_one(TemplatesPane)
         assert [t.name for t in pane.to_replay()] == ["callback-mobile", "doc-sample"]
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, Ask))
-        assert "2 templates" in app.screen.question and "needs: phone" in app.screen.question
-        app.screen.query_one(Input).value = str(rows)
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayDialog))
+        dialog = app.screen
+        assert "2 templates" in str(dialog.query_one(".title", Label).render())
+        assert dialog.placeholders == ["phone"]  # one field each (ticket has a default)
+        dialog.query_one("#r-rows", Input).value = str(rows)
+        dialog.query_one("#r-rows", Input).focus()
         await pilot.press("enter")
         verdict = pane.query_one("#replay-verdict", Static)
         await wait_until(pilot, lambda: "latency" in str(verdict.render()), timeout=20)

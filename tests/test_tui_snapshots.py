@@ -5,6 +5,7 @@ with `pytest --snapshot-update` (and look at the pictures first)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ async def ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, OutboundApp)
     app.main(StatusHeader).server = SHOWN_URL
+    assert app.opened is not None  # what the replay's verdict names
+    app.opened.target = replace(app.opened.target, url=SHOWN_URL)
 
 
 async def main_screen(pilot: Pilot[None]) -> None:
@@ -69,7 +72,8 @@ async def replay_verdict(pilot: Pilot[None]) -> None:
     rows.write_text("referenceId\nrep-0001\nrep-0002\n", encoding="utf-8")
     await pilot.press("f4", "down", "down", "down", "ctrl+r")
     await wait_until(pilot, lambda: len(app.screen_stack) > 1)
-    app.screen.query_one(Input).value = str(rows)
+    app.screen.query_one("#r-rows", Input).value = str(rows)
+    app.screen.query_one("#r-rows", Input).focus()
     await pilot.press("enter")
     await wait_until(pilot, lambda: "latency" in str(app.query_one("#replay-verdict").render()))
     await pilot.pause(0.1)

@@ -37,7 +37,8 @@ def make_app(tmp_path: Path, profile: Profile = DEMO, *, deterministic: bool = F
     if deterministic:
         counter = itertools.count(1)
         kwargs.update(clock=lambda: FIXED_TIME, monotonic=lambda: 100.0,
-                      reference_ids=lambda: f"ref-{next(counter):04d}")
+                      reference_ids=lambda: f"ref-{next(counter):04d}",
+                      run_ids=lambda: "20261127-031500-0001")
     kwargs.update(options)
     return OutboundApp(profile, journal_path=tmp_path / "journal.jsonl",
                        profiles_dir=profiles_copy(tmp_path, user_templates), sim_port=sim_port,

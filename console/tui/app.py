@@ -7,7 +7,6 @@ import gc
 import sys
 import time
 from collections.abc import Callable, Iterable
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,8 @@ from textual.widgets import ContentSwitcher, Input, Static
 from console.errors import ConsoleError, RecordInvalid
 from console.events import Event, StreamItem, StreamStatus
 from console.fields import new_reference_id
-from console.history import HistoryEntry
+from console.app.history import History
+from console.history import HistoryEntry, ReplayEntry
 from console.tui.event_list import EventList, GapRow
 from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
@@ -32,6 +32,8 @@ from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
+    from console.app.replay import ReplayResult, ReplayRun
+    from console.app.target import OpenTarget, ResolvedTarget
     from console.correlation import Tracked
     from console.engine import Engine
     from console.gws.connection import Connection
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
     from console.profile import Profile
     from console.templates import Template
     from console.tui.history_pane import HistoryPane
+    from console.app.replay import ReplayInputs
     from console.tui.palette import PaletteAction
+    from console.tui.replay_dialog import ReplayRequest
     from console.tui.templates_pane import TemplatesPane
 
 __all__ = ["OutboundApp"]
@@ -49,6 +53,8 @@ __all__ = ["OutboundApp"]
 # templates and history panes when first used (measured in bench/tui.py).
 
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
+#: Waits between tries when GWS cannot be reached at start (then the last one, repeated).
+RETRY_DELAYS_S = (1, 2, 4, 8, 15, 30)
 
 
 def profile_label(profile: Profile) -> str:
@@ -107,6 +113,9 @@ class OutboundApp(App[None]):
         Binding("ctrl+f", "filter", "Filter", id="events.filter"),
         Binding("ctrl+o", "save_template", "Save", id="request.save"),
         Binding("ctrl+y", "copy_curl", "curl", id="request.curl"),
+        # Shown (and working) only while a replay runs / while not connected: check_action.
+        Binding("ctrl+c", "stop_replay", "Stop replay", id="replay.stop", priority=True),
+        Binding("ctrl+t", "reconnect", "Reconnect", id="target.reconnect", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -117,7 +126,9 @@ class OutboundApp(App[None]):
                  reference_ids: Callable[[], str] | None = None, sim_port: int = 0,
                  monotonic: Callable[[], float] | None = None,
                  max_rows: int = 5000, prompt: Callable[[str], str] | None = None,
-                 template: Template | None = None) -> None:
+                 template: Template | None = None, password: str | None = None,
+                 resume_dir: Path | None = None,
+                 run_ids: Callable[[], str] | None = None) -> None:
         super().__init__()
         if self.no_color:
             # NO_COLOR means no colour: Textual's default for it is greyscale; use its
@@ -136,15 +147,32 @@ class OutboundApp(App[None]):
         self.monotonic = monotonic
         self.max_rows = max_rows
         self.prompt = prompt
+        """Asks for the password before the first try (the terminal's, or a test's); when it
+        gives none, or GWS says 401, a dialog naming the server asks."""
+        self.password = password
+        """The password resolved before the console started (None: ask)."""
+        self.resume_dir = resume_dir
+        """Where a replay writes its resume/unconfirmed files (None: the working folder, as
+        the CLI's replay)."""
+        self.run_ids = run_ids
+        """Makes a replay's run id (None: the application layer's; fixed in screenshots)."""
+        self.opened: OpenTarget | None = None
+        """The target, once its session is open (console.app.target)."""
+        self.replay_run: ReplayRun | None = None
+        """The replay running now (one at a time)."""
+        self._replay_entry: ReplayEntry | None = None
+        self._quit_after_replay = False
+        self._retry_now = asyncio.Event()
+        """Set by the reconnect key: the next try at start goes now."""
+        self.history = History(on_change=self._history_changed, clock=self.now)
+        """Sends and replays of this session, after the journal's (console.app.history)."""
         self.start_template = template
         """The template to open with (`--template`), already loaded and checked."""
         self.engine: Engine | None = None
         self.connection: Connection | None = None
         self.current: Tracked | None = None
         self.loaded_template: Template | None = None
-        self._stack = AsyncExitStack()
         self._pending: list[StreamItem] = []
-        self.history_entries: list[HistoryEntry] = []
         self._history_bodies: dict[str, dict[str, Any]] = {}
         self.ready = False
         """Connected to GWS, the devices known: a send can go."""
@@ -249,6 +277,7 @@ class OutboundApp(App[None]):
         if self.start_template is not None:
             self._fill_form(self.start_template.request, self.start_template)
         self.set_interval(0.05, self._drain_stream)
+        self.set_interval(0.1, self._show_replay_progress)
         self.call_after_refresh(self._events)
         # After the first frame is on screen: importing the engine takes ~0.3 s.
         self.call_after_refresh(self._start)
@@ -278,7 +307,7 @@ class OutboundApp(App[None]):
         from console.tui.templates_pane import TemplatesPane
 
         pane = TemplatesPane(self.profiles_dir, id="templates") if view == "templates" \
-            else HistoryPane(self.history_entries, id="history", now=self.now)
+            else HistoryPane(self.history.entries, id="history", now=self.now)
         switcher = self.main("#left", ContentSwitcher)
         pane.display = switcher.current == view  # a ContentSwitcher shows what is mounted
         switcher.mount(pane)
@@ -317,7 +346,24 @@ class OutboundApp(App[None]):
                                 + ("  (example)" if is_example(template) else ""),
                                 partial(self._load_into_form, template.request, template))
 
+    @property
+    def history_entries(self) -> list[HistoryEntry | ReplayEntry]:
+        """The history, oldest first (sends and replays)."""
+        return self.history.entries
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The stop key exists while a replay runs; the reconnect key while not connected.
+        if action == "stop_replay":
+            return self.replay_run is not None
+        if action == "reconnect":
+            return self.opened is None and \
+                self.main(StatusHeader).status in ("unreachable", "failed")
+        return True
+
     async def _run_palette_action(self, entry: PaletteAction) -> None:
+        if not entry.view and self.check_action(entry.action, ()) is not True:
+            self.notify(f"{entry.title}: nothing to do now", severity="warning")
+            return
         if entry.view is not None:
             await self.action_show(entry.view)
         pane, _, action = entry.action.rpartition(".")
@@ -342,29 +388,13 @@ class OutboundApp(App[None]):
         # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
         # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
         await asyncio.to_thread(_import_engine, self.profile.simulator)
-        from console.engine import Engine
-        from console.journal import Journal
-        from console.target import open_connection
-
-        header = self.main(StatusHeader)
-        try:
-            connection = await self._stack.enter_async_context(
-                open_connection(self.profile, self.prompt, sim_port=self.sim_port))
-            self.connection = connection
-            journal = Journal(path=self.journal_path, secrets=(connection.password.reveal(),),
-                              target=self._target(connection))
-            engine = Engine(connection, journal=journal, clock=self.monotonic)
-            engine.on_item(self._collect)
-            self.engine = engine
-            self._stack.push_async_callback(engine.close)
-            header.server = connection.base_url
-            header.status = "connecting"
-            await engine.open(wait_connected_s=0)
-        except ConsoleError as exc:
-            header.status = "failed"
-            header.detail = str(exc)[:200]
-            self.notify(str(exc), title="cannot start", severity="error", timeout=30)
+        opened = await self._open()
+        if opened is None:
             return
+        engine = opened.engine
+        self.opened, self.engine, self.connection = opened, engine, opened.connection
+        self.refresh_bindings()
+        header = self.main(StatusHeader)
         me = engine.me
         assert me is not None
         # Everything loaded so far lives as long as the app: keep it out of the garbage
@@ -379,23 +409,137 @@ class OutboundApp(App[None]):
         # Now that the first frame is long out, build the other panes so F4/F5 are instant.
         self._pane("templates")
         self._pane("history")
-        if journal.path.is_file():
-            from console.history import read_journal_requests
+        if opened.journal.path.is_file():
+            self.history.load_journal(opened.journal.path)
 
-            self.history_entries[:0] = read_journal_requests(journal.path)
-            self._history_changed()
+    async def _open(self) -> OpenTarget | None:
+        """Open the target through the application layer, until it works: an unreachable
+        GWS is tried again with growing waits (the reconnect key tries at once), a 401 asks
+        for the password again. None when the user gave up (or a profile problem that
+        trying again cannot fix)."""
+        from dataclasses import replace
 
-    def _target(self, connection: Connection) -> dict[str, Any]:
-        """Which server this is, on every journal line (the history shows it)."""
-        return {"profile": profile_label(self.profile), "url": connection.base_url,
-                "user": connection.username, "simulator": self.profile.simulator,
-                "environment": self.profile.environment}
+        from console.app.target import ResolvedTarget, open_target
+        from console.errors import GwsError, ProfileError
+
+        header = self.main(StatusHeader)
+        resolved = ResolvedTarget(self.profile, None, self.journal_path)
+        tries = 0
+        why = ""
+        while True:
+            if not self.profile.simulator and resolved.password is None:
+                password = await self._password(resolved, why)
+                if password is None:
+                    await self._stopped_trying("no password given")
+                    continue
+                resolved = resolved.with_password(password)
+            header.status, header.detail = "connecting", ""
+            self.refresh_bindings()
+            try:
+                opened = await open_target(resolved, clock=self.monotonic,
+                                           sim_port=self.sim_port, wait_connected_s=0,
+                                           on_item=self._collect)
+            except GwsError as exc:
+                if not_authenticated(exc):
+                    # Wrong user or password: ask again, naming the server (never `failed` for
+                    # good: a typo in a password is not the end of the incident).
+                    resolved = replace(resolved, password=None)
+                    why = f"GWS said 401 / statusCode 20 (wrong user or password) for user " \
+                          f"{resolved.profile.username}"
+                    self.password = None
+                    header.status, header.detail = "failed", "wrong user or password"
+                    continue
+                tries = await self._try_again_later(exc, tries)
+                continue
+            except ProfileError as exc:
+                header.status, header.detail = "failed", str(exc)[:200]
+                self.notify(str(exc), title="cannot start", severity="error", timeout=30)
+                return None
+            header.server = opened.connection.base_url
+            header.detail = ""
+            if tries:
+                self.notify(f"connected to {opened.connection.base_url}")
+            return opened
+
+    async def _password(self, resolved: ResolvedTarget, why: str) -> str | None:
+        """The password: the one given at start (first try), else a dialog naming the
+        server."""
+        from console.tui.dialogs import Ask
+
+        if not why:
+            if self.password:
+                return self.password
+            if self.prompt is not None:
+                given = self.prompt(f"password for {resolved.profile.username}")
+                if given:
+                    return given
+        server = resolved.profile.url or "(embedded simulator)"
+        question = (f"{why}.\n" if why else "") + \
+            f"Password for {resolved.profile.username} at {server} (profile " \
+            f"{resolved.profile.name}):"
+        answer = await self.push_screen_wait(Ask(question, password=True, purpose="password"))
+        return answer or None
+
+    async def _stopped_trying(self, why: str) -> None:
+        """Wait for the reconnect key (nothing is tried until then)."""
+        header = self.main(StatusHeader)
+        header.status, header.detail = "failed", f"{why}; {self._key('target.reconnect')} " \
+            "tries again"
+        self._retry_now.clear()
+        self.refresh_bindings()
+        await self._retry_now.wait()
+
+    async def _try_again_later(self, exc: Exception, tries: int) -> int:
+        """Count down to the next try on the header (the reconnect key cuts it short)."""
+        header = self.main(StatusHeader)
+        wait = RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S) - 1)]
+        if tries == 0:
+            self.notify(f"{exc}\ntrying again (with growing waits); "
+                        f"{self._key('target.reconnect')} tries now", title="GWS unreachable",
+                        severity="warning", timeout=15)
+        self._retry_now.clear()
+        header.status = "unreachable"
+        self.refresh_bindings()
+        for left in range(wait, 0, -1):
+            header.detail = f"next try in {left} s"
+            try:
+                await asyncio.wait_for(self._retry_now.wait(), 1.0)
+                break
+            except asyncio.TimeoutError:
+                pass
+        return tries + 1
+
+    def action_reconnect(self) -> None:
+        """Try to reach GWS now instead of at the end of the countdown."""
+        self._retry_now.set()
+
+    def _key(self, binding_id: str) -> str:
+        """The key that runs a binding now (the user's keymap honoured), as the footer says."""
+        from console.tui.palette import key_for
+
+        key = key_for(binding_id, self.binding_ids(), self.user_keymap)
+        return key.replace("ctrl+", "^")
 
     async def action_quit(self) -> None:
         from console.tui.dialogs import Confirm
 
         if isinstance(self.screen, Confirm) and self.screen.purpose == "quit":
             return  # already asking
+        if self._quit_after_replay:
+            self.notify("stopping the replay: the console quits once its verdict and files "
+                        "are written")
+            return
+        run = self.replay_run
+        if run is not None:
+            dirty = " The form's unsaved changes are lost." if self.main(RecordForm).dirty \
+                else ""
+            self.push_screen(Confirm(
+                f"A replay is running ({run.progress.line()}) to {run.target.tag()}. Stop it "
+                f"and quit? Records not sent go to a resume file, those without a verdict to "
+                f"an unconfirmed file.{dirty}", purpose="quit",
+                keys="y stop the replay and quit   n/esc cancel (the replay goes on)"),
+                self._stop_and_quit)
+            return
         if self.main(RecordForm).dirty:
             # A callback, not push_screen_wait: bindings do not run in a worker.
             self.push_screen(Confirm("The form has unsaved changes. Quit anyway?",
@@ -403,14 +547,28 @@ class OutboundApp(App[None]):
             return
         await self._quit_if(True)
 
+    async def _stop_and_quit(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        if self.replay_run is None:  # it ended while the question was on screen
+            await self._quit_if(True)
+            return
+        self._quit_after_replay = True
+        self.action_stop_replay()
+
     async def _quit_if(self, yes: bool | None) -> None:
         if not yes:
             return
-        await self._stack.aclose()
+        await self._close()
         self.exit()
 
+    async def _close(self) -> None:
+        opened, self.opened = self.opened, None
+        if opened is not None:
+            await opened.close()
+
     async def on_unmount(self) -> None:
-        await self._stack.aclose()
+        await self._close()
 
     def _collect(self, item: StreamItem) -> None:
         self._pending.append(item)  # drained by a timer: one UI update per tick, not per event
@@ -536,22 +694,33 @@ class OutboundApp(App[None]):
             return
         from console.model import AddRecord
 
-        assert self.engine is not None
-        record = AddRecord.parse(form.values())
+        assert self.engine is not None and self.opened is not None
+        try:
+            record = AddRecord.parse(form.values())
+        except RecordInvalid as exc:
+            self.notify(f"not sent: {exc}", severity="error", timeout=15)
+            return
         form.set_reference(self.reference_ids())  # the next send gets a new one
         form.set_state(f"pending  {record.reference_id}", "pending")
         form.mark_clean()  # what was sent is in the history: nothing to lose any more
         self._events().set_highlight({record.reference_id}, set())
-        entry = HistoryEntry(self.now(), record.body(), profile=profile_label(self.profile),
-                             server=self.engine.connection.base_url)
-        self.history_entries.append(entry)
-        self._history_changed()
+        entry = self.history.sending(record, self.opened.target)
+        entry.profile = profile_label(self.profile)
         self._send(record, entry)
 
     @work(group="send")
     async def _send(self, record: AddRecord, entry: HistoryEntry) -> None:
         assert self.engine is not None
-        tracked = await self.engine.send(record)
+        try:
+            tracked = await self.engine.send(record)
+        except ConsoleError as exc:
+            # Refused before it left (e.g. its referenceId is still waiting for an answer):
+            # said on screen and in the history, never a traceback.
+            entry.state, entry.reason = "not_sent", str(exc)
+            self._history_changed()
+            self.main(RecordForm).set_state(f"not sent: {exc}"[:200], "failed")
+            self.notify(str(exc), title="not sent", severity="error", timeout=15)
+            return
         self.current = tracked
         self._untied.append(tracked)
         self._refresh_current()
@@ -559,9 +728,7 @@ class OutboundApp(App[None]):
             await self.engine.wait(tracked)
         self._tie_user_events()
         self._refresh_current()
-        entry.state, entry.reason, entry.latency_ms = tracked.state, tracked.reason, \
-            tracked.latency_ms
-        self._history_changed()
+        self.history.sent_done(entry, tracked)
 
     def _history_changed(self) -> None:
         found = self.main_screen.query("#history")
@@ -687,55 +854,161 @@ class OutboundApp(App[None]):
             found.first(TemplatesPane).action_reload()
         self.notify(f"saved {path}")
 
+    # The replay's dialogs are pushed from the key's own message chain (callbacks, not a
+    # worker awaiting them): keys typed ahead then land in the dialog, as typed slowly.
     def on_templates_pane_replay(self, message: TemplatesPane.Replay) -> None:
-        self._run_replay(message.templates)
+        """The CLI's replay (console.app.replay.ReplayRun) behind a dialog: target, count
+        or rows, rate, concurrency and placeholders; production asks for the count typed."""
+        from functools import partial
 
-    @work(group="replay", exclusive=True)
-    async def _run_replay(self, templates: list[Template]) -> None:
-        from console.replay import Outcome, Replay, plan, summarise
-        from console.tui.dialogs import Ask
+        from console.tui.replay_dialog import ReplayDialog
 
-        if self.engine is None:
+        if self.replay_run is not None:
+            self.notify(f"a replay is running: {self._key('replay.stop')} stops it",
+                        severity="warning")
+            return
+        if self.opened is None or not self.ready:
             self.notify("not connected to GWS yet", severity="error")
             return
-        needs = sorted({n for t in templates for n in t.placeholders()})
-        which = templates[0].name if len(templates) == 1 else \
-            f"{len(templates)} templates ({', '.join(t.name for t in templates)[:60]})"
-        answer = await self.push_screen_wait(Ask(
-            f"Replay {which}: how many records" + (" each" if len(templates) > 1 else "")
-            + ", or a rows file path" + (f" (needs: {', '.join(needs)})" if needs else ""),
-            "1"))
-        if not answer:
-            return
-        rows = None
-        count = 1
-        if answer.strip().isdigit():
-            count = int(answer.strip())
-        else:
-            from console.rows import RowsError, read_rows
+        self.push_screen(ReplayDialog(message.templates, self.opened.target),
+                         partial(self._replay_asked, message.templates))
 
-            try:
-                rows = read_rows(Path(answer.strip()).expanduser())
-            except RowsError as exc:
-                self.notify(str(exc), severity="error", timeout=15)
-                return
-        jobs = plan(templates, rows, count, {}, self.engine.session.device_path)
-        pane: TemplatesPane = self.main("#templates")
-        pane.start_progress(len(jobs))
+    def _replay_asked(self, templates: list[Template], request: ReplayRequest | None) -> None:
+        from functools import partial
+
+        from console.app.replay import ReplayRun, ReplaySettings
+        from console.replay import Outcome
+        from console.tui.dialogs import ShowText, TypeToConfirm
+
+        opened = self.opened
+        if request is None or opened is None:
+            return
+
         def outcome_seen(outcome: Outcome) -> None:
-            pane.advance()
             self._tie_later(outcome.job.record)
 
-        run = Replay(self.engine, jobs, on_outcome=outcome_seen)
-        outcomes = await run.run()
-        summary = summarise(outcomes)
-        lines = [f"{key:<24} {value}" for key, value in summary.rows()]
-        lines += [f"  {n} x {reason}" for reason, n in summary.reasons.most_common(5)]
-        pane.show_verdict("\n".join(lines))
+        try:
+            inputs = self._replay_inputs(templates, request)
+            run = ReplayRun(opened, inputs, ReplaySettings(request.rate, request.concurrency),
+                            resume_dir=self.resume_dir or Path.cwd(), on_outcome=outcome_seen,
+                            run_id=self.run_ids() if self.run_ids else None)
+        except ConsoleError as exc:
+            self.notify(str(exc), title="replay: nothing sent", severity="error", timeout=20)
+            return
+        if not run.plan.ok:
+            self.push_screen(ShowText("Replay: nothing sent, the plan has problems:",
+                                      "\n".join(run.plan.problems)[:4000]))
+            return
+        question = run.confirmation()
+        if question is None:
+            self._start_replay(run, False)
+            return
+        self.push_screen(TypeToConfirm(question.question(), str(question.records),
+                                       purpose="replay"),
+                         partial(self._replay_confirmed, run))
+
+    def _replay_confirmed(self, run: ReplayRun, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify(f"not confirmed: nothing sent to {run.target.tag()}",
+                        severity="warning")
+            return
+        self._start_replay(run, True)
+
+    def _start_replay(self, run: ReplayRun, confirmed: bool) -> None:
+        """Running from now on (the stop key works at once); the sending is a worker."""
+        if self.replay_run is not None or self.opened is not run.opened:
+            self.notify("not started: another replay runs, or the connection changed",
+                        severity="error")
+            return
+        pane: TemplatesPane = self._pane("templates")
+        self.replay_run = run
+        self._replay_entry = self.history.replay_started(run)
+        pane.start_progress(run.progress.planned, f"replaying to {run.target.tag()}  "
+                            f"{self._key('replay.stop')} stops")
+        self.refresh_bindings()
+        self._replay(run, confirmed)
+
+    @work(group="replay")
+    async def _replay(self, run: ReplayRun, confirmed: bool) -> None:
+        from console.app.replay import NotConfirmed
+
+        entry = self._replay_entry
+        assert entry is not None
+        pane: TemplatesPane = self._pane("templates")
+        result: ReplayResult | None = None
+        try:
+            result = await run.run(confirmed=confirmed)
+        except (NotConfirmed, ConsoleError) as exc:
+            entry.state = "failed"
+            self._history_changed()
+            self.notify(str(exc), title="replay", severity="error", timeout=20)
+        finally:
+            self.replay_run = None
+            self._replay_entry = None
+            self.refresh_bindings()
+        if result is not None:
+            self.history.replay_done(entry, result)
+            pane.show_progress(result.progress.finished, result.progress.line())
+            pane.show_verdict("\n".join(verdict_lines(result)))
+            if result.files:
+                self.notify("\n".join(f"written: {f}" for f in result.files),
+                            title=f"replay {result.run_id}", timeout=30)
+        if self._quit_after_replay:
+            await self._quit_if(True)
+
+    def _replay_inputs(self, templates: list[Template], request: ReplayRequest,
+                       ) -> ReplayInputs:
+        """What the dialog asked for, loaded as the CLI loads it (a `.resume.csv` resumes)."""
+        from console.app.replay import ReplayInputs, load_inputs
+
+        if request.rows is None:
+            return ReplayInputs(templates, count=request.count, sets=dict(request.sets))
+        refs = [str(t.path) for t in templates if t.path is not None]
+        resume = request.rows.name.endswith(".resume.csv")
+        return load_inputs(refs, rows=None if resume else request.rows,
+                           resume=request.rows if resume else None, sets=dict(request.sets),
+                           profiles_dir=self.profiles_dir)
+
+    def action_stop_replay(self) -> None:
+        """Stop the replay: no new records; those in flight get their verdict (briefly
+        awaited), then the partial verdict and the resume/unconfirmed files."""
+        run = self.replay_run
+        if run is None:
+            self.notify("no replay is running")
+            return
+        if not run.progress.stopped:
+            run.stop()
+            self.notify(f"stopping the replay: nothing more is sent; waiting up to "
+                        f"{run.settings.grace_s:g} s for acknowledgements in flight")
+
+    def _show_replay_progress(self) -> None:
+        """The running replay's progress on the templates pane and in the history (a timer:
+        one redraw per tick however fast the records go)."""
+        run, entry = self.replay_run, self._replay_entry
+        if run is None or entry is None:
+            return
+        found = self.main_screen.query("#templates")
+        if found:
+            from console.tui.templates_pane import TemplatesPane
+
+            line = run.progress.line()
+            if not run.progress.stopped:
+                line += f"   {self._key('replay.stop')} stops"
+            found.first(TemplatesPane).show_progress(run.progress.finished, line)
+        if (entry.sent, entry.counts) != (run.progress.sent, dict(run.progress.counts)):
+            self.history.replay_progress(entry, run)
 
     # -- history ---------------------------------------------------------------------------
     def on_history_pane_load(self, message: HistoryPane.Load) -> None:
-        self._load_into_form(message.entry.body, None)
+        entry = message.entry
+        if isinstance(entry, ReplayEntry):
+            from console.tui.dialogs import ShowText
+
+            files = "\n".join(f"  {f}" for f in entry.files) or "  none"
+            self.push_screen(ShowText(f"Replay {entry.run_id}", f"{entry.label()}\nto "
+                                      f"{entry.target()}\nfiles:\n{files}"))
+            return
+        self._load_into_form(entry.body, None)
 
     # -- copy as curl ----------------------------------------------------------------------
     def action_copy_curl(self) -> None:
@@ -766,7 +1039,33 @@ def _import_engine(simulator: bool) -> None:
     """Import what `_start` needs (off the event loop: see there)."""
     import console.engine  # noqa: F401
     import console.journal  # noqa: F401
-    import console.target  # noqa: F401
+    import console.app.target  # noqa: F401
 
     if simulator:
         import console.sim  # noqa: F401
+
+
+def not_authenticated(exc: Exception) -> bool:
+    """GWS said the user or password is wrong: HTTP 401, or its statusCode 20."""
+    from console.errors import GwsHttpError, GwsStatusError
+
+    if isinstance(exc, GwsStatusError):
+        return exc.http_status == 401 or exc.status_code == 20
+    return isinstance(exc, GwsHttpError) and exc.status == 401
+
+
+def verdict_lines(result: ReplayResult) -> list[str]:
+    """The verdict as the CLI's replay prints it: target, run, counts, reasons, files."""
+    lines = []
+    if result.stopped:
+        lines.append(f"STOPPED: verdict so far ({result.progress.line()})")
+    rows = [("target", result.target.tag()[1:-1]), ("run", result.run_id),
+            *result.summary.rows()]
+    lines += [f"{key:<24} {value}" for key, value in rows]
+    lines += [f"  {n} x {reason}" for reason, n in result.summary.reasons.most_common(5)]
+    if result.resume_file is not None:
+        lines.append(f"resume (GWS never had them, safe to send again): {result.resume_file}")
+    if result.unconfirmed_file is not None:
+        lines.append(f"unconfirmed (GWS may have them: check each first): "
+                     f"{result.unconfirmed_file}")
+    return lines

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, Static
 
 from console.events import Event
 
-__all__ = ["Confirm", "Ask", "EventDetail", "ShowText"]
+__all__ = ["Confirm", "Ask", "EventDetail", "ShowText", "TypeToConfirm"]
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -30,16 +30,19 @@ class Confirm(ModalScreen[bool]):
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
     DEFAULT_CSS = _CSS.format(name="Confirm")
 
-    def __init__(self, question: str, *, purpose: str = "") -> None:
+    def __init__(self, question: str, *, purpose: str = "", keys: str = "y yes   n/esc no"
+                 ) -> None:
         super().__init__()
         self.question = question
         self.purpose = purpose
         """What is being confirmed (e.g. `quit`), so the same question is not asked twice."""
+        self.keys = keys
+        """The keys line: what y and n do here."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
-            yield Label("y yes   n/esc no", classes="keys")
+            yield Static(self.question, classes="title")
+            yield Label(self.keys, classes="keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -51,14 +54,20 @@ class Ask(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = _CSS.format(name="Ask")
 
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, question: str, value: str = "", placeholder: str = "", *,
+                 password: bool = False, purpose: str = "") -> None:
         super().__init__()
         self.question, self.value, self.placeholder = question, value, placeholder
+        self.password = password
+        """Typed characters are not shown (a password)."""
+        self.purpose = purpose
+        """What is asked (e.g. `password`), so the same question is not asked twice."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Static(self.question, classes="title")
+            yield Input(self.value, placeholder=self.placeholder, id="answer",
+                        password=self.password)
             yield Label("enter ok   esc cancel", classes="keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -126,3 +135,37 @@ class ShowText(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class TypeToConfirm(ModalScreen[bool]):
+    """A confirmation that a stray key cannot give: the user types `expected` (e.g. the
+    number of records about to go to production) and enter; esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = _CSS.format(name="TypeToConfirm") + \
+        "TypeToConfirm #confirm-error { color: $error; text-style: bold; }"
+
+    def __init__(self, question: str, expected: str, *, purpose: str = "") -> None:
+        super().__init__()
+        self.question, self.expected, self.purpose = question, expected, purpose
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, classes="title")
+            yield Label(f"type {self.expected} and enter to send   esc cancel", classes="keys")
+            yield Input(id="confirm-answer")
+            yield Label("", id="confirm-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        typed = event.value.strip()
+        if typed == self.expected:
+            self.dismiss(True)
+            return
+        # Not a refusal either: say what was typed, and keep asking.
+        self.query_one("#confirm-error", Label).update(
+            f"typed {typed!r}, not {self.expected}: nothing sent yet (esc cancels)")
+        event.input.value = ""
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

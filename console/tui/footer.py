@@ -3,7 +3,8 @@
 Textual's Footer lists the bindings in the order they were bound and cuts the line at the
 terminal's width: at 80 columns a key remapped in keymap.yaml (bound again, so listed last)
 fell off the end, and a key could be cut in half. This one orders them (the focused pane's
-keys, then Send, the panes, the rest, Quit), drops whole keys by importance until the line
+keys, then Send, the panes, the rest, Quit; the stop and reconnect keys first of all while
+they work), drops whole keys by importance until the line
 fits, and keeps the command palette's key at the right.
 """
 
@@ -19,7 +20,7 @@ from textual.widgets import Static
 __all__ = ["KeyFooter"]
 
 #: Importance of the app's own bindings by id (lower is kept first); a pane's keys come at 1.
-IMPORTANCE = {"request.send": 0, "app.quit": 2, "view.form": 3, "view.events": 3,
+IMPORTANCE = {"replay.stop": -1, "target.reconnect": -1, "request.send": 0, "app.quit": 2, "view.form": 3, "view.events": 3,
               "view.templates": 3, "view.history": 3}
 OTHER = 4
 PANE = 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.text import Text
 from textual import events, on
@@ -19,7 +20,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.history import STATE_WORDS, HistoryEntry
+from console.history import STATE_WORDS, HistoryEntry, ReplayEntry
 from console.tui.times import human_time
 
 __all__ = ["HistoryPane", "HistoryList"]
@@ -71,15 +72,15 @@ class HistoryPane(Vertical):
     """
 
     class Load(Message):
-        def __init__(self, entry: HistoryEntry) -> None:
+        def __init__(self, entry: HistoryEntry | ReplayEntry) -> None:
             super().__init__()
             self.entry = entry
 
-    def __init__(self, entries: list[HistoryEntry], *, id: str | None = None,
+    def __init__(self, entries: list[HistoryEntry | ReplayEntry], *, id: str | None = None,
                  now: Callable[[], float] | None = None) -> None:
         super().__init__(id=id)
         self.entries = entries  # the app's list: the pane only shows it
-        self.shown: list[HistoryEntry] = []
+        self.shown: list[HistoryEntry | ReplayEntry] = []
         """The entries listed, newest first (the search applied)."""
         self._now = now or time.time
 
@@ -91,8 +92,10 @@ class HistoryPane(Vertical):
     def on_mount(self) -> None:
         self.show_entries()
 
-    def entry_text(self, entry: HistoryEntry) -> Text:
-        """The two lines of an entry."""
+    def entry_text(self, entry: HistoryEntry | ReplayEntry) -> Text:
+        """The two lines of an entry (a replay: its counts, then run, target and files)."""
+        if isinstance(entry, ReplayEntry):
+            return self._replay_text(entry)
         b = entry.body
         short = STATE_WORDS.get(entry.state, entry.state) if entry.state in ("failed",
                                                                               "no_answer") \
@@ -114,6 +117,23 @@ class HistoryPane(Vertical):
         text.append("".join("\n" + cut(line) for line in lines), style="dim")
         return text
 
+    def _replay_text(self, entry: ReplayEntry) -> Text:
+        width = max(20, self.size.width or 80)
+
+        def cut(line: str) -> str:
+            return line if len(line) <= width else line[: width - 1] + "…"
+
+        names = ", ".join(Path(t).stem for t in entry.templates)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(cut(f"{human_time(entry.started_at, self._now()):<8} replay "
+                        f"{entry.planned} ({names}): {entry.words()}"),
+                    style="bold" if entry.state != "finished" else "")
+        lines = [f"         run {entry.run_id}  [{entry.source}]",
+                 f"         to {entry.target()}"]
+        lines += [f"         file {f}" for f in entry.files]
+        text.append("".join("\n" + cut(line) for line in lines), style="dim")
+        return text
+
     def show_entries(self) -> None:
         """Redraw the list from the entries, newest first, the search applied."""
         found = self.query(HistoryList)
@@ -123,7 +143,7 @@ class HistoryPane(Vertical):
         wanted = options.search.strip().lower()
         self.shown = [e for e in reversed(self.entries)
                       if not wanted or wanted in e.text().lower()
-                      or wanted in human_time(e.sent_at, self._now())]
+                      or wanted in human_time(_when(e), self._now())]
         search = self.query_one("#history-search", Static)
         search.update(f"search: {options.search}  ({len(self.shown)} of {len(self.entries)}; "
                       "esc clears)")
@@ -141,3 +161,7 @@ class HistoryPane(Vertical):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if 0 <= event.option_index < len(self.shown):
             self.post_message(self.Load(self.shown[event.option_index]))
+
+
+def _when(entry: HistoryEntry | ReplayEntry) -> float:
+    return entry.started_at if isinstance(entry, ReplayEntry) else entry.sent_at

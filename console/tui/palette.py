@@ -55,6 +55,10 @@ PALETTE: tuple[PaletteAction, ...] = (
     PaletteAction("templates.replay", "Replay templates", "The marked ones, the one under the "
                   "cursor, or all under a campaign/calling list", "templates",
                   "templates.replay"),
+    PaletteAction("replay.stop", "Stop the replay", "Nothing more is sent; partial verdict, "
+                  "resume and unconfirmed files", None, "stop_replay"),
+    PaletteAction("target.reconnect", "Reconnect to GWS now", "Try again at once instead of "
+                  "waiting for the next try", None, "reconnect"),
     PaletteAction("templates.mark", "Mark the template under the cursor",
                   "For a replay together", "templates", "templates.mark"),
     PaletteAction("templates.reload", "Reload the templates", "Read the files again",

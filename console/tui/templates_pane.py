@@ -1,4 +1,5 @@
-"""The templates pane: campaign -> calling list -> template; load, replay, verdict.
+"""The templates pane: campaign -> calling list -> template; load, replay, verdict (the
+replay itself is the application layer's, run by the app).
 
 The user's templates come first; the examples shipped with the package follow under their own
 "examples" root (read-only: loading one and saving it, Ctrl+O, makes it the user's own).
@@ -276,14 +277,17 @@ class TemplatesPane(Vertical):
             return
         self.post_message(self.Replay(templates))
 
-    def start_progress(self, total: int) -> None:
+    def start_progress(self, total: int, text: str) -> None:
+        """A replay (console.app.replay.ReplayRun, driven by the app) starts."""
         bar = self.query_one(ProgressBar)
         bar.display = True
         bar.update(total=total, progress=0)
-        self.query_one("#replay-verdict", Static).update("replaying...")
+        self.query_one("#replay-verdict", Static).update(text)
 
-    def advance(self) -> None:
-        self.query_one(ProgressBar).advance(1)
+    def show_progress(self, finished: int, text: str) -> None:
+        """Records with a verdict so far, and the progress line."""
+        self.query_one(ProgressBar).update(progress=finished)
+        self.query_one("#replay-verdict", Static).update(text)
 
     def show_verdict(self, text: str) -> None:
         self.query_one("#replay-verdict", Static).update(text)
