@@ -109,6 +109,9 @@ class EventList(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     EventList { height: 1fr; overflow-x: hidden; scrollbar-size-vertical: 1; }
+    /* Over a thin link the scrollbar is not drawn: it costs as many bytes as the rows it
+       frames, repainted up to three times per update of the stream. */
+    EventList.-thin-link { scrollbar-size-vertical: 0; }
     """
 
     class Opened(Message):
@@ -165,6 +168,7 @@ class EventList(ScrollView, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_class(self.limiter.rate > 0, "-thin-link")
         if self.app.no_color:
             # Without colour the current request's rows and the gaps must still stand out.
             self._styles["match"] = Style(bold=True, underline=True)
