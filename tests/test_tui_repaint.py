@@ -129,7 +129,8 @@ async def test_keys_repaint_at_once_with_every_row_taken_in(tmp_path: Path) -> N
         await pilot.pause(0.2)
         assert len(events.rows) == 40 and events.cursor == 9  # held back...
         await pilot.press("end")  # ...until a key: the list is current at once
-        assert events.cursor == 39 and events.scroll_offset.y == events.max_scroll_y
+        height = events.scrollable_content_region.height
+        assert events.cursor == 39 and events.scroll_offset.y == 40 - height > 0
         assert "AddRecordAcknowledge" in list_lines(events)[-1]
         await pilot.press("up")
         assert events.cursor == 38 and not events.following
@@ -197,3 +198,103 @@ async def test_the_cli_refuses_a_bad_rate_and_the_rate_before_a_command(tmp_path
     code, out, err = await run_bin("--max-repaint-rate", "2", "templates", "list", env=env,
                                    cwd=tmp_path)
     assert code == 2 and "--max-repaint-rate is the console's" in err
+
+
+# -- end to end: the installed console in tmux at 80x24, as over SSH ---------------------------
+@pytest.fixture
+def flood_sim(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A simulator process: (its URL, the password)."""
+    import subprocess
+
+    from tests.test_cli_engine import BIN
+
+    password = "pw-thin-link-4Rt"
+    env = {**isolated_env(tmp_path / "sim"), "OUTBOUND_CONSOLE_SIM_PASSWORD": password}
+    sim = subprocess.Popen([BIN, "sim", "--port", "0"], stdout=subprocess.PIPE, text=True,
+                           env=env, cwd=tmp_path)
+    assert sim.stdout is not None
+    url = sim.stdout.readline().split()[-1]
+    assert url.startswith("http://127.0.0.1:"), url
+    yield url, password
+    sim.terminate()
+    sim.wait(timeout=10)
+
+
+def flood(url: str, count: int) -> None:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/sim/flood", method="POST",
+                                     data=json.dumps({"count": count}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+def journaled_events(path: Path) -> int:
+    import json
+
+    return sum(json.loads(line)["kind"] == "event" for line in path.read_text().splitlines())
+
+
+@pytest.mark.parametrize("option", ["", "--max-repaint-rate off"])
+def test_over_ssh_the_console_limits_its_repaints_and_says_so(
+        tmp_path: Path, flood_sim: tuple[str, str], option: str) -> None:
+    from tests.test_tui_tmux import screen, start, tmux, wait_for
+
+    url, password = flood_sim
+    socket = start(tmp_path, f"--url {url} --user demo {option}", env={
+        "SSH_CONNECTION": "'192.0.2.7 50022 192.0.2.1 22'",
+        "OUTBOUND_CONSOLE_PASSWORD": password})
+    try:
+        wait_for(socket, "connected")
+        tmux(socket, "send-keys", "-t", "oc", "F3")
+        seen_limited = False
+        deadline = time.monotonic() + 4.0
+        while time.monotonic() < deadline:  # 50 events/s for 4 s
+            flood(url, 5)
+            seen_limited |= "limited 2/s" in screen(socket)
+            time.sleep(0.1)
+        time.sleep(1.0)
+        journal = tmp_path / "journal.jsonl"
+        count = journaled_events(journal)
+        assert count >= 150
+        # Nothing lost: the screen comes to show every event the journal holds.
+        shown = wait_for(socket, f"{count} events | {count} shown")
+        if option:  # unlimited, as asked: never limited
+            assert not seen_limited and "limited" not in shown
+        else:  # under SSH by default: limited, and it says so until the stream calms down
+            assert seen_limited
+            deadline = time.monotonic() + 10.0
+            while "limited" in screen(socket):
+                assert time.monotonic() < deadline, screen(socket)
+                time.sleep(0.1)
+    finally:
+        tmux(socket, "kill-server")
+
+
+async def test_the_status_line_changes_without_a_layout_and_only_when_its_text_does(
+        tmp_path: Path) -> None:
+    from typing import Any
+
+    from textual.widgets import Static
+
+    app = make_app(tmp_path, deterministic=True)  # unlimited: a repaint per stream tick
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        line = app.query_one("#event-status", Static)
+        refreshes: list[bool] = []
+        refresh = line.refresh
+
+        def spy(*regions: Any, **options: Any) -> Any:
+            refreshes.append(bool(options.get("layout")))
+            return refresh(*regions, **options)
+
+        line.refresh = spy  # type: ignore[method-assign]
+        await stream(pilot, app, 50, per_tick=10)
+        await wait_until(pilot, lambda: status(app).startswith("50 events"))
+        assert refreshes and not any(refreshes)  # each update of the line: no layout pass
+        before = len(refreshes)
+        app._event_status()  # the same text again: nothing to draw
+        app._event_status()
+        assert len(refreshes) == before
