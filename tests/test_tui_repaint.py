@@ -298,3 +298,23 @@ async def test_the_status_line_changes_without_a_layout_and_only_when_its_text_d
         app._event_status()  # the same text again: nothing to draw
         app._event_status()
         assert len(refreshes) == before
+
+
+@pytest.mark.parametrize("argv", [["--max-repaint-rate", "2"], ["--max-repaint-rate=off"],
+                                  ["--url", "http://127.0.0.1:1", "--max-repaint-rate", "0.5"]])
+def test_the_fast_start_takes_the_rate_as_click_does(argv: list[str]) -> None:
+    from console.launch import console_args
+    from tests.test_launch import click_params
+
+    assert console_args(argv) == click_params(argv)
+
+
+def test_a_bad_rate_is_left_to_click_which_refuses_it() -> None:
+    import click
+
+    from console.cli.main import main
+    from console.launch import console_args
+
+    assert console_args(["--max-repaint-rate", "fast"]) is None
+    with pytest.raises(click.BadParameter, match="got 'fast'"):
+        main.make_context("outbound-console", ["--max-repaint-rate", "fast"])
