@@ -318,3 +318,33 @@ def test_a_bad_rate_is_left_to_click_which_refuses_it() -> None:
     assert console_args(["--max-repaint-rate", "fast"]) is None
     with pytest.raises(click.BadParameter, match="got 'fast'"):
         main.make_context("outbound-console", ["--max-repaint-rate", "fast"])
+
+
+async def test_the_forms_state_line_is_not_redrawn_by_the_stream_when_unchanged(
+        tmp_path: Path) -> None:
+    from typing import Any
+
+    from textual.widgets import Static
+
+    from tests.tui_helpers import GOOD, fill
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        await pilot.press("ctrl+s")
+        line = app.query_one("#state", Static)
+        await wait_until(pilot, lambda: "acknowledged in" in str(line.render()))
+        await pilot.pause(0.3)
+        redraws: list[object] = []
+        refresh = line.refresh
+
+        def spy(*regions: Any, **options: Any) -> Any:
+            redraws.append(options)
+            return refresh(*regions, **options)
+
+        line.refresh = spy  # type: ignore[method-assign]
+        seen = app.events_seen
+        await stream(pilot, app, 1039, per_tick=5, start=1000)  # the form stays shown
+        await wait_until(pilot, lambda: app.events_seen == seen + 40)
+        assert redraws == [] and "acknowledged in" in str(line.render())
