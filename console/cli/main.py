@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from console import __version__
+from console.tui.repaint import DEFAULT_OVER_SSH
 
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
 
@@ -55,7 +56,8 @@ class _LazyGroup(click.Group):
               callback=lambda ctx, param, value: _repaint_rate(value),
               help="The console redraws what the event stream brings at most N times a second "
               "(keys always redraw at once); 0 or off: unlimited. Default: the profile's "
-              "max_repaint_rate, else 2 under SSH (SSH_CONNECTION set), unlimited otherwise.")
+              f"max_repaint_rate, else {DEFAULT_OVER_SSH:g} under SSH (SSH_CONNECTION set), "
+              "unlimited otherwise.")
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
          url: str | None, user: str | None, journal_path: Path | None,
