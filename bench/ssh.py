@@ -6,12 +6,17 @@
    `outbound-console watch` (the same events as plain lines: the floor).
 2. Key-to-screen through a relay that behaves like sshd over a slow link: it reads everything
    the console writes (up to a 2 MB channel window, as OpenSSH's default) at once and delivers
-   it to the terminal (tmux, 80x24) at the link's rate. After 20 and 60 s of 20 events/s, F2
-   (form) and F3 (events) are pressed and the time until the screen shows the other pane is
-   measured, at 32,000 B/s (256 kbit/s) and 16,000 B/s. The floor printed beside it is one
-   repaint of the whole screen over the link (bytes of an idle F2/F3 repaint / rate).
+   it to the terminal (tmux, 80x24) at the link's rate. After 20 and 60 s of 20 events/s
+   (counted from the first event), F2 (form) and F3 (events) are pressed and the time until the
+   screen shows the other pane is measured, at 32,000 B/s (256 kbit/s) and 16,000 B/s. The
+   floor printed beside it is one repaint of the whole screen over the link (bytes of an idle
+   F2/F3 repaint / rate). Then the stream stops and the screen must come to show as many
+   events as the journal holds (nothing lost by coalescing), and how long that took.
 
-    python bench/ssh.py [--quick]
+The console runs with its defaults for an SSH session (`SSH_CONNECTION` set); pass console
+options after `--` to compare, e.g. `-- --max-repaint-rate off` (the console unlimited).
+
+    python bench/ssh.py [--quick] [-- CONSOLE-OPTIONS...]
 
 Targets: <= 8 KB/s at 10 events/s, <= 16 KB/s at any rate; key-to-screen <= 1 s, not growing
 with the length of the stream. Loopback only; every wait is bounded.
@@ -166,8 +171,13 @@ def wait_journal(path: Path, text: str, timeout: float = 30.0) -> None:
     sys.exit(f"{text!r} never appeared in {path}")
 
 
+CONSOLE_OPTIONS: list[str] = []
+"""Extra options for every console started (after `--` on the command line)."""
+
+
 def console_command(sim: Sim, journal: Path) -> list[str]:
-    return [binary(), "--url", sim.url, "--user", "demo", "--journal", str(journal)]
+    return [binary(), "--url", sim.url, "--user", "demo", "--journal", str(journal),
+            *CONSOLE_OPTIONS]
 
 
 # -- 1. bytes per second -------------------------------------------------------------------
@@ -268,10 +278,26 @@ def is_events(screen: str) -> bool:
     return " events |" in screen and "calling list" not in screen
 
 
+def journal_events(path: Path) -> int:
+    return sum(1 for line in path.read_text(errors="replace").splitlines()
+               if line.startswith('{"ts"') and '"kind": "event"' in line[:60])
+
+
+def shown_count(screen: str) -> int | None:
+    for line in screen.splitlines():
+        head, _, _ = line.strip().partition(" events |")
+        if head.isdigit():
+            return int(head)
+    return None
+
+
 def key_to_screen(sim: Sim, env: dict[str, str], home: Path, link: int,
-                  checkpoints: list[float]) -> dict[float, list[float | None]]:
-    """For each checkpoint, after that many seconds of streaming with the events pane shown:
-    the time F2 takes to show the form, then F3 to show the events again."""
+                  checkpoints: list[float]) -> tuple[dict[float, list[float | None]],
+                                                     tuple[int, int | None, float | None]]:
+    """For each checkpoint, once that many seconds of streaming have passed with the events
+    pane shown: the time F2 takes to show the form, then F3 to show the events again (None:
+    never; F3 is not pressed when F2 never showed). Then (events in the journal, events the
+    screen says once the stream stopped, seconds until it said so)."""
     journal = home / f"relay-{link}.jsonl"
     command = [sys.executable, str(Path(__file__).resolve()), "--relay", str(link), "--",
                *console_command(sim, journal)]
@@ -286,21 +312,29 @@ def key_to_screen(sim: Sim, env: dict[str, str], home: Path, link: int,
             sys.exit(f"the events pane never showed through the relay:\n{tmux.screen()}")
         pacer = Pacer(sim, 20)
         pacer.start()
+        started = time.monotonic()
         try:
             for seconds in checkpoints:
-                # `seconds` of streaming since the events pane was (re)shown, then the keys.
-                time.sleep(seconds)
+                time.sleep(max(0.0, started + seconds - time.monotonic()))
                 times: list[float | None] = []
                 for key, test in (("F2", is_form), ("F3", is_events)):
+                    if times and times[-1] is None:
+                        times.append(None)
+                        continue
                     tmux.keys(key)
                     times.append(tmux.until(test, 120))
                 results[seconds] = times
         finally:
             pacer.halt.set()
             pacer.join()
+        # Nothing lost: once the stream stops, the screen says as many events as were journaled.
+        time.sleep(1.0)  # the last events reach the console and its journal
+        journaled = journal_events(journal)
+        took = tmux.until(lambda screen: shown_count(screen) == journaled, 120)
+        tally = (journaled, shown_count(tmux.screen()), took)
     finally:
         tmux.close()
-    return results
+    return results, tally
 
 
 def repaint_bytes(sim: Sim, env: dict[str, str], home: Path) -> int:
@@ -341,7 +375,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="shorter windows (10 s of bytes, key presses at 10 and 30 s)")
+    parser.add_argument("console_options", nargs="*", metavar="-- CONSOLE-OPTIONS",
+                        help="options for every console started, e.g. --max-repaint-rate off")
     args = parser.parse_args()
+    CONSOLE_OPTIONS.extend(args.console_options)
     if shutil.which("tmux") is None:
         sys.exit("tmux is needed")
     seconds = 10.0 if args.quick else 20.0
@@ -357,6 +394,7 @@ def main() -> None:
         try:
             print(f"1. bytes written to the terminal, 80x24, events pane shown, {seconds:g} s "
                   "per rate (same events as `watch` lines: the floor)")
+            print(f"console options: {' '.join(CONSOLE_OPTIONS) or '(defaults)'}")
             print(f"{'events/s':>9} {'received/s':>11} {'console B/s':>12} {'watch B/s':>10} "
                   f"{'x watch':>8}")
             for rate in (10.0, 100.0, 1000.0):
@@ -368,12 +406,16 @@ def main() -> None:
             print("2. key-to-screen through a relay like sshd (2 MB window), 20 events/s "
                   "streaming with the events pane shown")
             for link in (32000, 16000):
-                results = key_to_screen(sim, env, home, link, checkpoints)
+                results, (journaled, shown, took) = key_to_screen(sim, env, home, link,
+                                                                  checkpoints)
                 floor = repaint / link
                 for at, times in results.items():
                     f2, f3 = ("never" if t is None else f"{t:.2f} s" for t in times)
                     print(f"  {link:>6} B/s after {at:>3g} s: F2 {f2}, then F3 {f3} "
                           f"(floor: one repaint {floor:.2f} s)", flush=True)
+                verdict = f"all shown {took:.2f} s after the stream stopped" \
+                    if took is not None else f"the screen said {shown}"
+                print(f"  {link:>6} B/s: {journaled} events journaled; {verdict}", flush=True)
         finally:
             sim.stop()
     print("targets: <= 8 KB/s at 10 events/s, <= 16 KB/s at any rate; key-to-screen <= 1 s, "

@@ -28,7 +28,7 @@ __all__ = ["OPTIONS", "console_args", "find_start_template", "prompt_password", 
 OPTIONS = {
     "--profile": "profile_name", "-p": "profile_name", "--profiles": "profiles_dir",
     "--url": "url", "--user": "user", "--journal": "journal_path",
-    "--template": "template_name",
+    "--template": "template_name", "--max-repaint-rate": "max_repaint_rate",
 }
 
 
@@ -53,6 +53,13 @@ def console_args(argv: list[str]) -> dict[str, str] | None:
     if not _path_ok(found.get("profiles_dir"), want_dir=True) or \
             not _path_ok(found.get("journal_path"), want_dir=False):
         return None
+    if "max_repaint_rate" in found:
+        from console.tui.repaint import RepaintRateError, parse_max_repaint_rate
+
+        try:
+            parse_max_repaint_rate(found["max_repaint_rate"])
+        except RepaintRateError:
+            return None  # click words the refusal
     return found
 
 
@@ -83,9 +90,12 @@ def find_start_template(name: str, profiles_dir: Path | None) -> Template:
 
 def start_console(profile_name: str | None = None, profiles_dir: Path | None = None,
                   url: str | None = None, user: str | None = None,
-                  journal_path: Path | None = None, template_name: str | None = None) -> None:
+                  journal_path: Path | None = None, template_name: str | None = None,
+                  max_repaint_rate: str | None = None) -> None:
     """Resolve the target (and the template to open with) and run the console until it
-    quits (ProfileError when the profile can't be used, TemplateError for the template)."""
+    quits (ProfileError when the profile can't be used, TemplateError for the template).
+    `max_repaint_rate`: as given to --max-repaint-rate (None: the profile's, or the default
+    for this terminal; see console.tui.repaint)."""
     profile: Profile
     resolved: ResolvedTarget | None = None
     template: Template | None = None
@@ -103,6 +113,7 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
         resolved = resolve_target(TargetOptions(profile_name, profiles_dir, url, user),
                                   prompt=prompt_password)
         profile = resolved.profile
+    rate = repaint_rate(max_repaint_rate, profile)
     # Importing and building the console allocates enough to trigger a full garbage
     # collection (~15 ms) before the first frame; the app turns collection back on once that
     # frame is out (see OutboundApp._start).
@@ -115,7 +126,23 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
         # The TUI still asks through a prompt callable: it gets the password resolved above.
         OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
                     prompt=resolved.answer if resolved is not None else None,
-                    template=template).run()
+                    template=template, max_repaint_rate=rate).run()
+
+
+def repaint_rate(option: str | None, profile: Profile) -> float:
+    """Stream repaints per second: --max-repaint-rate, else the profile's max_repaint_rate,
+    else the default for this terminal (limited under SSH); 0.0 is unlimited."""
+    from console.errors import ConsoleError
+    from console.tui.repaint import (RepaintRateError, default_max_repaint_rate,
+                                     parse_max_repaint_rate)
+
+    if option is None:
+        return profile.max_repaint_rate if profile.max_repaint_rate is not None else \
+            default_max_repaint_rate(os.environ)
+    try:
+        return parse_max_repaint_rate(option)
+    except RepaintRateError as exc:
+        raise ConsoleError(f"--max-repaint-rate: {exc}") from None
 
 
 @contextmanager
@@ -158,7 +185,8 @@ def run() -> None:
     try:
         start_console(args.get("profile_name"), Path(profiles_dir) if profiles_dir else None,
                       args.get("url"), args.get("user"),
-                      Path(journal_path) if journal_path else None, args.get("template_name"))
+                      Path(journal_path) if journal_path else None, args.get("template_name"),
+                      args.get("max_repaint_rate"))
     except ConsoleError as exc:
         print(f"Error: {exc}", file=sys.stderr)  # as click prints a ClickException
         # A profile problem is exit 6 as in every command (console.cli.exit_codes); a template

@@ -76,6 +76,9 @@ class Profile:
     """`contact_center_session:`: start a contact-centre session after login (None: never)."""
     description: str = ""
     """Free text."""
+    max_repaint_rate: float | None = None
+    """The console's stream repaints per second (0.0: unlimited; None: 2 under SSH, unlimited
+    otherwise; see console.tui.repaint)."""
     environment: str = ""
     """What this GWS is for (`production`, `staging`, `test`, `lab`...); `production` makes
     the console ask before bulk sends and mark every screen PRODUCTION."""
@@ -89,6 +92,8 @@ class Profile:
 
     def describe(self) -> dict[str, Any]:
         """What `profiles show` prints: everything, secrets excluded by construction."""
+        from console.tui.repaint import rate_label
+
         return {
             "name": self.name, "file": str(self.path) if self.path else "(built in)",
             "description": self.description, "environment": self.environment or "(not set)",
@@ -101,6 +106,8 @@ class Profile:
             "simulator": self.simulator,
             "contact_center_session": (self.contact_center.describe() if self.contact_center
                                        else "(not started by the console)"),
+            "max_repaint_rate": "(default: limited under SSH)" if self.max_repaint_rate is None
+            else rate_label(self.max_repaint_rate),
         }
 
     def connection(self, password: Secret, url: str | None = None) -> Connection:

@@ -37,7 +37,7 @@ from console.profile import PASSWORD_ENV  # noqa: E402
 HOME_ENV = "OUTBOUND_CONSOLE_HOME"
 KNOWN_KEYS = {"name", "description", "url", "username", "password_from", "device_path",
               "channels", "tls", "timeout", "proxy_from_env", "simulator", "environment",
-              "contact_center_session"}
+              "contact_center_session", "max_repaint_rate"}
 TLS_KEYS = {"verify", "ca_bundle", "client_cert"}
 CONTACT_CENTER_KEYS = ("start", "place", "device_path", "end_on_exit")
 SECRET_KEYS = {"password", "passwd", "secret", "token"}
@@ -152,6 +152,14 @@ def read_profile(path: Path) -> Profile:
         raise ProfileError(f"{where('name')}: name {name!r} differs from the file name: a "
                            f"profile is called by its file name ({path.stem}); remove the line "
                            "or rename the file")
+    repaint: float | None = None
+    if "max_repaint_rate" in data:
+        from console.tui.repaint import RepaintRateError, parse_max_repaint_rate
+
+        try:
+            repaint = parse_max_repaint_rate(data["max_repaint_rate"])
+        except RepaintRateError as exc:
+            raise ProfileError(f"{where('max_repaint_rate')}: max_repaint_rate: {exc}") from None
     device = text("device_path")
     if device is not None and not device.startswith("/devices/"):
         raise ProfileError(f"{where('device_path')}: device_path looks like /devices/<id>")
@@ -177,7 +185,7 @@ def read_profile(path: Path) -> Profile:
         timeout_s=float(timeout), proxy_from_env=proxy_from_env,
         simulator=bool(simulator), contact_center=contact_center,
         description=text("description", "") or "",
-        environment=text("environment", "") or "", path=path)
+        environment=text("environment", "") or "", max_repaint_rate=repaint, path=path)
 
 
 def _contact_center(raw: object, where: str) -> ContactCenterSession | None:

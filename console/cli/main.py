@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from console import __version__
+from console.tui.repaint import DEFAULT_OVER_SSH
 
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
 
@@ -77,10 +78,16 @@ class _LazyGroup(click.Group):
               help="Journal file (default: one per day in the user state dir).")
 @click.option("--template", "template_name", help="Open the console with this template in "
               "the form (a name, campaign/list/name or a file); then Ctrl+S sends it.")
+@click.option("--max-repaint-rate", "max_repaint_rate", metavar="N|off",
+              callback=lambda ctx, param, value: _repaint_rate(value),
+              help="The console redraws what the event stream brings at most N times a second "
+              "(keys always redraw at once); 0 or off: unlimited. Default: the profile's "
+              f"max_repaint_rate, else {DEFAULT_OVER_SSH:g} under SSH (SSH_CONNECTION set), "
+              "unlimited otherwise.")
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
          url: str | None, user: str | None, journal_path: Path | None,
-         template_name: str | None) -> None:
+         template_name: str | None, max_repaint_rate: str | None) -> None:
     """Add records to Genesys outbound calling lists through GWS and watch what comes back.
 
     With no command: the console (on the embedded simulator unless --profile/--url is given).
@@ -96,6 +103,10 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
             raise click.UsageError(f"--template before {ctx.invoked_subcommand!r} opens the "
                                    "console with a template; give the command its own "
                                    "--template (send) or template names (replay) instead")
+        if max_repaint_rate is not None:
+            raise click.UsageError(f"--max-repaint-rate is the console's (how often it redraws "
+                                   f"the event stream); {ctx.invoked_subcommand!r} prints "
+                                   "lines and does not use it: remove it")
         check_before(ctx, options)
         ctx.obj = options  # the command merges them with its own (console.cli.options)
         return
@@ -104,11 +115,24 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     from console.launch import start_console
 
     try:
-        start_console(profile_name, profiles_dir, url, user, journal_path, template_name)
+        start_console(profile_name, profiles_dir, url, user, journal_path, template_name,
+                      max_repaint_rate)
     except ProfileError as exc:
         raise TargetProblem(str(exc)) from None
     except ConsoleError as exc:
         raise _Refused(str(exc)) from None
+
+
+def _repaint_rate(value: str | None) -> str | None:
+    """--max-repaint-rate checked here, so a bad value is refused as click refuses options."""
+    from console.tui.repaint import RepaintRateError, parse_max_repaint_rate
+
+    if value is not None:
+        try:
+            parse_max_repaint_rate(value)
+        except RepaintRateError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--max-repaint-rate'") from None
+    return value
 
 
 class _Refused(click.ClickException):

@@ -23,11 +23,12 @@ from console.events import Event, StreamItem, StreamStatus
 from console.fields import new_reference_id
 from console.app.history import History
 from console.history import HistoryEntry, ReplayEntry
-from console.tui.event_list import EventList, GapRow
+from console.tui.event_list import EventList, EventStatus, GapRow
 from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
 from console.tui.keymap import load_keymap
+from console.tui.repaint import RepaintLimiter
 from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
@@ -128,8 +129,11 @@ class OutboundApp(App[None]):
                  max_rows: int = 5000, prompt: Callable[[str], str] | None = None,
                  template: Template | None = None, password: str | None = None,
                  resume_dir: Path | None = None,
-                 run_ids: Callable[[], str] | None = None) -> None:
+                 run_ids: Callable[[], str] | None = None,
+                 max_repaint_rate: float = 0.0) -> None:
         super().__init__()
+        self.repaint = RepaintLimiter(max_repaint_rate)
+        """Stream-driven repaints per second (0: unlimited; console.tui.repaint)."""
         if self.no_color:
             # NO_COLOR means no colour: Textual's default for it is greyscale; use its
             # colour-stripping filter instead (attributes such as bold and reverse stay).
@@ -226,11 +230,12 @@ class OutboundApp(App[None]):
         if found:
             return found.first(EventList)
         events = EventList(max_rows=self.max_rows, now=self.now, id="events",
+                           limiter=self.repaint,
                            shown_time=(lambda at: self.now()) if self.clock else None)
         box = Input(placeholder="filter: text, channel or referenceId (esc clears)",
                     id="filter")
         box.cursor_blink = not self.is_headless
-        self.main("#right").mount_all([Static("", id="event-status"), box,
+        self.main("#right").mount_all([EventStatus(self.repaint, id="event-status"), box,
                                        Static("", id="event-headings"), events])
         return events
 
@@ -276,6 +281,8 @@ class OutboundApp(App[None]):
                 box.cursor_blink = False
         if self.start_template is not None:
             self._fill_form(self.start_template.request, self.start_template)
+        self.repaint.attach(self)
+        self.repaint.on_quiet(self._event_status)  # the rate-limit indicator goes
         self.set_interval(0.05, self._drain_stream)
         self.set_interval(0.1, self._show_replay_progress)
         self.call_after_refresh(self._events)
@@ -593,7 +600,7 @@ class OutboundApp(App[None]):
         event_list.add_events(rows)
         self._tie_user_events()
         self._refresh_current()
-        self._event_status()
+        self.repaint.request("event-status", self._event_status)
 
     def _tie_later(self, record: AddRecord | None) -> None:
         """Tie this request's user event in the pane once it has arrived."""
@@ -637,7 +644,7 @@ class OutboundApp(App[None]):
             parts.append(f"{event_list.left_view} left the view (journal has all)")
         if event_list.filter_text:
             parts.append(f"filter '{event_list.filter_text}'")
-        self.main("#event-status", Static).update(" | ".join(parts))
+        self.main("#event-status", EventStatus).show(parts)
 
     @on(EventList.FollowChanged)
     def _follow_changed(self) -> None:

@@ -2,6 +2,8 @@
 
 Built for floods: rows are appended in batches, only the visible lines are rendered, the number
 kept is bounded (the journal keeps everything), and following pauses when the user scrolls up.
+Rows are taken in at once; the stream's repaints go through a RepaintLimiter (at most N a second
+over a slow link), while keys repaint at once, with every row taken in so far.
 Columns fit the pane's width (the least useful ones go first on a narrow pane; a cut value ends
 with an ellipsis), so there is never a horizontal scrollbar. A gap in the stream is a row of its
 own, where events may be missing.
@@ -22,11 +24,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
 from console.events import Event
+from console.tui.repaint import RepaintLimiter, rate_label
 from console.tui.times import human_time, same_day
 
-__all__ = ["EventList", "GapRow", "Row", "columns_for"]
+__all__ = ["EventList", "EventStatus", "GapRow", "Row", "columns_for"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,27 @@ def _cell(text: str, width: int) -> str:
     return text if len(text) <= width or width <= 0 else text[: max(0, width - 1)] + "…"
 
 
+class EventStatus(Static):
+    """The events pane's status line: counts, paused, filter, and `limited N/s` while the
+    stream's repaints are being held back. One line: its text changes without a layout, and
+    the same text is not drawn again."""
+
+    def __init__(self, limiter: RepaintLimiter, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.limiter = limiter
+        self.text = ""
+        """What the line shows."""
+
+    def show(self, parts: list[str]) -> None:
+        """Show `parts` (counts first), with the rate-limit indicator after the counts."""
+        if self.limiter.limited:
+            parts = [*parts[:2], f"limited {rate_label(self.limiter.rate)}", *parts[2:]]
+        text = " | ".join(parts)
+        if text != self.text:
+            self.text = text
+            self.update(text, layout=False)
+
+
 class EventList(ScrollView, can_focus=True):
     """Events, newest at the bottom; a cursor row; highlight for the current request."""
 
@@ -84,6 +109,9 @@ class EventList(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     EventList { height: 1fr; overflow-x: hidden; scrollbar-size-vertical: 1; }
+    /* Over a thin link the scrollbar is not drawn: it costs as many bytes as the rows it
+       frames, repainted up to three times per update of the stream. */
+    EventList.-thin-link { scrollbar-size-vertical: 0; }
     """
 
     class Opened(Message):
@@ -108,8 +136,11 @@ class EventList(ScrollView, can_focus=True):
 
     def __init__(self, *, max_rows: int = 5000, now: Callable[[], float] | None = None,
                  shown_time: Callable[[float], float] | None = None,
-                 id: str | None = None) -> None:
+                 limiter: RepaintLimiter | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.limiter = limiter or RepaintLimiter()
+        """Paces the repaints the stream causes (keys repaint at once)."""
+        self._behind = False  # rows taken in that the view (size, scroll) does not show yet
         self.rows: deque[Row] = deque(maxlen=max_rows)
         self.left_view = 0
         """Rows pushed out of the bounded view (still in the journal)."""
@@ -137,6 +168,7 @@ class EventList(ScrollView, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_class(self.limiter.rate > 0, "-thin-link")
         if self.app.no_color:
             # Without colour the current request's rows and the gaps must still stand out.
             self._styles["match"] = Style(bold=True, underline=True)
@@ -159,12 +191,25 @@ class EventList(ScrollView, can_focus=True):
             self.cursor = max(0, self.cursor - overflow)
         if not self.following:
             self.unseen += len(batch)
-            self.post_message(self.FollowChanged())
+            # The app's status line shows how many: it is drawn with the rows.
+            self.limiter.request("events-unseen", lambda: self.post_message(self.FollowChanged()))
+        self._behind = True
+        self.limiter.request("events", self.catch_up)
+
+    def catch_up(self) -> None:
+        """Show the rows taken in: size, columns, the newest in view when following."""
+        self._behind = False
         self._resize()
         self._layout()
         if self.following:
             self._to_end()
         self.refresh()
+
+    def _keyed(self) -> None:
+        """A key is acting on the list: what the stream left waiting is painted first."""
+        self.limiter.flush()
+        if self._behind:
+            self.catch_up()
 
     def add_gap(self, gap_from: float, gap_to: float, detail: str = "") -> None:
         self.add_events([GapRow(gap_from, gap_to, detail)])
@@ -176,7 +221,7 @@ class EventList(ScrollView, can_focus=True):
         if self.filter_text and self.filter_text in reference_id.lower():
             self.set_filter(self.filter_text)
         else:
-            self.refresh()
+            self.limiter.request("events-tied", self.refresh)
 
     @property
     def view(self) -> list[Row] | deque[Row]:
@@ -185,6 +230,8 @@ class EventList(ScrollView, can_focus=True):
     def set_filter(self, text: str) -> None:
         """Filter by text in the row (channel, types, referenceId, summary); '' shows all.
         Gap rows always stay: they say where events may be missing."""
+        self.limiter.flush()
+        self._behind = False  # redrawn below with every row taken in
         self.filter_text = text.strip().lower()
         self._visible = None if not self.filter_text else [e for e in self.rows
                                                            if self._matches(e)]
@@ -202,9 +249,11 @@ class EventList(ScrollView, can_focus=True):
             bool(tied) and self.filter_text in tied.lower()
 
     def set_highlight(self, references: set[str], seqs: set[int]) -> None:
+        if (references, seqs) == (self.highlight, self.highlight_seqs):
+            return  # the app sets it again on every stream tick: nothing to repaint
         self.highlight = references
         self.highlight_seqs = seqs
-        self.refresh()
+        self.limiter.request("events-highlight", self.refresh)
 
     def _resize(self) -> None:
         self.virtual_size = Size(self._width(), len(self.view))
@@ -293,6 +342,13 @@ class EventList(ScrollView, can_focus=True):
         """Cursor on the newest row and the view at the bottom."""
         self.cursor = len(self.view) - 1
         self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if self.scroll_offset.y < self.max_scroll_y:
+            # The rows just outgrew the pane: it scrolls once the layout gives it a scrollbar.
+            self.call_after_refresh(self._end_if_following)
+
+    def _end_if_following(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def watch_following(self, following: bool) -> None:
         if following:
@@ -301,6 +357,7 @@ class EventList(ScrollView, can_focus=True):
         self.post_message(self.FollowChanged())
 
     def action_cursor(self, delta: int) -> None:
+        self._keyed()
         if not self.view:
             return
         target = max(0, min(len(self.view) - 1, (self.cursor if self.cursor >= 0 else
@@ -328,6 +385,7 @@ class EventList(ScrollView, can_focus=True):
 
     def action_follow(self) -> None:
         """End: jump to the newest and follow again (also when already following)."""
+        self._keyed()
         if self.following:
             self._to_end()
         else:
@@ -335,6 +393,7 @@ class EventList(ScrollView, can_focus=True):
         self.refresh()
 
     def action_open(self) -> None:
+        self._keyed()
         if not 0 <= self.cursor < len(self.view):
             return
         self.scroll_to_region_of(self.cursor)  # what opens is what the cursor shows
@@ -350,6 +409,8 @@ class EventList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         # Shown again (F3) or resized: the newest rows, or the cursor, stay in sight.
+        self.limiter.flush()
+        self._behind = False
         self._resize()
         if self.following:
             self._to_end()

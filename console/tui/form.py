@@ -161,6 +161,7 @@ class RecordForm(VerticalScroll):
         self.touched: set[str] = set()
         self.show_all_errors = False
         self._loading = False
+        self._state_shown = ("", "")  # the state line's text and kind as last drawn
         self._baseline: dict[str, Any] = {}
         self.reference_id = ""
         self._selects_ready = False
@@ -340,6 +341,9 @@ class RecordForm(VerticalScroll):
         self.query_one("#reference", Static).update(f"referenceId  {reference_id}")
 
     def set_state(self, text: str, kind: str = "") -> None:
+        if (text, kind) == self._state_shown:
+            return  # the app sets it again on every tick of the stream: nothing to redraw
+        self._state_shown = (text, kind)
         state = self.query_one("#state", Static)
         state.update(text)
         state.set_classes(f"full {kind}")
