@@ -34,7 +34,10 @@ from console.correlation import Tracked
 from console.events import StreamItem, StreamStatus
 from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.rows import Row, RowsError, read_rows
-from console.templates import Template, unused_names
+from console.profiles import search_path
+from console.templates import (
+    Template, load_template, resolve_template, template_dirs, unused_names,
+)
 
 if TYPE_CHECKING:
     from console.engine import Engine
@@ -102,6 +105,11 @@ class Console:
         default = self.engine.session.device_path
         found = list(self.me.devices) if self.me else []
         return ([default] if default else []) + [d for d in found if d != default]
+
+    def template(self, ref: str, profiles_dir: Path | None = None) -> Template:
+        """A template by file, campaign/list/name or name, found as the CLI finds it (the
+        profiles folders, then the shipped examples); TemplateError says what is wrong."""
+        return load_template(resolve_template(ref, template_dirs(search_path(profiles_dir))))
 
     # -- sending ---------------------------------------------------------------------------
     def record(self, fields: dict[str, Any]) -> AddRecord:
