@@ -4,6 +4,7 @@ console (HTML and text, registered with IPython), `to_frame`, replay over a Data
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from console.api import Console, connect
-from console.app.replay import ReplayInputError
+from console.app.replay import NotConfirmed, ReplayInputError
 from console.errors import ProfileError
 from console.events import Event, StreamStatus
 from console.notebook import rich, to_frame
@@ -106,7 +107,8 @@ def _events(console: Console) -> list[Event]:
 
 async def test_a_dataframe_column_nothing_uses_is_refused(console: Console) -> None:
     rows = pd.DataFrame({"phone": ["5550101"], "tikcet": ["A"]})
-    with pytest.raises(ReplayInputError, match="^DataFrame: column 'tikcet' .*did you mean 'ticket'"):
+    with pytest.raises(ReplayInputError,
+                       match="^DataFrame: column 'tikcet' .*did you mean 'ticket'"):
         await console.replay("callback-mobile", rows=rows, progress=False)
 
 
@@ -140,3 +142,43 @@ async def test_connect_asks_for_a_missing_password_and_keeps_it_nowhere(
         # ask=None: never a prompt, a ProfileError that says what to set.
         with pytest.raises(ProfileError, match="no password"):
             await connect("prod", profiles_dir=profiles, ask=None)
+
+
+async def test_a_replay_running_as_a_task_stops_with_a_partial_verdict(
+        console: Console, tmp_path: Path) -> None:
+    task = asyncio.ensure_future(console.replay(
+        "callback-mobile", count=40, sets={"phone": "5550111"},
+        rate=20, resume_dir=tmp_path, progress=False))
+    deadline = asyncio.get_running_loop().time() + 20
+    while console.last_replay is None or console.last_replay.progress.sent < 2:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+    console.stop_replay()  # what a later cell (or a button) does
+    result = await asyncio.wait_for(task, 30)
+    assert result.stopped and 2 <= result.progress.sent < 40
+    frame = to_frame(result)
+    assert len(frame) == 40 and (frame["state"] == "not_sent").sum() >= 1
+    assert result.resume_file is not None and result.resume_file.parent == tmp_path
+    assert ">stopped</span>" in html_of(result)
+
+
+async def test_a_production_replay_asks_first_and_sends_nothing_without_yes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with Simulator(user="agent7", password="pw-Prod-1") as sim:
+        write_profile(tmp_path / "profiles", "prod", sim.url, "agent7",
+                      environment="production")
+        console = await connect("prod", profiles_dir=tmp_path / "profiles",
+                                password="pw-Prod-1", journal=tmp_path / "j.jsonl")
+        asked: list[str] = []
+        monkeypatch.setattr("builtins.input", lambda q="": asked.append(q) or "n")
+        try:
+            with pytest.raises(NotConfirmed, match="nothing sent to PRODUCTION"):
+                await console.replay("callback-mobile", sets={"phone": "5550111"},
+                                     progress=False, resume_dir=tmp_path)
+            assert len(asked) == 1 and "PRODUCTION server" in asked[0]
+            assert sim.state()["records"] == []
+            result = await console.replay("callback-mobile", sets={"phone": "5550111"},
+                                          progress=False, resume_dir=tmp_path, confirm=True)
+            assert result.summary.counts["acknowledged"] == 1 and len(asked) == 1
+        finally:
+            await console.close()
