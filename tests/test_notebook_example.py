@@ -98,3 +98,16 @@ def test_the_password_appears_in_no_output(executed: tuple[Any, str, Path]) -> N
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert password not in _texts(cell), cell.source
+
+
+def test_the_live_table_leaves_a_still_copy(executed: tuple[Any, str, Path]) -> None:
+    nb, _, _ = executed
+    still = _cell(nb, "table.snapshot()").outputs[-1]["data"]
+    reference = re.search(r"[0-9a-f]{32}", _texts(_cell(nb, "print(tracked.describe()")))
+    assert reference is not None
+    html = still["text/html"]
+    assert "SIMULATOR" in html and ">connected</span>" in html
+    assert "8 events" in html  # the sample's ack and user event, three records' pairs
+    # The highlighted rows: the sample's ack and user event (the replay highlights none).
+    assert html.count("&#9654;") == 2 and reference.group(0) in html
+    assert still["text/plain"].startswith("8 events, 0 gaps, stream connected")

@@ -23,7 +23,7 @@ from console.correlation import Tracked
 from console.events import Event, StreamItem, StreamStatus
 from console.notebook.reprs import badge, event_kind, status_html
 
-__all__ = ["EventTable", "Gap"]
+__all__ = ["EventTable", "Gap", "Snapshot"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,25 @@ class EventTable(w.VBox):  # type: ignore[misc]
         lines.append("</table>")
         return "".join(lines)
 
+    def snapshot(self) -> Snapshot:
+        """A still copy of the table as it is now (HTML), for exports and reports that do
+        not run widgets."""
+        return Snapshot(self.header_html() + self.table_html(),
+                        f"{len(self.events)} events, {self.gaps} gaps, stream "
+                        f"{self.status.kind if self.status else 'not started'}")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The live table's HTML at one moment."""
+
+    html: str
+    """The header and the table."""
+    text: str
+    """One line for a plain-text display."""
+
     def _repr_html_(self) -> str:
-        """A still copy, for exports that do not run widgets."""
-        return self.header_html() + self.table_html()
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
