@@ -51,7 +51,7 @@ def main() -> int:
         png = HERE / "console.png"
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
                         "--hide-scrollbars", f"--user-data-dir={root / 'chromium'}",
-                        f"--screenshot={png}", "--window-size=1100,3000",
+                        f"--screenshot={png}", "--window-size=1100,3300",
                         html.as_uri()], check=True, capture_output=True, timeout=120)
         print(f"wrote {png}")
     return 0
