@@ -158,10 +158,11 @@ class Console:
         inputs.templates = [r if isinstance(r, Template) else next(loaded) for r in refs]
         if not inputs.templates:
             raise ReplayInputError("name at least one template")
-        if rows_path is not None and not named:
-            inputs.rows, inputs.rows_path = _read(rows_path), rows_path
-        elif rows is not None and rows_path is None:
-            inputs.rows = rows_from_records(rows, inputs.templates)  # type: ignore[arg-type]
+        if isinstance(rows, (str, Path)):
+            if not named:  # load_inputs read them otherwise
+                inputs.rows, inputs.rows_path = _read(Path(rows)), Path(rows)
+        elif rows is not None:
+            inputs.rows = rows_from_records(rows, inputs.templates)
         settings = ReplaySettings(rate=rate, concurrency=concurrency, timeout_s=timeout_s)
         run = ReplayRun(self.opened, inputs, settings, resume_dir=Path(resume_dir),
                         on_outcome=on_outcome, on_progress=on_progress)

@@ -182,3 +182,18 @@ async def test_a_production_replay_asks_first_and_sends_nothing_without_yes(
             assert result.summary.counts["acknowledged"] == 1 and len(asked) == 1
         finally:
             await console.close()
+
+
+async def test_replay_takes_a_template_object_and_a_rows_file(console: Console,
+                                                              tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("phone,ticket\n5550121,T1\n5550122,T2\n")
+    template = console.template("callback-mobile")
+    result = await console.replay(template, rows=str(rows), rate=50, progress=False,
+                                  resume_dir=tmp_path)
+    frame = to_frame(result)
+    assert list(frame["state"]) == ["acknowledged", "acknowledged"]
+    assert list(frame["source"]) == [f"{rows}:2", f"{rows}:3"]
+    with pytest.raises(ReplayInputError, match=r"rows.csv:3"):
+        rows.write_text("phone,ticket\n5550121,T1\nnot a phone,T2\n")
+        await console.replay(template, rows=rows, progress=False, resume_dir=tmp_path)

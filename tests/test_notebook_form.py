@@ -48,6 +48,7 @@ def fill_sample(form: RecordForm) -> None:
 
 async def test_send_button_posts_the_form_and_shows_the_verdict(console: Console) -> None:
     form = RecordForm(console)
+    assert "SIMULATOR</span>" in form.header.value  # the target, on the form itself
     fill_sample(form)
     row = form.add_other_field("Ticket", "INC-42")
     assert row in form.other_rows.children

@@ -28,7 +28,7 @@ from console.api import Console
 from console.correlation import Tracked
 from console.errors import ConsoleError, DuplicateReference, RecordInvalid
 from console.fields import PHONE_TYPES, parse_time_of_day
-from console.notebook.reprs import tracked_html
+from console.notebook.reprs import target_line, tracked_html
 from console.profiles import search_path
 from console.templates import (
     Template, TemplateError, find_templates, save_template, template_dirs,
@@ -89,7 +89,7 @@ class RecordForm(w.VBox):  # type: ignore[misc]
         self.messages: dict[str, w.HTML] = {}
         rows: list[Any] = []
         target = console.target
-        self.header = w.HTML(f"<b>AddRecord</b> to {html.escape(target.describe())}")
+        self.header = w.HTML(f"<b>AddRecord</b> to {target_line(target)}")
         rows.append(self.header)
         for name, label, hint in TEXT_FIELDS:
             self.inputs[name] = w.Text(placeholder=hint, layout=w.Layout(width="320px"))

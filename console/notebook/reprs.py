@@ -27,7 +27,7 @@ from console.correlation import Tracked
 from console.events import Event, StreamStatus
 
 __all__ = ["html_of", "text_of", "rich", "Rich", "register", "badge", "json_block",
-           "STATE_COLOURS"]
+           "STATE_COLOURS", "target_line"]
 
 #: A badge colour per verdict or stream state; the word is always written too (no colour
 #: alone carries meaning).
@@ -57,7 +57,7 @@ def json_block(title: str, data: Any, open_: bool = False) -> str:
             f'<pre style="margin:2px 0 4px 12px;line-height:1.3">{body}</pre></details>')
 
 
-def _target_html(target: Target | None) -> str:
+def target_line(target: Target | None) -> str:
     if target is None:
         return ""
     mark = badge(target.marker) if target.marker else ""
@@ -96,7 +96,7 @@ def tracked_html(tracked: Tracked) -> str:
         f'<b>AddRecord</b> <code>{html.escape(tracked.reference_id)}</code> '
         f"{html.escape(record.campaign_name)}/{html.escape(record.calling_list)} "
         f"phone {html.escape(record.phone_number)}",
-        f'<div style="margin:2px 0">{_target_html(target_of(tracked))}</div>',
+        f'<div style="margin:2px 0">{target_line(target_of(tracked))}</div>',
         f'<div style="margin:2px 0;color:#57606a">POST {html.escape(tracked.post or "in flight")}'
         f"{html.escape(http)}, sent {_clock(tracked.sent_wall)}"
         f'{html.escape(", " + tracked.post_detail) if tracked.post_detail else ""}</div>',
@@ -168,7 +168,7 @@ def result_html(result: ReplayResult) -> str:
     worst = result.worst()
     return (f'<div class="oc-replay">{badge(worst)} <b>replay {html.escape(result.run_id)}</b> '
             f"{html.escape(result.progress.line())}"
-            f"<div>{_target_html(result.target)}</div>"
+            f"<div>{target_line(result.target)}</div>"
             f"<table>{cells}</table>"
             + (f"<ul>{reasons}</ul>" if reasons else "")
             + (f"<div>files:</div><ul>{files}</ul>" if files else "")
@@ -185,7 +185,7 @@ def console_text(console: Console) -> str:
 def console_html(console: Console) -> str:
     status = status_html(console.status) if console.status else "stream not started"
     devices = ", ".join(console.devices) or "none"
-    return (f'<div class="oc-console"><b>outbound-console</b> {_target_html(console.target)}'
+    return (f'<div class="oc-console"><b>outbound-console</b> {target_line(console.target)}'
             f"<div>{status}; device {html.escape(devices)}</div></div>")
 
 
@@ -194,7 +194,7 @@ def target_text(target: Target) -> str:
 
 
 def target_html(target: Target) -> str:
-    return f"<div>{_target_html(target)}</div>"
+    return f"<div>{target_line(target)}</div>"
 
 
 _RENDERERS: dict[type, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
