@@ -54,6 +54,9 @@ async def test_a_request_displays_its_verdict_target_and_ack(console: Console) -
     assert "SIMULATOR" in data["text/html"] and "stream" in data["text/html"]
     assert data["text/plain"].startswith("Console target: SIMULATOR profile demo")
     assert repr(rich(tracked)) == text and rich(tracked)._repr_html_() == page
+    # The engine of a console shows as its console: target and stream, not dataclass text.
+    assert text_of(console.engine) == text_of(console)
+    assert "SIMULATOR</span>" in html_of(console.engine)
 
 
 def test_events_and_statuses_display_what_they_say() -> None:
@@ -197,3 +200,25 @@ async def test_replay_takes_a_template_object_and_a_rows_file(console: Console,
     with pytest.raises(ReplayInputError, match=r"rows.csv:3"):
         rows.write_text("phone,ticket\n5550121,T1\nnot a phone,T2\n")
         await console.replay(template, rows=rows, progress=False, resume_dir=tmp_path)
+
+
+async def test_the_progress_bar_counts_sent_records_and_its_button_stops(
+        console: Console, tmp_path: Path) -> None:
+    from console.notebook.progress import ReplayProgressBar
+
+    bar = ReplayProgressBar(stop_button=True)
+    run = console.prepare_replay("callback-mobile", count=40, sets={"phone": "5550131"},
+                                 rate=20, resume_dir=tmp_path, on_progress=bar.update)
+    bar.start(run)
+    task = asyncio.ensure_future(run.run())
+    deadline = asyncio.get_running_loop().time() + 20
+    while bar.bar.n < 2:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+    bar.stop_button.click()
+    assert bar.stop_button.disabled
+    result = await asyncio.wait_for(task, 30)
+    bar.close(result.progress)
+    assert result.stopped and bar.bar.n == result.progress.sent < 40
+    assert bar.stop_button.description == "stopped"
+    assert "stopped:" in bar.bar.postfix

@@ -24,6 +24,7 @@ from console.api import Console, consoles
 from console.app.replay import ReplayResult
 from console.app.target import Target
 from console.correlation import Tracked
+from console.engine import Engine
 from console.events import Event, StreamStatus
 
 __all__ = ["html_of", "text_of", "rich", "Rich", "register", "badge", "json_block",
@@ -189,6 +190,27 @@ def console_html(console: Console) -> str:
             f"<div>{status}; device {html.escape(devices)}</div></div>")
 
 
+def _console_of(engine: Engine) -> Console | None:
+    return next((c for c in consoles() if c.engine is engine), None)
+
+
+def engine_text(engine: Engine) -> str:
+    """An engine opened by a console shows as that console (with its target); another one
+    (built by hand) by its URL, user and stream status."""
+    console = _console_of(engine)
+    if console is not None:
+        return console_text(console)
+    status = status_text(engine.status) if engine.status else "stream not started"
+    return f"Engine {engine.connection.base_url}, user {engine.connection.username}; {status}"
+
+
+def engine_html(engine: Engine) -> str:
+    console = _console_of(engine)
+    if console is not None:
+        return console_html(console)
+    return f"<div>{html.escape(engine_text(engine))}</div>"
+
+
 def target_text(target: Target) -> str:
     return target.describe()
 
@@ -203,6 +225,7 @@ _RENDERERS: dict[type, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
     StreamStatus: (status_html, status_text),
     ReplayResult: (result_html, result_text),
     Console: (console_html, console_text),
+    Engine: (engine_html, engine_text),
     Target: (target_html, target_text),
 }
 
