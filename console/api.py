@@ -31,9 +31,11 @@ from console.app.replay import (
 )
 from console.app.target import OpenTarget, Target, TargetOptions, open_target, resolve_target
 from console.correlation import Tracked
+from console.errors import ProfileError
 from console.events import StreamItem, StreamStatus
 from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.rows import Row, RowsError, read_rows
+from console.profile import PASSWORD_ENV
 from console.profiles import search_path
 from console.templates import (
     Template, load_template, resolve_template, template_dirs, unused_names,
@@ -59,8 +61,13 @@ RowsSource = Path | str | _Records | Sequence[Mapping[str, Any]]
 
 def ask_password(label: str) -> str:
     """The password, asked without echo (a notebook shows a password box); it lives only in
-    the connection's memory: never in a cell's output, the journal or a file."""
-    return getpass.getpass(f"{label}: ")
+    the connection's memory: never in a cell's output, the journal or a file. ProfileError
+    when nobody can be asked (a notebook run headless: its kernel has no stdin)."""
+    try:
+        return getpass.getpass(f"{label}: ")
+    except (EOFError, NotImplementedError):  # ipykernel's StdinNotImplementedError
+        raise ProfileError(f"{label}: nobody to ask (no input here): give password=..., or "
+                           f"set {PASSWORD_ENV} or the profile's password_from") from None
 
 
 class Console:

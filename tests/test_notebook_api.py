@@ -146,6 +146,15 @@ async def test_connect_asks_for_a_missing_password_and_keeps_it_nowhere(
         with pytest.raises(ProfileError, match="no password"):
             await connect("prod", profiles_dir=profiles, ask=None)
 
+        # A kernel without stdin (a notebook run headless): the same kind of error.
+        def no_stdin(prompt: str = "") -> str:
+            raise NotImplementedError("getpass was called, but this frontend does not "
+                                      "support input requests.")
+
+        monkeypatch.setattr(getpass, "getpass", no_stdin)
+        with pytest.raises(ProfileError, match="nobody to ask.*OUTBOUND_CONSOLE_PASSWORD"):
+            await connect("prod", profiles_dir=profiles)
+
 
 async def test_a_replay_running_as_a_task_stops_with_a_partial_verdict(
         console: Console, tmp_path: Path) -> None:
