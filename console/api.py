@@ -113,10 +113,11 @@ class Console:
         found = list(self.me.devices) if self.me else []
         return ([default] if default else []) + [d for d in found if d != default]
 
-    def template(self, ref: str, profiles_dir: Path | None = None) -> Template:
+    def template(self, ref: str, profiles_dir: Path | str | None = None) -> Template:
         """A template by file, campaign/list/name or name, found as the CLI finds it (the
         profiles folders, then the shipped examples); TemplateError says what is wrong."""
-        return load_template(resolve_template(ref, template_dirs(search_path(profiles_dir))))
+        dirs = template_dirs(search_path(_path(profiles_dir)))
+        return load_template(resolve_template(ref, dirs))
 
     # -- sending ---------------------------------------------------------------------------
     def record(self, fields: dict[str, Any]) -> AddRecord:
@@ -147,7 +148,7 @@ class Console:
                        rows: RowsSource | None = None, count: int = 1,
                        sets: dict[str, Any] | None = None, rate: float = DEFAULT_RATE,
                        concurrency: int = DEFAULT_CONCURRENCY, timeout_s: float = 10.0,
-                       resume_dir: Path | str = ".", profiles_dir: Path | None = None,
+                       resume_dir: Path | str = ".", profiles_dir: Path | str | None = None,
                        on_outcome: Callable[[Outcome], None] | None = None,
                        on_progress: Callable[[ReplayProgress], None] | None = None,
                        ) -> ReplayRun:
@@ -159,7 +160,7 @@ class Console:
         # Names (and files) are found as the CLI finds them; Template objects are taken as is.
         named = [r for r in refs if isinstance(r, str)]
         inputs = load_inputs(named, rows=rows_path, count=count, sets=sets,
-                             profiles_dir=profiles_dir) if named else \
+                             profiles_dir=_path(profiles_dir)) if named else \
             ReplayInputs([], None, None, count, dict(sets or {}))
         loaded = iter(inputs.templates)
         inputs.templates = [r if isinstance(r, Template) else next(loaded) for r in refs]
@@ -181,7 +182,7 @@ class Console:
                      sets: dict[str, Any] | None = None, rate: float = DEFAULT_RATE,
                      concurrency: int = DEFAULT_CONCURRENCY, timeout_s: float = 10.0,
                      resume_dir: Path | str = ".", confirm: bool | None = None,
-                     progress: bool | None = None, profiles_dir: Path | None = None,
+                     progress: bool | None = None, profiles_dir: Path | str | None = None,
                      on_outcome: Callable[[Outcome], None] | None = None) -> ReplayResult:
         """Send records from templates (one per row of `rows`, or `count` per template) with
         the CLI's rate and concurrency limits, and return the verdict (`to_frame(result)` in
@@ -297,16 +298,21 @@ def _plain(value: Any) -> Any:
 
 
 async def connect(profile: str | None = None, *, url: str | None = None, user: str | None = None,
-                  password: str | None = None, profiles_dir: Path | None = None,
-                  journal: Path | None = None, ack_timeout_s: float = 10.0,
+                  password: str | None = None, profiles_dir: Path | str | None = None,
+                  journal: Path | str | None = None, ack_timeout_s: float = 10.0,
                   ask: Callable[[str], str] | None = ask_password) -> Console:
     """An open Console on a profile (default: demo, the embedded simulator) or on url/user.
     The password: `password`, else the environment or keyring, else asked with `ask`
     (getpass; None: never ask, ProfileError instead). It is never stored but in memory."""
-    resolved = resolve_target(TargetOptions(profile, profiles_dir, url, user, journal),
-                              password=password, prompt=ask)
+    options = TargetOptions(profile, _path(profiles_dir), url, user, _path(journal))
+    resolved = resolve_target(options, password=password, prompt=ask)
     opened = await open_target(resolved, ack_timeout_s=ack_timeout_s)
     return Console(opened)
+
+
+def _path(value: Path | str | None) -> Path | None:
+    """Paths may be given as text (a notebook user types strings)."""
+    return None if value is None else Path(value).expanduser()
 
 
 def _read(path: Path) -> list[Row]:

@@ -111,3 +111,26 @@ def test_the_live_table_leaves_a_still_copy(executed: tuple[Any, str, Path]) -> 
     # The highlighted rows: the sample's ack and user event (the replay highlights none).
     assert html.count("&#9654;") == 2 and reference.group(0) in html
     assert still["text/plain"].startswith("8 events, 0 gaps, stream connected")
+
+
+def test_a_headless_kernel_cannot_be_asked_for_a_password_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kernel = install_kernel(tmp_path / "kernel", monkeypatch)
+    monkeypatch.delenv("OUTBOUND_CONSOLE_PASSWORD", raising=False)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    # Nothing listens there: the password is resolved before anything is contacted.
+    (profiles / "prod.yaml").write_text("url: http://127.0.0.1:9\nusername: agent7\n"
+                                        "environment: production\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from console.notebook import connect\n"
+        "try:\n"
+        f"    await connect('prod', profiles_dir={str(profiles)!r})\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n")]
+    NotebookClient(nb, kernel_name=kernel, timeout=60,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    said = _texts(nb.cells[0])
+    assert said.startswith("ProfileError "), said
+    assert "nobody to ask" in said and "OUTBOUND_CONSOLE_PASSWORD" in said

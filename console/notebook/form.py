@@ -75,10 +75,10 @@ class RecordForm(w.VBox):  # type: ignore[misc]
     """The form; `send()` (the Send button) posts through the console and shows the
     verdict; `sent` holds every request sent from it."""
 
-    def __init__(self, console: Console, *, profiles_dir: Path | None = None,
+    def __init__(self, console: Console, *, profiles_dir: Path | str | None = None,
                  on_sent: Callable[[Tracked], None] | None = None) -> None:
         self.console = console
-        self.profiles_dir = profiles_dir
+        self.profiles_dir = None if profiles_dir is None else Path(profiles_dir).expanduser()
         self.on_sent: list[Callable[[Tracked], None]] = [on_sent] if on_sent else []
         self.sent: list[Tracked] = []
         """Requests sent from this form, oldest first."""
