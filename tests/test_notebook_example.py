@@ -47,7 +47,7 @@ def executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str,
     nb.cells.insert(close, spy)
     workdir = tmp_path / "work"
     workdir.mkdir()
-    client = NotebookClient(nb, kernel_name=kernel, timeout=120,
+    client = NotebookClient(nb, kernel_name=kernel, timeout=120, startup_timeout=180,
                             resources={"metadata": {"path": str(workdir)}})
     client.execute()
     nb.cells.remove(spy)
@@ -129,7 +129,7 @@ def test_a_headless_kernel_cannot_be_asked_for_a_password_and_says_so(
         f"    await connect('prod', profiles_dir={str(profiles)!r})\n"
         "except Exception as exc:\n"
         "    print(type(exc).__name__, exc)\n")]
-    NotebookClient(nb, kernel_name=kernel, timeout=60,
+    NotebookClient(nb, kernel_name=kernel, timeout=120, startup_timeout=180,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     said = _texts(nb.cells[0])
     assert said.startswith("ProfileError "), said
