@@ -88,14 +88,20 @@ class Outcome:
     sending it again could add it twice."""
     by_notification: bool = False
     """The failure came as an Error notification (not an HTTP/statusCode refusal)."""
+    ocs_error: tuple[str, Any] | None = None
+    """OCS's refusal as it sent it: (GSW_ERROR, GSW_ERROR_NUMBER), when it came from OCS."""
 
     def as_json(self) -> dict[str, Any]:
         record = self.job.record
-        return {"seq": self.job.seq, "template": self.job.template.name,
+        line = {"seq": self.job.seq, "template": self.job.template.name,
                 "referenceId": record.reference_id if record else None, "state": self.state,
                 "reason": self.reason, "latencyMs": None if self.latency_ms is None
                 else round(self.latency_ms, 1), "httpStatus": self.http_status,
                 "source": self.job.source or None}
+        if self.ocs_error is not None:
+            line["ocsError"] = {"GSW_ERROR": self.ocs_error[0],
+                                "GSW_ERROR_NUMBER": self.ocs_error[1]}
+        return line
 
     @property
     def safe_to_resend(self) -> bool:
@@ -421,7 +427,8 @@ def _outcome(job: Job, tracked: Tracked) -> Outcome:
     if tracked.post == "not_delivered":
         return Outcome(job, "not_delivered", tracked.reason, None, status, False)
     taken = tracked.post in ("accepted", "unknown")  # then the failure came as a notification
-    return Outcome(job, "failed", tracked.reason, None, status, taken, by_notification=taken)
+    return Outcome(job, "failed", tracked.reason, None, status, taken, by_notification=taken,
+                   ocs_error=tracked.ocs_error)
 
 
 @dataclass

@@ -75,6 +75,9 @@ async def test_replay_verdict_table_and_json_carry_ocs_words(sim: Simulator,
              "'Campaign1' (GSW_ERROR_NUMBER 104)")
     assert [r["state"] for r in results] == ["failed"] * 3
     assert {r["reason"] for r in results} == {words}
+    assert [r["ocsError"] for r in results] == [
+        {"GSW_ERROR": "Calling list 'CL_Retention_Main' is not part of campaign 'Campaign1'",
+         "GSW_ERROR_NUMBER": 104}] * 3
     assert f"3 x {words}" in err  # the verdict table
     assert [v["reason"] for v in verdicts(tmp_path / "j.jsonl")] == [words] * 3
 

@@ -17,7 +17,7 @@ __all__ = ["StatusHeader", "BADGES"]
 
 STATUS_STYLE = {
     "connected": "bold green", "connecting": "yellow", "reconnecting": "bold yellow",
-    "failed": "bold red", "closed": "dim", "starting": "dim",
+    "failed": "bold red", "closed": "dim", "starting": "dim", "unreachable": "bold yellow",
 }
 #: Badge text and style. Reverse video carries them without colour; the colours (written as
 #: RGB, so an 8-colour terminal gets the nearest red/yellow, never a theme's magenta) are
