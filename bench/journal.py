@@ -35,8 +35,8 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from console.events import Event  # noqa: E402
-from console.journal import Journal  # noqa: E402
+from console.domain.events import Event  # noqa: E402
+from console.domain.journal import Journal  # noqa: E402
 
 PASSWORD = "bench-Passw0rd-7Qx"
 URL = "https://gws.eu.example:8090"

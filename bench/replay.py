@@ -48,12 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._compiled import ensure_bytecode  # noqa: E402
-
 from console.app.replay import ReplayRun, ReplaySettings, load_inputs  # noqa: E402
+from console.app.replay_engine import MAX_RATE  # noqa: E402
 from console.app.target import TargetOptions, open_target, resolve_target  # noqa: E402
+from console.domain.templates import load_template  # noqa: E402
 from console.example_templates import DIR as EXAMPLES  # noqa: E402
-from console.replay import MAX_RATE  # noqa: E402
-from console.templates import load_template  # noqa: E402
 
 PASSWORD = "bench-password"
 TEMPLATE = EXAMPLES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"

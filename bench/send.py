@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._compiled import ensure_bytecode  # noqa: E402
+
 PASSWORD = "bench-password"
 FIELDS = {"applicationId": "134", "campaignName": "Campaign1", "callingList": "CallingList1",
           "phoneNumber": "5551234", "timeZone": "GMT", "phoneType": "Mobile", "from": "08:00",

@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._compiled import ensure_bytecode  # noqa: E402
+
 PASSWORD = "bench-tui"
 
 

@@ -26,25 +26,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from console.app.replay import (
-    ReplayInputError, ReplayInputs, ReplayProgress, ReplayResult, ReplayRun, ReplaySettings,
+    ReplayInputError,
+    ReplayInputs,
+    ReplayProgress,
+    ReplayResult,
+    ReplayRun,
+    ReplaySettings,
     load_inputs,
 )
-from console.app.target import OpenTarget, Target, TargetOptions, open_target, resolve_target
-from console.correlation import Tracked
+from console.app.replay_engine import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
+from console.app.target import (
+    OpenTarget,
+    Target,
+    TargetOptions,
+    open_target,
+    resolve_target,
+)
+from console.domain.correlation import Tracked
+from console.domain.events import StreamItem, StreamStatus
+from console.domain.rows import Row, RowsError, read_rows
+from console.domain.templates import (
+    Template,
+    load_template,
+    resolve_template,
+    template_dirs,
+    unused_names,
+)
 from console.errors import ProfileError
-from console.events import StreamItem, StreamStatus
-from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
-from console.rows import Row, RowsError, read_rows
 from console.profile import PASSWORD_ENV
 from console.profiles import search_path
-from console.templates import (
-    Template, load_template, resolve_template, template_dirs, unused_names,
-)
 
 if TYPE_CHECKING:
-    from console.engine import Engine
+    from console.domain.model import AddRecord
+    from console.gws.engine import Engine
     from console.gws.session import Me
-    from console.model import AddRecord
 
 __all__ = ["connect", "Console", "consoles", "RowsSource", "ask_password", "rows_from_records"]
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from console.app.target import ResolvedTarget
+    from console.domain.templates import Template
     from console.profile import Profile
-    from console.templates import Template
 
 __all__ = ["OPTIONS", "console_args", "find_start_template", "prompt_password", "run",
            "start_console"]
@@ -82,8 +82,8 @@ def prompt_password(label: str) -> str:
 def find_start_template(name: str, profiles_dir: Path | None) -> Template:
     """The template `--template` names: a file, `campaign/list/name` or a name, among the
     user's templates, then the examples shipped with the package (TemplateError if none)."""
+    from console.domain.templates import load_template, resolve_template, template_dirs
     from console.profiles import search_path
-    from console.templates import load_template, resolve_template, template_dirs
 
     return load_template(resolve_template(name, template_dirs(search_path(profiles_dir))))
 
@@ -121,7 +121,9 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
 
     with keys_kept():
         gc.disable()
-        from console.tui.app import OutboundApp  # Textual is imported only for the console
+        from console.tui.app import (
+            OutboundApp,  # Textual is imported only for the console
+        )
 
         # The TUI still asks through a prompt callable: it gets the password resolved above.
         OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
@@ -133,8 +135,11 @@ def repaint_rate(option: str | None, profile: Profile) -> float:
     """Stream repaints per second: --max-repaint-rate, else the profile's max_repaint_rate,
     else the default for this terminal (limited under SSH); 0.0 is unlimited."""
     from console.errors import ConsoleError
-    from console.tui.repaint import (RepaintRateError, default_max_repaint_rate,
-                                     parse_max_repaint_rate)
+    from console.tui.repaint import (
+        RepaintRateError,
+        default_max_repaint_rate,
+        parse_max_repaint_rate,
+    )
 
     if option is None:
         return profile.max_repaint_rate if profile.max_repaint_rate is not None else \

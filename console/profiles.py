@@ -9,7 +9,7 @@ the user config dir (`platformdirs`). The `demo` profile (built in, and shipped 
 Checked when read, so a mistake shows as file:line and its fix, never as a traceback at
 connect time: `tls.ca_bundle` must load as PEM CA certificates, `tls.client_cert` as a PEM
 certificate with its unencrypted private key; `timeout` is a finite number of seconds up to
-`MAX_TIMEOUT_S`; a key given twice is refused (console.yamlfile).
+`MAX_TIMEOUT_S`; a key given twice is refused (console.domain.yamlfile).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Callable
 
 import platformdirs
 
+from console.domain.placeholders import mark_secret_env
+from console.domain.urls import has_credentials, safe_url
+from console.domain.yamlfile import YamlError, check_size, load_yaml_mapping
 from console.errors import ProfileError
 from console.gws.connection import DEFAULT_CHANNELS, Secret
-from console.placeholders import mark_secret_env
 from console.profile import DEMO, ContactCenterSession, Profile
-from console.urls import has_credentials, safe_url
-from console.yamlfile import YamlError, check_size, load_yaml_mapping
 
 __all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_password",
            "PASSWORD_ENV", "DEMO"]

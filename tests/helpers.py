@@ -10,7 +10,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from console.events import Event, StreamItem, StreamStatus
+from console.domain.events import Event, StreamItem, StreamStatus
 from console.gws.stream import EventStream
 
 DATA = Path(__file__).parent / "data"

@@ -14,11 +14,21 @@ import pytest
 from console.api import connect
 from console.app.history import History
 from console.app.replay import (
-    NotConfirmed, ReplayInputError, ReplayProgress, ReplayRun, ReplaySettings, load_inputs,
+    NotConfirmed,
+    ReplayInputError,
+    ReplayProgress,
+    ReplayRun,
+    ReplaySettings,
+    load_inputs,
 )
-from console.app.target import OptionConflict, TargetOptions, open_target, resolve_target
+from console.app.target import (
+    OptionConflict,
+    TargetOptions,
+    open_target,
+    resolve_target,
+)
+from console.domain.history import ReplayEntry, read_journal_history
 from console.errors import ProfileError
-from console.history import ReplayEntry, read_journal_history
 from console.sim import Simulator
 from tests.cli_helpers import CALLBACK, journal_lines, write_profile
 from tests.helpers import eventually

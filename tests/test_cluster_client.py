@@ -12,7 +12,11 @@ import pytest
 
 from console.sim import BayeuxSettings, GwsSettings, Simulator
 from tests.cli_helpers import (
-    CALLBACK, isolated_env, journal_lines, json_lines, run_bin,
+    CALLBACK,
+    isolated_env,
+    journal_lines,
+    json_lines,
+    run_bin,
 )
 from tests.helpers import Gws, eventually, sample_request
 from tests.test_cli_engine import BIN, FIELDS
@@ -177,8 +181,8 @@ async def test_default_channels_hear_the_user_event_wherever_it_comes_amid_noise
 
 
 async def test_correlation_amid_noise_ties_each_user_event_to_its_request() -> None:
-    from console.engine import Engine
     from console.gws.connection import Connection, Secret
+    from console.gws.engine import Engine
 
     settings = GwsSettings(user_event_channel="/v2/me/devices", noise_per_s=200)
     async with Simulator(password=PASSWORD, bayeux=QUICK, settings=settings) as sim:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from console.correlation import Tracker
-from console.events import Event
-from console.model import AddRecord
+from console.domain.correlation import Tracker
+from console.domain.events import Event
+from console.domain.model import AddRecord
 from tests.helpers import sample, sample_request
 
 

@@ -4,8 +4,8 @@ clock, and the timeout boundaries. Written to kill the mutants tools/mutate.py f
 
 from __future__ import annotations
 
-from console.correlation import UNKNOWN_ADVICE, Tracker
-from console.model import AddRecord
+from console.domain.correlation import UNKNOWN_ADVICE, Tracker
+from console.domain.model import AddRecord
 from tests.helpers import sample_request
 from tests.test_correlation import ack
 

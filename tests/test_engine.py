@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from types import CodeType
 
-from console.engine import Engine
+from console.domain.journal import Journal
 from console.gws.connection import Connection, Secret
-from console.journal import Journal
+from console.gws.engine import Engine
 from console.sim import Simulator
 from tests.helpers import eventually, sample, sample_request
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.events import Event, StreamItem
+from console.domain.events import Event, StreamItem
 from console.sim import Simulator
 from tests.helpers import eventually, sample_request
 from tests.test_engine import engine_for

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from console.domain.rows import RowsError, read_rows
+from console.domain.templates import Template, TemplateError, load_template
 from console.errors import RecordInvalid
 from console.example_templates import DIR as EXAMPLES
-from console.rows import RowsError, read_rows
-from console.templates import Template, TemplateError, load_template
 
 BASE = EXAMPLES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
 FRAGMENTS = [

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from console.journal import Journal, redact
+from console.domain.journal import Journal, redact
 
 
 def test_lines_are_json_and_flushed_one_by_one(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_kill_9_loses_nothing_already_written(tmp_path: Path) -> None:
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from console.journal import Journal\n"
+        "from console.domain.journal import Journal\n"
         f"j = Journal(path=Path({str(path)!r}))\n"
         "for n in range(50):\n"
         "    j.write('event', n=n)\n"
@@ -65,7 +65,7 @@ def test_one_file_per_day_in_the_directory(tmp_path: Path) -> None:
 
 
 def test_event_lines_share_the_encoded_data_and_still_redact(tmp_path: Path) -> None:
-    from console.events import Event
+    from console.domain.events import Event
 
     path = tmp_path / "e.jsonl"
     journal = Journal(path=path)
@@ -82,7 +82,7 @@ def test_event_lines_share_the_encoded_data_and_still_redact(tmp_path: Path) -> 
 
 
 def test_every_line_names_its_target(tmp_path: Path) -> None:
-    from console.events import Event
+    from console.domain.events import Event
 
     path = tmp_path / "t.jsonl"
     target = {"profile": "eu-prod", "url": "https://gws.eu:8090", "user": "agent",
@@ -111,7 +111,7 @@ def nest(depth: int, leaf: dict[str, object]) -> object:
 
 def test_every_credential_key_is_redacted_at_any_depth_in_both_kinds_of_line(
         tmp_path: Path) -> None:
-    from console.events import Event
+    from console.domain.events import Event
 
     path = tmp_path / "r.jsonl"
     journal = Journal(path=path, secrets=("hunter2",), target={"profile": "p"})
@@ -133,7 +133,7 @@ def test_every_credential_key_is_redacted_at_any_depth_in_both_kinds_of_line(
 
 
 def test_redact_and_the_quick_check_agree_on_every_key() -> None:
-    from console.journal import has_secret_key
+    from console.domain.journal import has_secret_key
 
     for key in ODD_SECRET_KEYS:
         assert has_secret_key({"a": [{"b": {key: 1}}]}), key
@@ -147,7 +147,7 @@ def test_redact_and_the_quick_check_agree_on_every_key() -> None:
 
 
 def test_the_password_is_cut_as_typed_and_as_json_escapes_it(tmp_path: Path) -> None:
-    from console.events import Event
+    from console.domain.events import Event
 
     path = tmp_path / "p.jsonl"
     password = 'pa"ss\\wörd\u2028'
@@ -163,7 +163,7 @@ def test_the_password_is_cut_as_typed_and_as_json_escapes_it(tmp_path: Path) -> 
 
 
 def test_lone_surrogates_never_stop_the_journal(tmp_path: Path) -> None:
-    from console.events import Event
+    from console.domain.events import Event
 
     path = tmp_path / "u.jsonl"
     journal = Journal(path=path, target={"profile": "p"})
@@ -178,7 +178,7 @@ def test_lone_surrogates_never_stop_the_journal(tmp_path: Path) -> None:
 
 
 def test_values_json_cannot_carry_become_text_not_exceptions(tmp_path: Path) -> None:
-    from console.events import Event
+    from console.domain.events import Event
 
     path = tmp_path / "v.jsonl"
     journal = Journal(path=path, target={"profile": "p"})
@@ -222,7 +222,7 @@ def test_timestamps_are_iso_utc_with_milliseconds(tmp_path: Path) -> None:
 def test_a_dict_of_known_safe_keys_is_still_searched_below_and_beside() -> None:
     """The quick check skips the key loop of a dict whose keys are all known safe: what is
     below those keys, and a new key beside them, are still looked at."""
-    from console.journal import has_secret_key
+    from console.domain.journal import has_secret_key
 
     assert not has_secret_key({"keep": 1, "also": [1, {"keep": 2}]})  # now known safe
     assert has_secret_key({"keep": {"also": [{"keep": 1, "x-auth-token": 2}]}})

@@ -1,6 +1,6 @@
 """Input that used to end in a traceback or slip past the YAML rules: a deeply nested JSON
 `--set` value, lone surrogates in event data printed by `watch`, and the keymap file read
-without console/yamlfile.py (duplicate keys, depth, line numbers)."""
+without console/domain/yamlfile.py (duplicate keys, depth, line numbers)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import click
 import pytest
 
 from console.cli.commands import parse_sets
+from console.domain.yamlfile import MAX_DEPTH
 from console.tui.keymap import load_keymap
-from console.yamlfile import MAX_DEPTH
 from tests.cli_helpers import isolated_env
 from tests.hostile import HostileServer
 
@@ -85,7 +85,7 @@ async def test_watch_prints_lone_surrogates_escaped(tmp_path: Path, as_json: boo
         assert event["target"] is not None
 
 
-# -- the keymap file through console/yamlfile.py -------------------------------------------
+# -- the keymap file through console/domain/yamlfile.py -------------------------------------------
 def test_keymap_refuses_a_key_given_twice_with_both_lines(tmp_path: Path) -> None:
     path = tmp_path / "keymap.yaml"
     path.write_text("request.send: f9\napp.quit: ctrl+q\nrequest.send: f8\n")

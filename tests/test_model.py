@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
+from console.domain.model import (
+    PHONE_TYPES,
+    AddRecord,
+    format_time_of_day,
+    parse_time_of_day,
+)
 from console.errors import RecordInvalid
-from console.model import PHONE_TYPES, AddRecord, format_time_of_day, parse_time_of_day
 from tests.helpers import sample_request
 
 

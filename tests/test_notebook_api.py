@@ -15,8 +15,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from console.api import Console, connect
 from console.app.replay import NotConfirmed, ReplayInputError
+from console.domain.events import Event, StreamStatus
 from console.errors import ProfileError
-from console.events import Event, StreamStatus
 from console.notebook import rich, to_frame
 from console.notebook.frames import EVENT_COLUMNS, VERDICT_COLUMNS
 from console.notebook.reprs import html_of, register, text_of

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from console.api import Console, connect
-from console.events import Event, StreamStatus
+from console.domain.events import Event, StreamStatus
+from console.domain.templates import load_template
 from console.notebook import EventTable, RecordForm
-from console.templates import load_template
 
 
 @pytest.fixture

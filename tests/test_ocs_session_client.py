@@ -16,7 +16,12 @@ from console.errors import ProfileError
 from console.profiles import read_profile
 from console.sim import Simulator
 from tests.cli_helpers import (
-    CALLBACK, isolated_env, journal_lines, json_lines, run_bin, write_profile,
+    CALLBACK,
+    isolated_env,
+    journal_lines,
+    json_lines,
+    run_bin,
+    write_profile,
 )
 from tests.helpers import eventually
 from tests.test_cli_engine import BIN, FIELDS
@@ -214,8 +219,8 @@ def test_contact_center_key_is_read() -> None:
 
 
 async def test_the_session_is_ended_on_exit_even_after_the_node_restarted() -> None:
-    from console.engine import Engine
     from console.gws.connection import Connection, Secret
+    from console.gws.engine import Engine
     from console.profile import ContactCenterSession
 
     async with Simulator(password="pw", nodes=2) as cluster:

@@ -20,7 +20,12 @@ import pytest
 from console.sim import Simulator
 from console.sim.catalog import demo_user
 from tests.cli_helpers import (
-    CALLBACK, isolated_env, journal_lines, json_lines, run_bin, sim_state,
+    CALLBACK,
+    isolated_env,
+    journal_lines,
+    json_lines,
+    run_bin,
+    sim_state,
     write_profile,
 )
 from tests.helpers import Gws, eventually, sample_request

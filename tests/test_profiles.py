@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from console.app.target import choose_profile
 from console.errors import ProfileError
 from console.gws.connection import Secret
 from console.profiles import (
@@ -17,7 +18,6 @@ from console.profiles import (
     resolve_password,
     search_path,
 )
-from console.app.target import choose_profile
 
 REPO = Path(__file__).parent.parent
 TLS = Path(__file__).parent / "data" / "tls"  # a throwaway CA and client certificate
@@ -204,9 +204,9 @@ def test_options_are_honoured_or_refused(tmp_path: Path, text: str, words: str) 
 
 def test_a_profiles_password_variable_is_never_expanded(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from console.placeholders import secret_env
+    from console.domain.placeholders import secret_env
 
-    monkeypatch.setattr("console.placeholders._marked", set())
+    monkeypatch.setattr("console.domain.placeholders._marked", set())
     assert secret_env("GWS_EU") is None
     read_profile(write(tmp_path, "eu", "url: https://x\npassword_from: env:GWS_EU\n"))
     assert secret_env("GWS_EU") is not None

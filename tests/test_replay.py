@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from console.engine import Engine
-from console.events import StreamStatus
+from console.app.replay_engine import Replay, make_plan, plan, resume_rows, summarise
+from console.domain.events import StreamStatus
+from console.domain.rows import Row
+from console.domain.templates import load_template
 from console.example_templates import DIR as EXAMPLES
 from console.gws.connection import Connection, Secret
-from console.replay import Replay, make_plan, plan, resume_rows, summarise
-from console.rows import Row
+from console.gws.engine import Engine
 from console.sim import Simulator
-from console.templates import load_template
 from tests.helpers import eventually
 from tests.test_cli_engine import BIN
 

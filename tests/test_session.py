@@ -7,10 +7,10 @@ import socket
 import httpx
 import pytest
 
+from console.domain.model import AddRecord
 from console.errors import CsrfError, GwsHttpError, GwsStatusError, GwsUnreachable
 from console.gws.connection import Connection, Secret
 from console.gws.session import STATUS_MEANINGS, GwsSession, explain_status
-from console.model import AddRecord
 from console.sim import SAMPLE_DEVICE_ID, Simulator
 from console.sim.catalog import Device, User
 from tests.helpers import sample_request

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from console.sim import BayeuxSettings, Faults, Simulator
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 DEEP = b"[" * 50_000 + b"]" * 50_000
 DEEP_OBJECT = b'{"":' * 50_000 + b"1" + b"}" * 50_000  # 250 kB: under the 256 KiB limit

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from console.sim import BayeuxSettings, Simulator
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 
 async def test_handshake_reply(bayeux: RawBayeux) -> None:

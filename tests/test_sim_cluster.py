@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from console.sim import BayeuxSettings, Faults, Simulator
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 PASSWORD = "cluster-pw"
 QUICK = BayeuxSettings(timeout_ms=2000, max_interval_ms=1000, sweep_period_s=0.1)

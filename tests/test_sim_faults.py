@@ -10,7 +10,7 @@ import pytest
 
 from console.sim import FaultError, Faults, Simulator, load_fault_file
 from console.sim.faults import apply_settings, parse_assignments
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 
 async def put_faults(sim: Simulator, **settings: object) -> httpx.Response:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from console.sim import Simulator
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 
 async def test_noise_is_off_by_default(sim: Simulator, bayeux: RawBayeux) -> None:

@@ -10,10 +10,14 @@ import pytest
 
 from console.sim import SAMPLE_DEVICE_ID, Simulator
 from console.sim.validation import (
-    OCS_AGENT_NOT_LOGGED_IN, OCS_LIST_NOT_IN_CAMPAIGN, OCS_UNKNOWN_APPLICATION,
-    OCS_UNKNOWN_CALLING_LIST, OCS_UNKNOWN_CAMPAIGN, OCS_UNKNOWN_TIME_ZONE,
+    OCS_AGENT_NOT_LOGGED_IN,
+    OCS_LIST_NOT_IN_CAMPAIGN,
+    OCS_UNKNOWN_APPLICATION,
+    OCS_UNKNOWN_CALLING_LIST,
+    OCS_UNKNOWN_CAMPAIGN,
+    OCS_UNKNOWN_TIME_ZONE,
 )
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample, sample_request
 
 SAMPLE_PATH = f"/devices/{SAMPLE_DEVICE_ID}"
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from console.sim import Simulator
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 
 async def put_faults(sim: Simulator, **settings: object) -> httpx.Response:

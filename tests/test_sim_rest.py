@@ -10,7 +10,7 @@ import pytest
 
 from console.sim import SAMPLE_DEVICE_ID, Simulator
 from console.sim.validation import PHONE_TYPES, REQUIRED
-from tests.helpers import Gws, RawBayeux, eventually, events_of, sample_request
+from tests.helpers import Gws, RawBayeux, events_of, eventually, sample_request
 
 
 async def test_me_opens_session_with_csrf_pair_devices_and_features(sim: Simulator) -> None:

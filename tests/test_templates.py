@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.errors import RecordInvalid
-from console.example_templates import DIR as EXAMPLES
-from console.templates import (
+from console.domain.templates import (
     Template,
     TemplateError,
     dump_template,
@@ -18,6 +16,8 @@ from console.templates import (
     resolve_template,
     save_template,
 )
+from console.errors import RecordInvalid
+from console.example_templates import DIR as EXAMPLES
 
 REPO_TEMPLATES = EXAMPLES  # the example templates shipped with the package
 GOOD = """schema: 1
@@ -232,9 +232,9 @@ def test_ordinary_variables_still_expand(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_variables_marked_secret_by_a_profile_or_the_user_are_refused_at_send_time(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from console.placeholders import mark_secret_env
+    from console.domain.placeholders import mark_secret_env
 
-    monkeypatch.setattr("console.placeholders._marked", set())
+    monkeypatch.setattr("console.domain.placeholders._marked", set())
     monkeypatch.setenv("EU_GWS", SECRET)
     monkeypatch.setenv("MINE", "nothing secret")
     template = load_template(write(tmp_path, GOOD.replace(
@@ -244,7 +244,7 @@ def test_variables_marked_secret_by_a_profile_or_the_user_are_refused_at_send_ti
                                             r"profile reads its GWS password from it"):
         template.build({"phone": "5551234"}, device_path="/devices/d")
     monkeypatch.setenv("EU_GWS", "ordinary")  # no longer a secret's copy...
-    monkeypatch.setattr("console.placeholders._marked", set())  # ...nor marked
+    monkeypatch.setattr("console.domain.placeholders._marked", set())  # ...nor marked
     monkeypatch.setenv("OUTBOUND_CONSOLE_SECRET_ENV", "OTHER, MINE")
     with pytest.raises(TemplateError, match=r"\$\{env:MINE\} is not expanded: "
                                             r"OUTBOUND_CONSOLE_SECRET_ENV lists it as secret"):
@@ -264,7 +264,7 @@ def test_a_copy_of_the_password_under_another_name_is_refused(
 
 def test_the_cli_simulator_password_variable_is_a_known_secret() -> None:
     from console.cli.main import SIM_PASSWORD_ENV
-    from console.placeholders import SECRET_ENV
+    from console.domain.placeholders import SECRET_ENV
     from console.profile import PASSWORD_ENV
 
     assert {SIM_PASSWORD_ENV, PASSWORD_ENV} == SECRET_ENV

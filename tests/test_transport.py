@@ -15,12 +15,12 @@ import httpx
 import pytest
 import trustme
 
+from console.domain.model import AddRecord
 from console.errors import GwsHttpError, GwsOutcomeUnknown, GwsUnreachable
 from console.gws.connection import Connection, Secret
 from console.gws.session import MAX_REPLY_BYTES, GwsSession
 from console.gws.stream import EventStream
 from console.gws.transport import BULK_AFTER, AiohttpTransport, GwsTransport
-from console.model import AddRecord
 from tests.helpers import Collector, eventually, sample_request
 from tests.hostile import Hang, HostileServer, LoopbackProxy, Reply, Reset, Seen
 

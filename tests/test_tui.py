@@ -9,8 +9,8 @@ import yaml
 from textual.command import CommandPalette
 from textual.widgets import Input, Label, Static, Tree
 
-from console.events import Event
-from console.history import ReplayEntry
+from console.domain.events import Event
+from console.domain.history import ReplayEntry
 from console.profiles import Profile
 from console.sim import Simulator
 from console.tui.app import OutboundApp

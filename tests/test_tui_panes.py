@@ -14,7 +14,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from console.events import Event, StreamStatus
+from console.domain.events import Event, StreamStatus
 from console.profiles import Profile
 from console.tui.app import OutboundApp, profile_label
 from console.tui.dialogs import Confirm, EventDetail
@@ -288,7 +288,7 @@ async def test_history_words_reason_target_reference_and_search(tmp_path: Path) 
 
 
 def test_history_states_are_in_the_forms_words() -> None:
-    from console.history import HistoryEntry
+    from console.domain.history import HistoryEntry
 
     def words(state: str, reason: str = "", latency: float | None = None) -> str:
         return HistoryEntry(0.0, {}, state=state, reason=reason, latency_ms=latency).words()

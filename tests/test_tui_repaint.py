@@ -11,8 +11,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.strip import Strip
 
+from console.domain.events import Event
 from console.errors import ProfileError
-from console.events import Event
 from console.launch import repaint_rate
 from console.profile import DEMO
 from console.profiles import read_profile

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from textual.widgets import Input, Label
 
-from console.history import ReplayEntry
+from console.domain.history import ReplayEntry
+from console.domain.rows import read_rows
 from console.profiles import Profile
-from console.rows import read_rows
 from console.sim import Simulator
 from console.sim.faults import Faults
 from console.tui.dialogs import Ask, Confirm, TypeToConfirm

@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from console.events import StreamStatus
+from console.domain.events import StreamStatus
 from console.tui.app import OutboundApp
 from console.tui.header import StatusHeader
 from tests.tui_helpers import GOOD, fill, make_app, wait_until

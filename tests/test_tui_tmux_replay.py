@@ -18,7 +18,15 @@ import httpx
 import pytest
 
 from tests.test_cli_engine import BIN
-from tests.test_tui_tmux import exit_status, screen, send_slowly, sockets, start, tmux, wait_for
+from tests.test_tui_tmux import (
+    exit_status,
+    screen,
+    send_slowly,
+    sockets,
+    start,
+    tmux,
+    wait_for,
+)
 
 __all__ = ["sockets"]  # the fixture, used by the tests below
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console.engine import Engine
 from console.errors import DuplicateReference
 from console.gws.connection import Connection, Secret
+from console.gws.engine import Engine
 from console.sim import Simulator
 from tests.cli_helpers import CALLBACK, TEMPLATES, isolated_env, run_bin, sim_state
 from tests.helpers import sample_request

@@ -15,12 +15,18 @@ import pytest
 
 from console.app.replay import ReplayRun, ReplaySettings, load_inputs
 from console.app.target import TargetOptions, open_target, resolve_target
+from console.domain.model import AddRecord
 from console.errors import GwsUnreachable
 from console.gws.connection import Connection, Secret
 from console.gws.session import GwsSession
-from console.model import AddRecord
 from console.sim import Simulator
-from tests.cli_helpers import CALLBACK, isolated_env, journal_lines, run_bin, write_profile
+from tests.cli_helpers import (
+    CALLBACK,
+    isolated_env,
+    journal_lines,
+    run_bin,
+    write_profile,
+)
 from tests.helpers import eventually, sample_request
 from tests.test_cli_engine import FIELDS
 

@@ -9,13 +9,13 @@ from typing import Callable
 
 import pytest
 
+from console.domain.rows import MAX_ROWS, RowsError, read_rows
+from console.domain.templates import TemplateError, load_template
+from console.domain.yamlfile import MAX_DEPTH, MAX_FILE_BYTES
 from console.errors import ProfileError
 from console.profiles import read_profile
-from console.rows import MAX_ROWS, RowsError, read_rows
 from console.sim.faults import FaultError
 from console.sim.server import load_fault_file
-from console.templates import TemplateError, load_template
-from console.yamlfile import MAX_DEPTH, MAX_FILE_BYTES
 
 TEMPLATE = """schema: 1
 name: cb
@@ -146,7 +146,7 @@ def test_too_many_csv_rows_are_refused_with_the_line(tmp_path: Path) -> None:
 
 
 def test_too_many_yaml_rows_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("console.rows.MAX_ROWS", 3)
+    monkeypatch.setattr("console.domain.rows.MAX_ROWS", 3)
     path = tmp_path / "big.yaml"
     path.write_text("- phone: '1'\n" * 3 + "- phone: '4'\n")
     with pytest.raises(RowsError, match=r"big.yaml:4: more than 3 rows"):
@@ -157,7 +157,7 @@ def test_too_many_yaml_rows_are_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_a_rows_file_over_the_byte_limit_is_refused(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("console.rows.MAX_ROWS_BYTES", 1000)
+    monkeypatch.setattr("console.domain.rows.MAX_ROWS_BYTES", 1000)
     path = tmp_path / "big.csv"
     path.write_text("phone\n" + "5551234\n" * 200)
     with pytest.raises(RowsError, match=r"big.csv: .* too big for a rows file"):

@@ -87,7 +87,11 @@ def key_event(key: str) -> object:
     import unicodedata
 
     from textual import events
-    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+    from textual.keys import (
+        REPLACED_KEYS,
+        _character_to_key,
+        _get_unicode_name_from_key,
+    )
 
     if len(key) == 1 and not key.isalnum():
         key = _character_to_key(key)

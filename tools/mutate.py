@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The fast targeted tests of each module (seconds, not the whole suite).
 TARGETS: dict[str, str] = {
-    "console/correlation.py": "tests/test_correlation.py tests/test_correlation_exact.py "
+    "console/domain/correlation.py": "tests/test_correlation.py tests/test_correlation_exact.py "
                               "tests/test_engine.py",
     "console/gws/bayeux.py": "tests/test_bayeux_protocol.py",
     "console/gws/stream.py": "tests/test_stream.py tests/test_stream_hostile.py",
@@ -47,7 +47,7 @@ TARGETS: dict[str, str] = {
     "console/gws/session.py": "tests/test_session.py tests/test_transport.py "
                               "tests/test_unknown_outcome.py",
     "console/app/replay.py": "tests/test_replay.py tests/test_resume.py",
-    "console/replay.py": "tests/test_replay.py tests/test_resume.py",
+    "console/app/replay_engine.py": "tests/test_replay.py tests/test_resume.py",
 }
 
 _COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
@@ -249,13 +249,13 @@ PLANTS: list[tuple[str, str, str, str, str]] = [
      "            self._gap_from = self._last_ok",
      "            self._gap_from = time.time()",
      "tests/test_stream.py tests/test_stream_hostile.py"),
-    ("chain-id-filter-dropped", "console/correlation.py",
+    ("chain-id-filter-dropped", "console/domain/correlation.py",
      'if t.record.chain_id is None or ud.get("GSW_CHAIN_ID") == t.record.chain_id]',
      "if True]", "tests/test_correlation.py"),
-    ("error-user-event-fails-one-of-several", "console/correlation.py",
+    ("error-user-event-fails-one-of-several", "console/domain/correlation.py",
      "                and len(candidates) == 1):", "                ):",
      "tests/test_correlation.py"),
-    ("wait-timeout-from-the-wait", "console/correlation.py",
+    ("wait-timeout-from-the-wait", "console/domain/correlation.py",
      "        remaining = limit - (self._clock() - tracked.sent_at)",
      "        remaining = limit", "tests/test_correlation.py"),
 ]
@@ -291,7 +291,7 @@ def _stop(signum: int, frame: object) -> None:
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("module", nargs="?", help="e.g. console/correlation.py")
+    parser.add_argument("module", nargs="?", help="e.g. console/domain/correlation.py")
     parser.add_argument("--tests", help="pytest arguments (default: the module's TARGETS)")
     parser.add_argument("--only", default="", help="only mutants on these lines (1,5,9)")
     parser.add_argument("--max", type=int, default=None, help="at most N mutants")

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.history import HistoryEntry, ReplayEntry, read_journal_history
+from console.domain.history import HistoryEntry, ReplayEntry, read_journal_history
 
 if TYPE_CHECKING:
     from console.app.replay import ReplayResult, ReplayRun
     from console.app.target import Target
-    from console.correlation import Tracked
-    from console.model import AddRecord
+    from console.domain.correlation import Tracked
+    from console.domain.model import AddRecord
 
 __all__ = ["History", "HistoryEntry", "ReplayEntry"]
 

@@ -28,15 +28,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.app.replay_engine import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE,
+    MAX_CONCURRENCY,
+    MAX_RATE,
+    TEMPLATE_COLUMN,
+    Outcome,
+    Plan,
+    Replay,
+    Summary,
+    job_row,
+    make_plan,
+    summarise,
+    write_resume,
+)
 from console.app.send import STAND_IN_DEVICE
+from console.domain.rows import Row, RowsError, read_rows, write_rows
+from console.domain.templates import (
+    Template,
+    TemplateError,
+    load_template,
+    resolve_template,
+    template_dirs,
+)
 from console.errors import ConsoleError
 from console.profiles import search_path
-from console.replay import (
-    DEFAULT_CONCURRENCY, DEFAULT_RATE, MAX_CONCURRENCY, MAX_RATE, TEMPLATE_COLUMN,
-    Outcome, Plan, Replay, Summary, job_row, make_plan, summarise, write_resume,
-)
-from console.rows import Row, RowsError, read_rows, write_rows
-from console.templates import Template, TemplateError, load_template, resolve_template, template_dirs
 
 if TYPE_CHECKING:
     from console.app.target import OpenTarget, Target

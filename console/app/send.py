@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.model import AddRecord
-from console.templates import Template, TemplateError, unused_names
+from console.domain.model import AddRecord
+from console.domain.templates import Template, TemplateError, unused_names
 
 __all__ = ["request_fields", "check_fields", "STAND_IN_DEVICE"]
 

@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from console.domain.urls import has_credentials, safe_url
 from console.errors import ConsoleError, ProfileError
 from console.gws.connection import Connection, Secret
 from console.profile import PRODUCTION_NAMES, Profile
 from console.profiles import load_profile, resolve_password, search_path
-from console.urls import has_credentials, safe_url
 
 if TYPE_CHECKING:  # the engine is imported when a target is opened, not when it is resolved
-    from console.engine import Engine
-    from console.journal import Journal
+    from console.domain.journal import Journal
+    from console.gws.engine import Engine
 
 __all__ = ["TargetOptions", "OptionConflict", "Target", "ResolvedTarget", "OpenTarget",
            "choose_profile", "resolve_target", "open_target", "connect", "PasswordPrompt"]
@@ -259,8 +259,8 @@ async def open_target(resolved: ResolvedTarget, *, ack_timeout_s: float = 10.0,
     (with `start`) open the GWS session and the stream. With `start=False` the caller opens it
     (`await opened.engine.open()`), e.g. to show the target before connecting. A failure
     leaves nothing running."""
-    from console.engine import Engine
-    from console.journal import Journal
+    from console.domain.journal import Journal
+    from console.gws.engine import Engine
 
     connection, cleanup = await connect(resolved, sim_port=sim_port)
     profile = resolved.profile

@@ -22,15 +22,20 @@ from console.cli.exit_codes import (
     EXIT_UNKNOWN,
     EXIT_UNREACHABLE,
 )
-from console.cli.options import TargetProblem, profiles_dir_of, target_options, with_target
+from console.cli.options import (
+    TargetProblem,
+    profiles_dir_of,
+    target_options,
+    with_target,
+)
+from console.domain.events import Event, StreamStatus
 from console.errors import ConsoleError, ProfileError, RecordInvalid
-from console.events import Event, StreamStatus
 from console.profiles import list_profiles, search_path
 
 if TYPE_CHECKING:
-    from console.correlation import Tracked
-    from console.engine import Engine
-    from console.model import AddRecord
+    from console.domain.correlation import Tracked
+    from console.domain.model import AddRecord
+    from console.gws.engine import Engine
 
 __all__ = ["send", "watch", "profiles", "terminal_password", "Printer", "with_target",
            "parse_sets"]
@@ -189,8 +194,13 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending).
     """
     from console.app.send import STAND_IN_DEVICE, check_fields, request_fields
+    from console.domain.templates import (
+        TemplateError,
+        load_template,
+        resolve_template,
+        template_dirs,
+    )
     from console.profiles import search_path
-    from console.templates import TemplateError, load_template, resolve_template, template_dirs
 
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
     out = Printer(as_json)
@@ -215,7 +225,7 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
 async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
                 timeout: float, out: Printer, source: str | None) -> int:
     from console.app.target import open_target
-    from console.model import AddRecord
+    from console.domain.model import AddRecord
 
     try:
         opened = await open_target(resolved, ack_timeout_s=timeout, stream=not no_wait)

@@ -27,6 +27,7 @@ from console.app.replay import (
     plan_replay,
     rebuild_from_journal,
 )
+from console.app.replay_engine import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.app.target import ResolvedTarget, Target
 from console.cli.commands import Printer, parse_sets, resolve_or_exit
 from console.cli.exit_codes import (
@@ -37,7 +38,6 @@ from console.cli.exit_codes import (
 )
 from console.cli.options import target_options, with_target
 from console.errors import ConsoleError
-from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 
 __all__ = ["replay"]
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from console.cli.options import profiles_dir_of
-from console.profiles import search_path
-from console.templates import (
+from console.domain.templates import (
     Template,
     TemplateError,
     dump_template,
@@ -20,6 +19,7 @@ from console.templates import (
     save_template,
     template_dirs,
 )
+from console.profiles import search_path
 
 __all__ = ["templates"]
 

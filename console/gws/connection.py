@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 
 __all__ = ["Connection", "Secret", "DEFAULT_CHANNELS"]
 
-from console.profile import DEFAULT_CHANNELS  # noqa: E402  (one definition, re-exported)
-from console.profile import ContactCenterSession  # noqa: E402
+from console.profile import (
+    DEFAULT_CHANNELS,  # noqa: E402  (one definition, re-exported)
+    ContactCenterSession,  # noqa: E402
+)
 
 
 class Secret:

@@ -18,12 +18,16 @@ from typing import Any
 
 import httpx
 
+from console.domain.model import AddRecord
 from console.errors import (
-    CsrfError, GwsError, GwsHttpError, GwsOutcomeUnknown, GwsStatusError,
+    CsrfError,
+    GwsError,
+    GwsHttpError,
+    GwsOutcomeUnknown,
+    GwsStatusError,
 )
 from console.gws.connection import Connection
 from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
-from console.model import AddRecord
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 

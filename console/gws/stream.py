@@ -47,8 +47,8 @@ from typing import Any
 
 import httpx
 
+from console.domain.events import Event, StatusKind, StreamItem, StreamStatus
 from console.errors import GwsOutcomeUnknown
-from console.events import Event, StatusKind, StreamItem, StreamStatus
 from console.gws import bayeux
 from console.gws.bayeux import Advice, MalformedReply, MetaReply
 from console.gws.connection import Connection

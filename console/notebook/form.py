@@ -25,14 +25,18 @@ from typing import Any
 import ipywidgets as w
 
 from console.api import Console
-from console.correlation import Tracked
+from console.domain.correlation import Tracked
+from console.domain.fields import PHONE_TYPES, parse_time_of_day
+from console.domain.templates import (
+    Template,
+    TemplateError,
+    find_templates,
+    save_template,
+    template_dirs,
+)
 from console.errors import ConsoleError, DuplicateReference, RecordInvalid
-from console.fields import PHONE_TYPES, parse_time_of_day
 from console.notebook.reprs import target_line, tracked_html
 from console.profiles import search_path
-from console.templates import (
-    Template, TemplateError, find_templates, save_template, template_dirs,
-)
 
 __all__ = ["RecordForm", "TEXT_FIELDS", "OtherFieldRow"]
 

@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from console.app.replay import ReplayResult
-from console.correlation import Tracked
-from console.events import Event
+from console.app.replay_engine import Outcome
+from console.domain.correlation import Tracked
+from console.domain.events import Event
 from console.notebook.reprs import event_kind, target_of
-from console.replay import Outcome
 
 __all__ = ["to_frame", "VERDICT_COLUMNS", "EVENT_COLUMNS", "REQUEST_COLUMNS"]
 

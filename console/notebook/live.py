@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import ipywidgets as w
 
 from console.api import Console
-from console.correlation import Tracked
-from console.events import Event, StreamItem, StreamStatus
+from console.domain.correlation import Tracked
+from console.domain.events import Event, StreamItem, StreamStatus
 from console.notebook.reprs import badge, event_kind, status_html
 
 __all__ = ["EventTable", "Gap", "Snapshot"]

@@ -23,9 +23,9 @@ from pygments.lexers import JsonLexer
 from console.api import Console, consoles
 from console.app.replay import ReplayResult
 from console.app.target import Target
-from console.correlation import Tracked
-from console.engine import Engine
-from console.events import Event, StreamStatus
+from console.domain.correlation import Tracked
+from console.domain.events import Event, StreamStatus
+from console.gws.engine import Engine
 
 __all__ = ["html_of", "text_of", "rich", "Rich", "register", "badge", "json_block",
            "STATE_COLOURS", "target_line"]

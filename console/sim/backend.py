@@ -22,8 +22,12 @@ from console.sim.bayeux import BayeuxServer, Delivery
 from console.sim.catalog import Catalog, Device, User
 from console.sim.faults import FaultInjector
 from console.sim.notifications import (
-    DEVICES_CHANNEL, OUTBOUND_CHANNEL, acknowledgement, device_state_change,
-    error_notification, user_event,
+    DEVICES_CHANNEL,
+    OUTBOUND_CHANNEL,
+    acknowledgement,
+    device_state_change,
+    error_notification,
+    user_event,
 )
 from console.sim.settings import GwsSettings
 from console.sim.store import AcceptedRecord, RecordStore

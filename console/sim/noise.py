@@ -17,7 +17,10 @@ import random
 from console.sim.backend import Backend
 from console.sim.catalog import User
 from console.sim.notifications import (
-    CALLS_CHANNEL, DEVICES_CHANNEL, call_state_change, device_state_change,
+    CALLS_CHANNEL,
+    DEVICES_CHANNEL,
+    call_state_change,
+    device_state_change,
 )
 from console.tasks import cancel_and_wait
 

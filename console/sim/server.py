@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from console.domain.yamlfile import YamlError, parse_yaml, read_utf8
 from console.sim.backend import Backend
 from console.sim.balancer import Balancer
 from console.sim.bayeux import BayeuxServer, BayeuxSettings
@@ -23,7 +24,6 @@ from console.sim.node import Node
 from console.sim.noise import Noise
 from console.sim.settings import GwsSettings, apply_gws_settings
 from console.sim.store import RecordStore
-from console.yamlfile import YamlError, parse_yaml, read_utf8
 
 __all__ = ["Simulator", "load_fault_file"]
 

@@ -1,1 +1,1 @@
-"""The operator console: a thin Textual layer over the engine (console.engine)."""
+"""The operator console: a thin Textual layer over the engine (console.gws.engine)."""

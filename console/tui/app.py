@@ -18,11 +18,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input, Static
 
-from console.errors import ConsoleError, RecordInvalid
-from console.events import Event, StreamItem, StreamStatus
-from console.fields import new_reference_id
 from console.app.history import History
-from console.history import HistoryEntry, ReplayEntry
+from console.domain.events import Event, StreamItem, StreamStatus
+from console.domain.fields import new_reference_id
+from console.domain.history import HistoryEntry, ReplayEntry
+from console.errors import ConsoleError, RecordInvalid
 from console.tui.event_list import EventList, EventStatus, GapRow
 from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
@@ -33,16 +33,15 @@ from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
-    from console.app.replay import ReplayResult, ReplayRun
+    from console.app.replay import ReplayInputs, ReplayResult, ReplayRun
     from console.app.target import OpenTarget, ResolvedTarget
-    from console.correlation import Tracked
-    from console.engine import Engine
+    from console.domain.correlation import Tracked
+    from console.domain.model import AddRecord
+    from console.domain.templates import Template
     from console.gws.connection import Connection
-    from console.model import AddRecord
+    from console.gws.engine import Engine
     from console.profile import Profile
-    from console.templates import Template
     from console.tui.history_pane import HistoryPane
-    from console.app.replay import ReplayInputs
     from console.tui.palette import PaletteAction
     from console.tui.replay_dialog import ReplayRequest
     from console.tui.templates_pane import TemplatesPane
@@ -699,7 +698,7 @@ class OutboundApp(App[None]):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.notify(f"not sent: {first}{more}", severity="error")
             return
-        from console.model import AddRecord
+        from console.domain.model import AddRecord
 
         assert self.engine is not None and self.opened is not None
         try:
@@ -807,7 +806,7 @@ class OutboundApp(App[None]):
 
     def _fill_form(self, fields: dict[str, Any], template: Template | None) -> None:
         form = self.main(RecordForm)
-        from console.templates import TemplateError
+        from console.domain.templates import TemplateError
 
         fields = {k: v for k, v in fields.items() if k != "referenceId"}
         if template is not None:
@@ -830,8 +829,13 @@ class OutboundApp(App[None]):
         self.push_screen(Ask("Save the form as template:", default), self._save_form_as)
 
     def _save_form_as(self, name: str | None) -> None:
+        from console.domain.templates import (
+            Template,
+            TemplateError,
+            save_template,
+            template_dirs,
+        )
         from console.profiles import search_path
-        from console.templates import Template, TemplateError, save_template, template_dirs
 
         if not name:
             return
@@ -884,7 +888,7 @@ class OutboundApp(App[None]):
         from functools import partial
 
         from console.app.replay import ReplayRun, ReplaySettings
-        from console.replay import Outcome
+        from console.app.replay_engine import Outcome
         from console.tui.dialogs import ShowText, TypeToConfirm
 
         opened = self.opened
@@ -1019,8 +1023,8 @@ class OutboundApp(App[None]):
 
     # -- copy as curl ----------------------------------------------------------------------
     def action_copy_curl(self) -> None:
-        from console.curl import as_curl
-        from console.model import AddRecord
+        from console.domain.curl import as_curl
+        from console.domain.model import AddRecord
         from console.tui.dialogs import ShowText
 
         form = self.main(RecordForm)
@@ -1044,9 +1048,9 @@ class OutboundApp(App[None]):
 
 def _import_engine(simulator: bool) -> None:
     """Import what `_start` needs (off the event loop: see there)."""
-    import console.engine  # noqa: F401
-    import console.journal  # noqa: F401
     import console.app.target  # noqa: F401
+    import console.domain.journal  # noqa: F401
+    import console.gws.engine  # noqa: F401
 
     if simulator:
         import console.sim  # noqa: F401

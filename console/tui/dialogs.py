@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from console.events import Event
+from console.domain.events import Event
 
 __all__ = ["Confirm", "Ask", "EventDetail", "ShowText", "TypeToConfirm"]
 

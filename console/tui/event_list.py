@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from console.events import Event
+from console.domain.events import Event
 from console.tui.repaint import RepaintLimiter, rate_label
 from console.tui.times import human_time, same_day
 

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
+from console.domain.fields import PHONE_TYPES, format_time_of_day, parse_time_of_day
 from console.errors import FieldProblem, RecordInvalid
-from console.fields import PHONE_TYPES, format_time_of_day, parse_time_of_day
 
 __all__ = ["RecordForm", "FIELD_ORDER"]
 
@@ -351,7 +351,9 @@ class RecordForm(VerticalScroll):
     # -- checking --------------------------------------------------------------------------
     def check(self) -> list[FieldProblem]:
         """Validate; show errors for touched fields (all after a send attempt)."""
-        from console.model import AddRecord  # pydantic: imported after the first frame
+        from console.domain.model import (
+            AddRecord,  # pydantic: imported after the first frame
+        )
 
         try:
             AddRecord.parse(self.values())

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.history import STATE_WORDS, HistoryEntry, ReplayEntry
+from console.domain.history import STATE_WORDS, HistoryEntry, ReplayEntry
 from console.tui.times import human_time
 
 __all__ = ["HistoryPane", "HistoryList"]

@@ -24,9 +24,9 @@ def load_keymap(path: Path | None = None,
     """(binding id -> keys, a problem to tell the user or None). A bad file changes nothing;
     with `known` ids given, an id not among them is left out and named in the problem (a typo
     such as `request.sned` must not be ignored in silence). Read like every YAML file of ours
-    (console/yamlfile.py): a key given twice, deep nesting or a huge file is refused, and
+    (console/domain/yamlfile.py): a key given twice, deep nesting or a huge file is refused, and
     every problem names the file and line."""
-    from console.yamlfile import YamlError, load_yaml_mapping
+    from console.domain.yamlfile import YamlError, load_yaml_mapping
 
     path = path or keymap_path()
     if not path.is_file():

@@ -15,11 +15,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from console.replay import DEFAULT_CONCURRENCY, DEFAULT_RATE, MAX_CONCURRENCY, MAX_RATE
+from console.app.replay_engine import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE,
+    MAX_CONCURRENCY,
+    MAX_RATE,
+)
 
 if TYPE_CHECKING:
     from console.app.target import Target
-    from console.templates import Template
+    from console.domain.templates import Template
 
 __all__ = ["ReplayDialog", "ReplayRequest"]
 

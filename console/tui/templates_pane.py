@@ -22,7 +22,7 @@ from textual.widgets import ProgressBar, Static, Tree
 from textual.widgets.tree import TreeNode
 
 if TYPE_CHECKING:
-    from console.templates import Template, TemplateError
+    from console.domain.templates import Template, TemplateError
 
 __all__ = ["TemplatesPane", "TemplateTree", "EXAMPLES_LABEL", "is_example"]
 
@@ -173,9 +173,9 @@ class TemplatesPane(Vertical):
         self.action_reload()
 
     def action_reload(self) -> None:
+        from console.domain.templates import find_templates, template_dirs
         from console.example_templates import DIR as EXAMPLES
         from console.profiles import search_path
-        from console.templates import find_templates, template_dirs
 
         tree = self.query_one("#template-tree", TemplateTree)
         tree.clear()
@@ -191,7 +191,7 @@ class TemplatesPane(Vertical):
 
     def _add(self, under: TreeNode[Template | None],
              found: list[Template | TemplateError]) -> None:
-        from console.templates import TemplateError
+        from console.domain.templates import TemplateError
 
         grouped: dict[str, dict[str, list[Template]]] = defaultdict(lambda: defaultdict(list))
         for item in found:
@@ -207,7 +207,7 @@ class TemplatesPane(Vertical):
                     l_node.add_leaf(self._label(template), data=template)
 
     # Only template leaves carry data, so `data is not None` means a Template (and avoids
-    # importing console.templates, with pydantic, while the first frame is being drawn).
+    # importing console.domain.templates, with pydantic, while the first frame is being drawn).
     def selected(self) -> Template | None:
         node = self.query_one("#template-tree", TemplateTree).cursor_node
         return node.data if node is not None else None

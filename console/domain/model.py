@@ -23,12 +23,22 @@ import math
 import re
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from console.errors import FieldProblem, RecordInvalid
-from console.fields import (
-    PHONE_TYPES, format_time_of_day, new_reference_id, parse_time_of_day,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
+
+from console.domain.fields import (
+    PHONE_TYPES,
+    format_time_of_day,
+    new_reference_id,
+    parse_time_of_day,
+)
+from console.errors import FieldProblem, RecordInvalid
 
 __all__ = ["AddRecord", "PHONE_TYPES", "PhoneType", "parse_time_of_day", "format_time_of_day",
            "new_reference_id", "MAX_DBID", "MAX_TEXT", "MAX_OTHER_TEXT"]

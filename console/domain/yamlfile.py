@@ -5,7 +5,7 @@ stricter in three ways (also in the README): a key given twice in one mapping is
 naming both lines (YAML would keep the last one silently); nesting deeper than `MAX_DEPTH` is
 refused (nothing we read needs more, and deep nesting is how a file makes a parser recurse);
 a file larger than its limit is refused before it is read (`MAX_FILE_BYTES` for templates,
-profiles and fault files; rows files have their own, see `console.rows`).
+profiles and fault files; rows files have their own, see `console.domain.rows`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 
-from console.model import AddRecord
+from console.domain.model import AddRecord
 
 __all__ = ["as_curl"]
 

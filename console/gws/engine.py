@@ -14,7 +14,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from console.correlation import Tracked, Tracker
+from console.domain.correlation import Tracked, Tracker
+from console.domain.events import Event, StreamItem, StreamStatus
+from console.domain.journal import Journal
+from console.domain.model import AddRecord
 from console.errors import (
     GwsError,
     GwsHttpError,
@@ -22,12 +25,9 @@ from console.errors import (
     GwsStatusError,
     GwsUnreachable,
 )
-from console.events import Event, StreamItem, StreamStatus
 from console.gws.connection import Connection
 from console.gws.session import GwsSession, Me
 from console.gws.stream import EventStream
-from console.journal import Journal
-from console.model import AddRecord
 from console.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)

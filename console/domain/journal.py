@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.events import Event
+    from console.domain.events import Event
 
 import platformdirs
 

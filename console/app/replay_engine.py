@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from console.correlation import Tracked
-from console.engine import Engine
+from console.domain.correlation import Tracked
+from console.domain.model import AddRecord
+from console.domain.rows import Row
+from console.domain.templates import Template, TemplateError, unused_names
 from console.errors import DuplicateReference, RecordInvalid
-from console.model import AddRecord
-from console.rows import Row
-from console.templates import Template, TemplateError, unused_names
+from console.gws.engine import Engine
 
 __all__ = ["Job", "Outcome", "Plan", "Replay", "plan", "make_plan", "summarise", "resume_rows",
            "write_resume", "DEFAULT_RATE", "DEFAULT_CONCURRENCY", "MAX_RATE", "MAX_CONCURRENCY",
@@ -513,7 +513,7 @@ def _resolved(path: Path, cwd: str) -> str:
 
 def write_resume(outcomes: list[Outcome], stem: Path) -> list[Path]:
     """`<stem>.resume.csv` and `<stem>.unconfirmed.csv`, each only when it has rows."""
-    from console.rows import write_rows
+    from console.domain.rows import write_rows
 
     safe, unsure = resume_rows(outcomes)
     written: list[Path] = []

@@ -35,13 +35,18 @@ from typing import Any
 
 import yaml
 
-from console.errors import ConsoleError, RecordInvalid
-from console.journal import has_secret_key
-from console.model import AddRecord
-from console.placeholders import (
-    BUILT_INS, PlaceholderError, env_names_in, expand, names_in, refuse_secret,
+from console.domain.journal import has_secret_key
+from console.domain.model import AddRecord
+from console.domain.placeholders import (
+    BUILT_INS,
+    PlaceholderError,
+    env_names_in,
+    expand,
+    names_in,
+    refuse_secret,
 )
-from console.yamlfile import YamlError, parse_yaml, read_utf8
+from console.domain.yamlfile import YamlError, parse_yaml, read_utf8
+from console.errors import ConsoleError, RecordInvalid
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
            "template_dirs", "resolve_template", "unused_names", "suggest", "SCHEMA", "FIELDS"]

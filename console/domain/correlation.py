@@ -42,9 +42,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
+from console.domain.events import Event
+from console.domain.model import AddRecord
 from console.errors import DuplicateReference
-from console.events import Event
-from console.model import AddRecord
 
 __all__ = ["Tracker", "Tracked", "State", "PostOutcome"]
 

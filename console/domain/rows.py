@@ -16,8 +16,14 @@ from typing import Any
 
 import yaml
 
+from console.domain.yamlfile import (
+    YamlError,
+    check_size,
+    line_of,
+    scalar_value,
+    yaml_events,
+)
 from console.errors import ConsoleError
-from console.yamlfile import YamlError, check_size, line_of, scalar_value, yaml_events
 
 __all__ = ["Row", "RowsError", "read_rows", "write_rows", "MAX_ROWS", "MAX_ROWS_BYTES"]
 
