@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from console.sim import BayeuxSettings, GwsSettings, Simulator
+from console.sim.faults import Faults
 from tests.cli_helpers import (
     CALLBACK,
     isolated_env,
@@ -160,7 +161,10 @@ async def test_send_and_replay_with_and_without_csrf(csrf: bool, tmp_path: Path)
 async def test_default_channels_hear_the_user_event_wherever_it_comes_amid_noise(
         channel: str, tmp_path: Path) -> None:
     settings = GwsSettings(user_event_channel=channel, noise_per_s=100)
-    async with Simulator(password=PASSWORD, bayeux=QUICK, settings=settings) as sim:
+    # The acknowledgement held 300 ms: the send's session lives long enough for the noise
+    # (100/s) to reach it; without it a fast send sometimes heard none.
+    async with Simulator(password=PASSWORD, bayeux=QUICK, settings=settings,
+                         faults=Faults(ack_delay_ms=300)) as sim:
         env = isolated_env(tmp_path, PASSWORD)
         code, out, err = await run_bin("send", "--json", *target(sim, tmp_path, "s"), *FIELDS,
                                        env=env, cwd=tmp_path)
