@@ -48,6 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._compiled import ensure_bytecode  # noqa: E402
+from bench._process import installed_binary  # noqa: E402
+from bench._process import start_simulator as run_simulator  # noqa: E402
 from console.app.replay import ReplayRun, ReplaySettings, load_inputs  # noqa: E402
 from console.app.replay_engine import MAX_RATE  # noqa: E402
 from console.app.target import TargetOptions, open_target, resolve_target  # noqa: E402
@@ -60,22 +62,9 @@ SETS = {"phone": "5551234"}
 DEVICE = "/devices/4d72a6b5-ee96-4e1f-b09b-5c3f979d82b7"
 
 
-def binary() -> str:
-    found = shutil.which("outbound-console", path=str(Path(sys.executable).parent)) or \
-        shutil.which("outbound-console")
-    if found is None:
-        sys.exit("outbound-console is not installed in this environment (pip install -e .)")
-    return found
-
-
 def start_simulator(home: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "OUTBOUND_CONSOLE_SIM_PASSWORD": PASSWORD, "HOME": home}
-    proc = subprocess.Popen([sys.executable, "-m", "console.cli", "sim", "--port", "0"], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True, env=env)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().split()[-1]
-    assert url.startswith("http://127.0.0.1:"), url
-    return proc, url
+    return run_simulator([sys.executable, "-m", "console.cli"], env, cwd=ROOT)
 
 
 def cpu_of(pid: int) -> float:
@@ -121,18 +110,24 @@ async def replay_rate(url: str, records: int, concurrency: int, journal: Path
     return states["acknowledged"] / elapsed, states
 
 
+async def login(http: Any, url: str) -> dict[str, str]:
+    """GET /api/v2/me on an aiohttp session: the headers every later request sends (Basic
+    auth, the CSRF pair, JSON)."""
+    auth = "Basic " + base64.b64encode(f"demo:{PASSWORD}".encode()).decode()
+    async with http.get(f"{url}/api/v2/me", headers={"Authorization": auth}) as me:
+        await me.read()
+        return {me.headers["X-CSRF-HEADER"]: me.headers["X-CSRF-TOKEN"],
+                "Content-Type": "application/json", "Accept": "application/json",
+                "Authorization": auth}
+
+
 async def bare_aiohttp_rate(url: str, records: int, concurrency: int) -> float:
     import aiohttp
 
     body = sample_body()
-    auth = "Basic " + base64.b64encode(f"demo:{PASSWORD}".encode()).decode()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        async with http.get(f"{url}/api/v2/me", headers={"Authorization": auth}) as me:
-            await me.read()
-            headers = {me.headers["X-CSRF-HEADER"]: me.headers["X-CSRF-TOKEN"],
-                       "Content-Type": "application/json", "Accept": "application/json",
-                       "Authorization": auth}
+        headers = await login(http, url)
         target = f"{url}/api/v2/me/outbound-records"
         counter = iter(range(records))
         started = time.perf_counter()
@@ -158,16 +153,11 @@ async def bare_acked_rate(url: str, records: int, concurrency: int) -> float:
     from console.gws.connection import DEFAULT_CHANNELS
 
     body = sample_body()
-    auth = "Basic " + base64.b64encode(f"demo:{PASSWORD}".encode()).decode()
     loop = asyncio.get_running_loop()
     pending: dict[str, asyncio.Future[None]] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        async with http.get(f"{url}/api/v2/me", headers={"Authorization": auth}) as me:
-            await me.read()
-            headers = {me.headers["X-CSRF-HEADER"]: me.headers["X-CSRF-TOKEN"],
-                       "Content-Type": "application/json", "Accept": "application/json",
-                       "Authorization": auth}
+        headers = await login(http, url)
         cometd = f"{url}/api/v2/notifications"
 
         async def bayeux(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -248,7 +238,7 @@ def process_rate(url: str, records: int, concurrency: int, home: str) -> float:
     env = {**os.environ, "HOME": home, "XDG_STATE_HOME": f"{home}/state",
            "XDG_CONFIG_HOME": f"{home}/config", "OUTBOUND_CONSOLE_HOME": home,
            "OUTBOUND_CONSOLE_PASSWORD": PASSWORD}
-    command = [binary(), "replay", str(TEMPLATE), "--url", url, "--user", "demo", "--count",
+    command = [installed_binary(), "replay", str(TEMPLATE), "--url", url, "--user", "demo", "--count",
                str(records), "--set", f"phone={SETS['phone']}", "--rate", f"{MAX_RATE:g}",
                "--concurrency", str(concurrency), "--journal", f"{home}/journal.jsonl",
                "--resume-dir", home]

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._compiled import ensure_bytecode  # noqa: E402
+from bench._process import installed_binary  # noqa: E402
+from bench._process import start_simulator as run_simulator  # noqa: E402
 
 PASSWORD = "bench-password"
 FIELDS = {"applicationId": "134", "campaignName": "Campaign1", "callingList": "CallingList1",
@@ -43,23 +45,12 @@ COMMAND: list[str] = []
 
 
 def binary() -> str:
-    if COMMAND:
-        return COMMAND[0]
-    found = shutil.which("outbound-console", path=str(Path(sys.executable).parent)) or \
-        shutil.which("outbound-console")
-    if found is None:
-        sys.exit("outbound-console is not installed in this environment (pip install -e .)")
-    return found
+    return COMMAND[0] if COMMAND else installed_binary()
 
 
 def start_simulator(home: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "OUTBOUND_CONSOLE_SIM_PASSWORD": PASSWORD, "HOME": home}
-    proc = subprocess.Popen([binary(), "sim", "--port", "0"], stdout=subprocess.PIPE,
-                            text=True, env=env)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().split()[-1]
-    assert url.startswith("http://127.0.0.1:"), url
-    return proc, url
+    return run_simulator([binary()], env)
 
 
 def timed(command: list[str], env: dict[str, str], expect: int = 0) -> float:

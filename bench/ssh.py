@@ -46,18 +46,14 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._process import installed_binary as binary  # noqa: E402
+
 PASSWORD = "bench-ssh"
 SSH_CONNECTION = "127.0.0.1 50022 127.0.0.1 22"
 F2, F3 = "\x1bOQ", "\x1bOR"
 WINDOW = 2 * 1024 * 1024  # OpenSSH's default channel window
-
-
-def binary() -> str:
-    found = shutil.which("outbound-console", path=str(Path(sys.executable).parent)) or \
-        shutil.which("outbound-console")
-    if found is None:
-        sys.exit("outbound-console is not installed in this environment (pip install -e .)")
-    return found
 
 
 # -- the relay (runs inside tmux: `python bench/ssh.py --relay RATE -- command...`) --------

@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._compiled import ensure_bytecode  # noqa: E402
+from bench._process import installed_binary  # noqa: E402
 
 PASSWORD = "bench-tui"
 
@@ -262,9 +262,7 @@ def main() -> None:
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-flood", action="store_true")
     args = parser.parse_args()
-    binary = shutil.which("outbound-console", path=str(Path(sys.executable).parent)) or \
-        shutil.which("outbound-console")
-    assert binary, "install the project first (pip install -e .)"
+    binary = installed_binary()
     tmp = Path(tempfile.mkdtemp())
     env = {**os.environ, "TERM": "xterm-256color", "OUTBOUND_CONSOLE_HOME": str(tmp),
            "HOME": str(tmp), "XDG_STATE_HOME": str(tmp / "state"),
