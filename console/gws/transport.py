@@ -84,24 +84,23 @@ class GwsHttp:
         request.read()  # in memory already: `content` without an async read
         response = await self.transport.handle_async_request(request)
         response.request = request
-        try:
-            raw = await read_bounded(response, limit)
-        finally:
-            await response.aclose()
-        self.keep_cookies(response)
-        return response, raw
+        return response, await self._read(response, limit)
 
     async def get(self, path: str, params: dict[str, str], limit: int
                   ) -> tuple[httpx.Response, bytes]:
         """GET through the client (auth flow, cookies), the body read up to `limit`."""
         response = await self.client.send(self.client.build_request("GET", path, params=params),
                                           stream=True)
+        return response, await self._read(response, limit)
+
+    async def _read(self, response: httpx.Response, limit: int) -> bytes:
+        """The body up to `limit`, the response closed, its cookies kept."""
         try:
             raw = await read_bounded(response, limit)
         finally:
             await response.aclose()
         self.keep_cookies(response)
-        return response, raw
+        return raw
 
     def keep_cookies(self, response: httpx.Response) -> None:
         if any(name.lower() == b"set-cookie" for name, _ in response.headers.raw):
