@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from console.example_templates import DIR as TEMPLATES
-from tests.test_cli_engine import BIN
 
 ROOT = Path(__file__).parent.parent
+BIN = shutil.which("outbound-console") or "outbound-console"
 CALLBACK = TEMPLATES / "Campaign1" / "CallingList1" / "callback-mobile.yaml"
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
 from console.sim import Simulator
+from tests.cli_helpers import BIN, run_bin
 from tests.helpers import Gws, eventually, sample_request
 
-BIN = shutil.which("outbound-console") or "outbound-console"
 FIELDS = ["--set", "applicationId=134", "--set", "campaignName=Campaign1",
           "--set", "callingList=CallingList1", "--set", "phoneNumber=5551234",
           "--set", "timeZone=GMT", "--set", "phoneType=Mobile",
@@ -23,15 +22,11 @@ FIELDS = ["--set", "applicationId=134", "--set", "campaignName=Campaign1",
 
 async def run(*args: str, password: str | None = None, timeout: float = 30.0,
               cwd: Path | None = None) -> tuple[int, str, str]:
+    """The binary with this process's environment, the password only when given."""
     env = {k: v for k, v in os.environ.items() if k != "OUTBOUND_CONSOLE_PASSWORD"}
     if password is not None:
         env["OUTBOUND_CONSOLE_PASSWORD"] = password
-    proc = await asyncio.create_subprocess_exec(
-        BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_bin(*args, env=env, cwd=cwd or Path.cwd(), timeout=timeout)
 
 
 async def test_send_on_the_embedded_simulator_is_acknowledged(tmp_path: Path) -> None:
