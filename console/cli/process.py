@@ -31,12 +31,13 @@ def started_as_program() -> None:
 def exit_now(code: int) -> NoReturn:
     """End the command with `code`: see the module docstring. Call it only once everything
     the command opened is closed (the journal, the engine)."""
-    if _PROGRAM and threading.active_count() == 1 \
-            and sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__:
+    stdout, stderr = sys.stdout, sys.stderr
+    if _PROGRAM and threading.active_count() == 1 and stdout is sys.__stdout__ \
+            and stderr is sys.__stderr__ and stdout is not None and stderr is not None:
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError, AttributeError):
+            stdout.flush()
+            stderr.flush()
+        except (OSError, ValueError):
             pass  # e.g. `send | head` gone: the interpreter's exit reports it as usual
         else:
             if "logging" in sys.modules:  # handlers a caller may have added get flushed
