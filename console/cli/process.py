@@ -4,14 +4,17 @@ The interpreter's own exit frees every module one object at a time: with the eng
 (pydantic, httpx) that is 60-100 ms after `send` has printed its verdict, closed the journal and
 its sockets, time a person waits for the prompt and nothing else. So, when the command line
 runs as the program itself (`outbound-console ...`, `python -m console.cli ...`: `main()`
-reading `sys.argv`), `exit_now` flushes stdout and stderr and ends the process with
-`os._exit`. Anywhere else (a test calling `main.main([...])`, click's CliRunner, an embedding
-program), or when something could still need the interpreter's exit (another thread, output
-that cannot be flushed), it raises SystemExit as usual.
+reading `sys.argv`), `exit_now` runs what was registered with `atexit`, flushes stdout and
+stderr and ends the process with `os._exit`. Anywhere else (a test calling
+`main.main([...])`, click's CliRunner, an embedding program), under a tracer or a profiler
+(coverage, cProfile: they write their data after the program), or when something could still
+need the interpreter's exit (another thread, output that cannot be flushed), it raises
+SystemExit as usual.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
@@ -32,17 +35,15 @@ def exit_now(code: int) -> NoReturn:
     """End the command with `code`: see the module docstring. Call it only once everything
     the command opened is closed (the journal, the engine)."""
     stdout, stderr = sys.stdout, sys.stderr
-    if _PROGRAM and threading.active_count() == 1 and stdout is sys.__stdout__ \
+    if _PROGRAM and threading.active_count() == 1 and sys.gettrace() is None \
+            and sys.getprofile() is None and stdout is sys.__stdout__ \
             and stderr is sys.__stderr__ and stdout is not None and stderr is not None:
+        atexit._run_exitfuncs()  # what the interpreter's exit would run (logging's flush)
         try:
             stdout.flush()
             stderr.flush()
         except (OSError, ValueError):
             pass  # e.g. `send | head` gone: the interpreter's exit reports it as usual
         else:
-            if "logging" in sys.modules:  # handlers a caller may have added get flushed
-                import logging
-
-                logging.shutdown()
             os._exit(code)
     sys.exit(code)
