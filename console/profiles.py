@@ -24,7 +24,6 @@ import platformdirs
 
 from console.domain.placeholders import mark_secret_env
 from console.domain.urls import has_credentials, safe_url
-from console.domain.yamlfile import YamlError, check_size, load_yaml_mapping
 from console.errors import ProfileError
 from console.gws.connection import DEFAULT_CHANNELS, Secret
 from console.profile import DEMO, ContactCenterSession, Profile
@@ -87,6 +86,8 @@ def load_profile(name: str, dirs: list[Path]) -> Profile:
 
 
 def read_profile(path: Path) -> Profile:
+    from console.domain.yamlfile import YamlError, load_yaml_mapping  # YAML when a file is read
+
     try:
         data, lines = load_yaml_mapping(path)
     except YamlError as exc:
@@ -235,6 +236,8 @@ def _check_pem(file: Path, key: str, where: str) -> None:
     connection will load it: CA certificates (ca_bundle) or certificate + key (client_cert)."""
     what = ("a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)" if key == "ca_bundle"
             else "a PEM file holding the client certificate and its unencrypted private key")
+    from console.domain.yamlfile import YamlError, check_size
+
     try:
         check_size(file, MAX_PEM_BYTES, "a PEM file")
         context = ssl.create_default_context()

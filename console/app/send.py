@@ -3,10 +3,12 @@ sent: a value that nothing uses is an error, not silently dropped."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.domain.model import AddRecord
-from console.domain.templates import Template, TemplateError, unused_names
+
+if TYPE_CHECKING:  # templates (and YAML) are imported only when a send has one
+    from console.domain.templates import Template
 
 __all__ = ["request_fields", "check_fields", "STAND_IN_DEVICE"]
 
@@ -22,6 +24,8 @@ def request_fields(template: Template | None, values: dict[str, Any]) -> dict[st
     placeholder without a value."""
     if template is None:
         return dict(values)
+    from console.domain.templates import TemplateError, unused_names
+
     unused = unused_names(values, [template])
     if unused:
         raise TemplateError(f"--set {', '.join(unused)} is used by no placeholder of template "

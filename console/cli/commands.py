@@ -28,6 +28,7 @@ from console.cli.options import (
     target_options,
     with_target,
 )
+from console.cli.process import exit_now
 from console.domain.events import Event, StreamStatus
 from console.errors import ConsoleError, ProfileError, RecordInvalid
 from console.profiles import list_profiles, search_path
@@ -194,13 +195,6 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending).
     """
     from console.app.send import STAND_IN_DEVICE, check_fields, request_fields
-    from console.domain.templates import (
-        TemplateError,
-        load_template,
-        resolve_template,
-        template_dirs,
-    )
-    from console.profiles import search_path
 
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
     out = Printer(as_json)
@@ -209,17 +203,17 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     source: str | None = None
     try:
         loaded = None
-        if template is not None:
+        if template is not None:  # templates (and YAML) only for a send that has one
+            from console.domain.templates import load_template, resolve_template, template_dirs
+
             path = resolve_template(template, template_dirs(search_path(options.profiles_dir)))
             loaded, source = load_template(path), str(path)
         fields = request_fields(loaded, parse_sets(sets, json_values=True))
         check_fields(fields, source, STAND_IN_DEVICE)
-    except RecordInvalid as exc:
-        out.fail(str(exc), EXIT_INVALID)
-    except TemplateError as exc:
+    except ConsoleError as exc:  # RecordInvalid or TemplateError: the input, said how
         out.fail(str(exc), EXIT_INVALID)
     resolved = resolve_or_exit(resolved, out)  # the password once the input is known good
-    sys.exit(asyncio.run(_send(resolved, fields, no_wait, timeout, out, source)))
+    exit_now(asyncio.run(_send(resolved, fields, no_wait, timeout, out, source)))
 
 
 async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,

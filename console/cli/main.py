@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from console import __version__
+from console.cli.process import started_as_program
 from console.tui.repaint import DEFAULT_OVER_SSH
 
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
@@ -33,6 +35,14 @@ class _LazyGroup(click.Group):
         "replay": "Send records from templates and give a verdict per record.",
         "templates": "Saved AddRecord requests, per campaign and calling list.",
     }
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """`main()`: the program itself when the arguments are the process's own (the
+        entry point, `python -m console.cli`); then a command may end the process at once
+        (console.cli.process)."""
+        if not args and kwargs.get("args") is None:
+            started_as_program()
+        return super().__call__(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})

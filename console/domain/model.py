@@ -21,16 +21,9 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
 from console.domain.fields import (
     PHONE_TYPES,
@@ -48,7 +41,7 @@ PhoneType = Literal[
     "VacationPhone", "Pager", "Modem", "VoiceMail", "PinPager", "EmailAddress",
     "InstantMessaging",
 ]
-assert PHONE_TYPES == get_args(PhoneType)  # one list, two spellings (Literal for pydantic)
+assert PHONE_TYPES == get_args(PhoneType)  # one list, two spellings (Literal for typing)
 OPERATION = "AddRecord"
 _DIGITS = re.compile(r"^\+?[0-9][0-9 ()./-]*$")
 _DIGITS_EXT = re.compile(r"^\+?[0-9][0-9 ()./,#x-]*$")
@@ -115,105 +108,41 @@ _EXPECTED: dict[str, str] = {
 }
 
 
-class AddRecord(BaseModel):
-    """One AddRecord request, valid by construction; `body()` is what GWS receives."""
+@dataclass(frozen=True, kw_only=True)
+class AddRecord:
+    """One AddRecord request, valid by construction (`parse`); `body()` is what GWS receives.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    Checked by hand, without a validation library: pydantic's import and model build were
+    ~30% of what one `send` costs as a whole process (issue 15). The rules are the ones a
+    pydantic model with `extra="forbid"` and `populate_by_name` applied: each field by its GWS
+    name (or its Python name when the GWS one is absent), in field order, then the names
+    nothing uses; text fields also take UTF-8 bytes; the phone check once every field is good.
+    """
 
-    chain_id: int | None = Field(default=None, alias="chainId")
+    chain_id: int | None = None
     """Chain to add the record to; absent: GWS creates a new chain."""
-    application_id: int = Field(alias="applicationId")
+    application_id: int
     """DBID of the OCS application."""
-    campaign_name: str = Field(alias="campaignName", min_length=1)
+    campaign_name: str
     """Outbound campaign used for the operation."""
-    calling_list: str = Field(alias="callingList", min_length=1)
+    calling_list: str
     """Calling list the record is added to."""
-    phone_number: str = Field(alias="phoneNumber", min_length=1)
+    phone_number: str
     """The record's phone number (an address for EmailAddress / InstantMessaging)."""
-    time_zone: str = Field(alias="timeZone", min_length=1)
+    time_zone: str
     """Name of a Genesys Time Zone object (e.g. GMT)."""
-    phone_type: PhoneType = Field(alias="phoneType")
+    phone_type: PhoneType
     """One of the 12 documented contact types."""
-    from_: int = Field(alias="from")
+    from_: int
     """Start of the dial window, seconds since midnight in the record's time zone."""
-    until: int = Field(alias="until")
+    until: int
     """End of the dial window; smaller than `from` means it wraps past midnight."""
-    other_fields: dict[str, str | int | float] | None = Field(default=None, alias="otherFields")
+    other_fields: dict[str, str | int | float] | None = None
     """Calling-list fields attached to the record as user data."""
-    device_path: str = Field(alias="devicePath")
+    device_path: str
     """Device used for the TLib request, `/devices/<id>`."""
-    reference_id: str = Field(default_factory=new_reference_id, alias="referenceId")
+    reference_id: str
     """Maps this request to its CometD answer; generated when absent."""
-
-    @field_validator("chain_id", "application_id", mode="before")
-    @classmethod
-    def _ids(cls, value: Any) -> Any:
-        return None if value is None else _dbid(value)
-
-    @field_validator("from_", "until", mode="before")
-    @classmethod
-    def _time(cls, value: Any) -> int:
-        return parse_time_of_day(value)
-
-    @field_validator("campaign_name", "calling_list", "time_zone", "phone_number", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                raise ValueError("empty")
-            _bounded(_unicode(value, "text"), MAX_TEXT)
-        return value
-
-    @field_validator("device_path", "reference_id", mode="before")
-    @classmethod
-    def _plain(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            _bounded(_unicode(value, "text"), MAX_TEXT)
-        return value
-
-    @field_validator("device_path")
-    @classmethod
-    def _device(cls, value: str) -> str:
-        if not _DEVICE.match(value):
-            raise ValueError("not a device path")
-        return value
-
-    @field_validator("reference_id")
-    @classmethod
-    def _reference(cls, value: str) -> str:
-        if not value or any(c.isspace() for c in value) or len(value) > 128:
-            raise ValueError("bad referenceId")
-        return value
-
-    @field_validator("other_fields", mode="before")
-    @classmethod
-    def _other(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise ValueError("not a map")
-        for key, item in value.items():
-            if not isinstance(key, str) or not key.strip():
-                raise ValueError("field names must be text")
-            _bounded(_unicode(key, "field names"), MAX_TEXT)
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                raise ValueError(f"{key}: not text or a number")
-            if isinstance(item, str):
-                _bounded(_unicode(item, f"{key}: text"), MAX_OTHER_TEXT, key)
-            elif isinstance(item, float) and not math.isfinite(item):
-                raise _Refusal(f"{key}: a finite number or text ({item!r} is not a number JSON "
-                               "can carry)")
-            elif isinstance(item, int) and not -_MAX_LONG - 1 <= item <= _MAX_LONG:
-                raise _Refusal(f"{key}: a whole number within +-{_MAX_LONG} (a 64-bit "
-                               "integer) or text")
-        return value
-
-    @model_validator(mode="after")
-    def _phone_for_type(self) -> AddRecord:
-        if not phone_fits(self.phone_number, self.phone_type):
-            raise ValueError("phoneNumber does not fit phoneType")
-        return self
 
     # -- construction and serialisation ----------------------------------------------------
     @classmethod
@@ -227,10 +156,11 @@ class AddRecord(BaseModel):
         problems: list[FieldProblem] = []
         if op != OPERATION:
             problems.append(FieldProblem("operationName", op, "AddRecord"))
-        try:
-            record = cls.model_validate(fields)
-        except ValidationError as exc:
-            problems.extend(_problems(exc, fields))
+        values, errors = _validate(fields)
+        if not errors and not phone_fits(values["phone_number"], values["phone_type"]):
+            errors.append(_Error("", "phone"))
+        if errors:
+            problems.extend(_problems(errors, fields))
             # The phone check needs both fields valid; when others fail, run it here too so
             # every bad field is named at once.
             named = {p.field for p in problems}
@@ -243,12 +173,16 @@ class AddRecord(BaseModel):
             raise RecordInvalid(problems, source) from None
         if problems:
             raise RecordInvalid(problems, source)
-        return record
+        return cls(**values)
 
     def body(self) -> dict[str, Any]:
         """The JSON body of `POST /api/v2/me/outbound-records`."""
-        return {"operationName": OPERATION,
-                **self.model_dump(by_alias=True, exclude_none=True)}
+        body: dict[str, Any] = {"operationName": OPERATION}
+        for spec in _SPECS:
+            value = getattr(self, spec.name)
+            if value is not None:
+                body[spec.alias] = dict(value) if isinstance(value, dict) else value
+        return body
 
     def body_json(self) -> str:
         """`body()` as strict JSON text (`allow_nan=False`: never NaN or Infinity on the
@@ -257,7 +191,168 @@ class AddRecord(BaseModel):
 
     def renewed(self) -> AddRecord:
         """The same request with a fresh referenceId (for the next send)."""
-        return self.model_copy(update={"reference_id": new_reference_id()})
+        return replace(self, reference_id=new_reference_id())
+
+
+# -- the checks, field by field ------------------------------------------------------------
+class _TypeMismatch(ValueError):
+    """A value of the wrong type for its field (after its own check)."""
+
+
+def _ids(value: Any) -> Any:
+    return None if value is None else _dbid(value)
+
+
+def _required_int(value: Any) -> int:
+    if not isinstance(value, int):
+        raise _TypeMismatch("not an integer")
+    return value
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("empty")
+        _bounded(_unicode(value, "text"), MAX_TEXT)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        _bounded(_unicode(value, "text"), MAX_TEXT)
+    return value
+
+
+def _string(value: Any) -> str:
+    """Text as a str field takes it: a str (a subclass made plain), or UTF-8 bytes."""
+    if isinstance(value, str):
+        return value if type(value) is str else str.__str__(value)
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _TypeMismatch("not UTF-8") from None
+    raise _TypeMismatch("not text")
+
+
+def _non_empty(value: Any) -> str:
+    text = _string(value)
+    if not text:
+        raise _TypeMismatch("empty")
+    return text
+
+
+def _phone_type(value: Any) -> str:
+    if isinstance(value, str) and value in PHONE_TYPES:
+        return str.__str__(value)
+    raise _TypeMismatch("not a phone type")
+
+
+def _device(value: str) -> str:
+    if not _DEVICE.match(value):
+        raise ValueError("not a device path")
+    return value
+
+
+def _reference(value: str) -> str:
+    if not value or any(c.isspace() for c in value) or len(value) > 128:
+        raise ValueError("bad referenceId")
+    return value
+
+
+def _other(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("not a map")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError("field names must be text")
+        _bounded(_unicode(key, "field names"), MAX_TEXT)
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ValueError(f"{key}: not text or a number")
+        if isinstance(item, str):
+            _bounded(_unicode(item, f"{key}: text"), MAX_OTHER_TEXT, key)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _Refusal(f"{key}: a finite number or text ({item!r} is not a number JSON "
+                           "can carry)")
+        elif isinstance(item, int) and not -_MAX_LONG - 1 <= item <= _MAX_LONG:
+            raise _Refusal(f"{key}: a whole number within +-{_MAX_LONG} (a 64-bit "
+                           "integer) or text")
+    return dict(value)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One field: its GWS name, Python name, and the checks its value goes through."""
+
+    alias: str
+    """The GWS name (the body's key)."""
+    name: str
+    """The attribute."""
+    checks: tuple[Callable[[Any], Any], ...]
+    """Applied in order; a ValueError names the field (a _Refusal says what is expected)."""
+    default: Callable[[], Any] | None = None
+    """Makes the field optional: its value when absent."""
+
+
+_SPECS = (
+    _Spec("chainId", "chain_id", (_ids,), lambda: None),
+    _Spec("applicationId", "application_id", (_ids, _required_int)),
+    _Spec("campaignName", "campaign_name", (_text, _non_empty)),
+    _Spec("callingList", "calling_list", (_text, _non_empty)),
+    _Spec("phoneNumber", "phone_number", (_text, _non_empty)),
+    _Spec("timeZone", "time_zone", (_text, _non_empty)),
+    _Spec("phoneType", "phone_type", (_phone_type,)),
+    _Spec("from", "from_", (parse_time_of_day,)),
+    _Spec("until", "until", (parse_time_of_day,)),
+    _Spec("otherFields", "other_fields", (_other,), lambda: None),
+    _Spec("devicePath", "device_path", (_plain, _string, _device)),
+    _Spec("referenceId", "reference_id", (_plain, _string, _reference), new_reference_id),
+)
+
+
+@dataclass(frozen=True)
+class _Error:
+    """A field that failed: its name as given (GWS name, or a key nothing uses) and why."""
+
+    field: str
+    """The GWS name, the unknown key, or "" for the phone check across fields."""
+    kind: str
+    """missing, extra, key (a key that is not text), value, phone."""
+    cause: Exception | None = None
+    """The check's exception (for `kind` value)."""
+
+
+def _validate(fields: dict[Any, Any]) -> tuple[dict[str, Any], list[_Error]]:
+    """The attributes from `fields`, and what failed: the fields in their order, then the
+    keys nothing uses in the order given."""
+    values: dict[str, Any] = {}
+    errors: list[_Error] = []
+    used: set[Any] = set()
+    for spec in _SPECS:
+        key = spec.alias if spec.alias in fields else spec.name if spec.name in fields else None
+        if key is None:
+            if spec.default is None:
+                errors.append(_Error(spec.alias, "missing"))
+            else:
+                values[spec.name] = spec.default()
+            continue
+        used.add(key)
+        value = fields[key]
+        try:
+            for check in spec.checks:
+                value = check(value)
+        except (ValueError, AssertionError) as exc:
+            errors.append(_Error(key, "value", exc))  # named as given (pydantic did too)
+            continue
+        values[spec.name] = value
+    for key in fields:
+        if key not in used:
+            errors.append(_Error(key, "extra") if isinstance(key, str) else
+                          _Error(str(key), "key"))
+    return values, errors
 
 
 def phone_fits(number: str, kind: str) -> bool:
@@ -301,27 +396,26 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]:
+def _problems(errors: list[_Error], given: dict[str, Any]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     seen: set[str] = set()
     given = {k: _shown(v) for k, v in given.items()}
-    for error in exc.errors():
-        loc = error["loc"]
-        name = str(loc[0]) if loc else "phoneNumber"
-        if error["type"] == "extra_forbidden":
+    for error in errors:
+        name = error.field
+        if error.kind == "extra":
             close = difflib.get_close_matches(name, list(_EXPECTED), n=1) or [
                 k for k in _EXPECTED if k.lower() == name.lower()][:1]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(FieldProblem(name, given.get(name), f"no such AddRecord field{hint}; "
                                          "known: " + ", ".join(sorted(_EXPECTED))))
             continue
-        if error["type"] == "missing":
+        if error.kind == "missing":
             if name not in seen:
                 seen.add(name)
                 problems.append(FieldProblem(name, None, _EXPECTED.get(name, "a value") +
                                              " (required)"))
             continue
-        if not loc:  # the model-level phone check
+        if error.kind == "phone":  # the check across phoneNumber and phoneType
             phone_type = given.get("phoneType")
             problems.append(FieldProblem("phoneNumber", given.get("phoneNumber"),
                                          _phone_expectation(str(phone_type))))
@@ -329,7 +423,7 @@ def _problems(exc: ValidationError, given: dict[str, Any]) -> list[FieldProblem]
         if name in seen:
             continue
         seen.add(name)
-        cause = (error.get("ctx") or {}).get("error")
+        cause = error.cause
         expected = str(cause) if isinstance(cause, _Refusal) else _EXPECTED.get(name,
                                                                               "a valid value")
         problems.append(FieldProblem(name, given.get(name), expected))

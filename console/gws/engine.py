@@ -63,7 +63,9 @@ class Engine:
         await self.close()
 
     async def open(self, wait_connected_s: float = 15.0) -> Engine:
-        """Start the GWS session and the stream; waits until the stream is subscribed."""
+        """Start the GWS session and the stream; waits (up to `wait_connected_s`; 0: not at
+        all) until the server has confirmed the subscriptions: from then on a request's
+        notifications reach us, and the first connect is answered while the caller sends."""
         self.me = await self.session.start()
         self._journal("session", url=self.connection.base_url, user=self.me.user_name,
                       devices=list(self.me.devices), features=list(self.me.features),
@@ -76,25 +78,27 @@ class Engine:
             await self.stream.start()
             self._pump = asyncio.get_running_loop().create_task(self._pump_stream())
             if wait_connected_s > 0:
-                await self._until_connected_or_failed(wait_connected_s)
+                await self._until_subscribed_or_failed(wait_connected_s)
         return self
 
-    async def _until_connected_or_failed(self, limit_s: float) -> None:
-        """GwsError unless the stream connects within `limit_s`; at once when it stops for
-        good (e.g. told not to reconnect, or no session affinity behind a balancer)."""
-        assert self.stream is not None
-        waiters = [asyncio.ensure_future(self._connected.wait()),
-                   asyncio.ensure_future(self.stream.failed.wait())]
+    async def _until_subscribed_or_failed(self, limit_s: float) -> None:
+        """GwsError unless the stream's subscriptions are confirmed within `limit_s`; at once
+        when it stops for good (e.g. told not to reconnect, or no session affinity behind a
+        balancer)."""
+        stream = self.stream
+        assert stream is not None
+        waiters = [asyncio.ensure_future(stream.subscribed.wait()),
+                   asyncio.ensure_future(stream.failed.wait())]
         try:
             await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
-        if self._connected.is_set():
+        if stream.subscribed.is_set():
             return
         url = self.connection.notifications_url
-        if self.stream.failure is not None:
-            raise GwsError(f"the CometD stream at {url} stopped: {self.stream.failure.detail}")
+        if stream.failure is not None:
+            raise GwsError(f"the CometD stream at {url} stopped: {stream.failure.detail}")
         raise GwsError(f"the CometD stream at {url} did not connect within {limit_s:g} s"
                        + (f" ({self.status.detail})" if self.status else ""))
 

@@ -7,6 +7,8 @@
 - One request at a time: handshake, then one subscribe batch (every channel once per
   session), then connects, one outstanding. The first connect of a session carries
   `advice: {timeout: 0}`; "connected" means subscribed and that first connect answered.
+  `subscribed` is set as soon as the subscribe batch is confirmed: what is published from then
+  on is queued for the session, so a request may be sent without waiting for that connect.
 - Advice is obeyed (interval and timeout in ms, reconnect retry / handshake / none); each
   reply's advice replaces the fields it names. An interval over 60 s is taken as 60 s.
 - A connect is aborted at advice.timeout + max_network_delay (10 s) and retried on the same
@@ -116,7 +118,6 @@ class EventStream:
         self._ids = 0
         self._state: StatusKind = "connecting"
         self._client_id: str | None = None
-        self._subscribed = False
         self._first_connect = True
         self._advice = Advice()
         self._backoff = 0.0
@@ -132,6 +133,11 @@ class EventStream:
         """The `failed` status, once the server has said not to reconnect."""
         self.failed = asyncio.Event()
         """Set when the stream has stopped for good (see `failure`)."""
+        self.subscribed = asyncio.Event()
+        """Set while the session's subscriptions are confirmed by the server: what is
+        published from then on is queued for this session (even before the first connect is
+        answered), so a request whose answer comes as a notification may be sent. Cleared when
+        the session is dropped or the stream stops."""
 
     # -- public ----------------------------------------------------------------------------
     async def start(self) -> EventStream:
@@ -172,6 +178,7 @@ class EventStream:
         self._closed = True
         await cancel_and_wait(self._task)
         self._task = None
+        self.subscribed.clear()
         if self._client_id is not None and self.failure is None:
             try:
                 await self._exchange([bayeux.disconnect(self._client_id, self._next_id())], 1.0)
@@ -199,13 +206,14 @@ class EventStream:
                 try:
                     if self._client_id is None:
                         delay = await self._handshake()
-                    elif not self._subscribed:
+                    elif not self.subscribed.is_set():
                         delay = await self._subscribe()
                     else:
                         delay = await self._connect()
                 except _Failure as failure:
                     delay = self._failed(str(failure), failure.delivered)
         except _Stop as stop:
+            self.subscribed.clear()
             self.failure = StreamStatus("failed", str(stop), time.time())
             self._state = "failed"
             self._put(self.failure)
@@ -223,7 +231,7 @@ class EventStream:
             self._open_gap()  # a new session has not seen what was published meanwhile
         self.handshakes += 1
         self._client_id = str(answer.message["clientId"])
-        self._subscribed = False
+        self.subscribed.clear()
         self._first_connect = True
         return 0.0
 
@@ -249,7 +257,7 @@ class EventStream:
             self._drop_session()
             words = ", ".join(f"{c} ({a.error})" for c, a in refused.items())
             return self._failed(f"subscription refused: {words}", False)
-        self._subscribed = True
+        self.subscribed.set()  # what is published from now on is queued for us
         return 0.0
 
     async def _connect(self) -> float:
@@ -381,7 +389,7 @@ class EventStream:
 
     def _failed(self, reason: str, delivered: bool) -> float:
         """Note a failed exchange; the wait before the next request."""
-        if delivered and self._subscribed and self._last_ok is not None:
+        if delivered and self.subscribed.is_set() and self._last_ok is not None:
             self._open_gap()  # the lost reply may have carried events
         self._backoff = min(self._backoff + self._backoff_step, self._max_backoff)
         delay = self._advice.interval_ms / 1000.0 + self._backoff
@@ -391,7 +399,7 @@ class EventStream:
     def _drop_session(self) -> None:
         """Forget the session: the next step is a handshake (which opens the gap)."""
         self._client_id = None
-        self._subscribed = False
+        self.subscribed.clear()
 
     def _open_gap(self) -> None:
         if self._gap_from is None:
