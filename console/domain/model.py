@@ -18,10 +18,12 @@ Choices where GWS documents nothing (also in the README):
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import re
-from typing import Any, Literal, get_args
+from collections.abc import Mapping
+from typing import Any, Literal, Self, get_args
 
 from pydantic import (
     BaseModel,
@@ -246,14 +248,35 @@ class AddRecord(BaseModel):
         return record
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of `POST /api/v2/me/outbound-records`."""
-        return {"operationName": OPERATION,
-                **self.model_dump(by_alias=True, exclude_none=True)}
+        """The JSON body of `POST /api/v2/me/outbound-records` (a copy: the caller may change
+        it)."""
+        body = dict(self._body)
+        if "otherFields" in body:
+            body["otherFields"] = dict(body["otherFields"])
+        return body
 
     def body_json(self) -> str:
         """`body()` as strict JSON text (`allow_nan=False`: never NaN or Infinity on the
         wire, even if a float slipped past validation)."""
-        return json.dumps(self.body(), ensure_ascii=False, allow_nan=False)
+        return self._body_json
+
+    # The record is frozen, so its body is built and encoded once, however often it is
+    # posted, journaled or shown (a replay asks for each several times). The caches live in
+    # the instance's __dict__ and are dropped by `model_copy`.
+    @functools.cached_property
+    def _body(self) -> dict[str, Any]:
+        return {"operationName": OPERATION, **self.model_dump(by_alias=True, exclude_none=True)}
+
+    @functools.cached_property
+    def _body_json(self) -> str:
+        return json.dumps(self._body, ensure_ascii=False, allow_nan=False)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_body", None)
+        copied.__dict__.pop("_body_json", None)
+        return copied
 
     def renewed(self) -> AddRecord:
         """The same request with a fresh referenceId (for the next send)."""
