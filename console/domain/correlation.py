@@ -123,6 +123,9 @@ class Tracked:
     """The verdict is in the journal (it is written once, when both it and the POST's outcome
     are known: an Error may overtake the HTTP reply)."""
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    on_done: Callable[[Tracked], None] | None = field(default=None, repr=False)
+    """Called once with the request when its verdict is reached (a replay follows thousands
+    of requests this way instead of a task waiting on each `done`)."""
 
     @property
     def reference_id(self) -> str:
@@ -310,3 +313,5 @@ class Tracker:
         tracked.state = state
         tracked.reason = reason
         tracked.done.set()
+        if tracked.on_done is not None:
+            tracked.on_done(tracked)
