@@ -98,6 +98,7 @@ class GwsHttp:
         self._cookies: dict[str, bytes] = {}  # the jar's Cookie header per URL, until it changes
         self._ready: dict[tuple[str, tuple[tuple[bytes, bytes], ...], bytes],
                           list[tuple[str, str]]] = {}
+        self._texts: dict[int, tuple[httpx.URL, str]] = {}  # a URL object's text, kept with it
 
     async def post(self, url: httpx.URL, body: bytes, headers: list[tuple[bytes, bytes]],
                    timeout: dict[str, float | None], limit: int
@@ -106,7 +107,12 @@ class GwsHttp:
         it). Transport failures raise httpx.TransportError. Once the session posts in bulk over
         aiohttp, the bytes go to aiohttp directly (`AiohttpTransport.post_bytes`): no httpx
         request or response is built (~200 us a POST)."""
-        key = str(url)
+        known = self._texts.get(id(url))  # the hot callers post to the same URL object
+        if known is None or known[0] is not url:
+            if len(self._texts) >= 64:
+                self._texts.clear()
+            known = self._texts[id(url)] = (url, str(url))
+        key = known[1]
         cookie = self._cookies.get(key)
         if cookie is None:
             probe = self.client.build_request("POST", url)
@@ -115,7 +121,7 @@ class GwsHttp:
             self.transport.bulk if isinstance(self.transport, GwsTransport) else None
         if bulk is not None:
             prepared = self._prepared(key, headers, cookie)
-            posted, raw = await bulk.post_bytes(url, prepared, body, timeout, limit)
+            posted, raw = await bulk.post_bytes(url, key, prepared, body, timeout, limit)
             if posted.sets_cookie:
                 self.keep_cookies(posted.as_response(url))
             return posted, raw
@@ -319,16 +325,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1",
                         "reason_phrase": (reply.reason or "").encode("latin-1", "replace")})
 
-    async def post_bytes(self, url: httpx.URL, headers: list[tuple[str, str]], body: bytes,
-                         timeout: dict[str, float | None], limit: int) -> tuple[Posted, bytes]:
-        """POST `body` with exactly `headers` (aiohttp adds Host and Content-Length); the reply
+    async def post_bytes(self, url: httpx.URL, text: str, headers: list[tuple[str, str]],
+                         body: bytes, timeout: dict[str, float | None], limit: int
+                         ) -> tuple[Posted, bytes]:
+        """POST `body` to `url` (`text`: its text) with exactly `headers` (aiohttp adds Host and
+        Content-Length); the reply
         and its body read up to `limit` (ReplyTooLarge past it). Failures raise the same httpx
         exceptions as `handle_async_request`: a connection never made is ConnectError or
         ConnectTimeout (nothing sent), anything after it ReadError or ReadTimeout (the
         outcome is unknown)."""
         try:
             reply = await self._client().request(
-                "POST", self._parsed(str(url)), data=body, headers=headers, proxy=self._proxy,
+                "POST", self._parsed(text), data=body, headers=headers, proxy=self._proxy,
                 allow_redirects=False,
                 timeout=self._timeout(timeout.get("connect"), timeout.get("read")))
         except Exception as exc:
