@@ -354,7 +354,9 @@ class Replay:
                 _, late = await asyncio.wait(workers, timeout=deadline - loop.time())
                 for task in late:
                     task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            for result in await asyncio.gather(*workers, return_exceptions=True):
+                if isinstance(result, Exception):  # a bug (e.g. in on_outcome): said, not lost
+                    log.error("a replay worker failed; the others went on", exc_info=result)
             self._sending_done = True
             self._more.set()
             if deadline is None:  # every record sent: their verdicts, unless stopped meanwhile
