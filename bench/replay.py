@@ -10,9 +10,9 @@ rounds alternating baseline and subject (a busy moment on a shared machine hits 
 - `bare aiohttp` (the baseline): one `aiohttp.ClientSession` (keep-alive, no connection
   limit) posts the same AddRecord bodies (json-encoded per POST, its own referenceId) with the
   same headers (Basic auth, CSRF pair, cookie) from N workers, and reads each reply. This is
-  the transport replay posts over: `GwsHttp`'s transport moves to aiohttp from the
-  `BULK_AFTER`-th POST (console/gws/transport.py). It does no validation, no journal, no
-  CometD, no waiting for acknowledgements.
+  the transport replay posts over: `GwsHttp` moves to aiohttp from the `BULK_AFTER`-th POST
+  and from then on hands it the bytes directly (console/gws/transport.py). It does no
+  validation, no journal, no CometD, no waiting for acknowledgements.
 - `bare httpx`: the same loop over one `httpx.AsyncClient` (a second reference line).
 - `ReplayRun`: `console.app.replay.ReplayRun` through `open_target` (journal on, to a file),
   rate at its maximum so only the concurrency limit paces it, timed from the plan (templates

@@ -64,6 +64,8 @@ class Reply:
     body: Any
     status: int = 200
     content_type: str = "application/json"
+    headers: list[str] = field(default_factory=list)
+    """More header lines (`Name: value`)."""
 
 
 @dataclass
@@ -289,7 +291,8 @@ class HostileServer:
             body = action.body
             content = body if isinstance(body, bytes) else (
                 body.encode() if isinstance(body, str) else json.dumps(body).encode())
-            return action.status, content, [f"Content-Type: {action.content_type}"]
+            return action.status, content, [f"Content-Type: {action.content_type}",
+                                            *action.headers]
         if seen.path.endswith("/notifications"):
             try:
                 replies = await self._bayeux(seen.messages)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import statistics
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,8 @@ from console.domain.rows import Row
 from console.domain.templates import Template, TemplateError, unused_names
 from console.errors import DuplicateReference, RecordInvalid
 from console.gws.engine import Engine
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Job", "Outcome", "Plan", "Replay", "plan", "make_plan", "summarise", "resume_rows",
            "write_resume", "DEFAULT_RATE", "DEFAULT_CONCURRENCY", "MAX_RATE", "MAX_CONCURRENCY",
@@ -292,7 +295,10 @@ class _Pacer:
 
 
 class Replay:
-    """Runs the jobs through an open Engine."""
+    """Runs the jobs through an open Engine: `concurrency` workers, each with at most one POST
+    in flight, take the jobs in order as the rate allows; acknowledgements are awaited freely
+    (a verdict arrives through `Tracked.on_done`, and one sweeper gives the oldest waiting
+    request its timeout), so a record costs no task of its own."""
 
     def __init__(self, engine: Engine, jobs: list[Job], *, rate: float = DEFAULT_RATE,
                  concurrency: int = DEFAULT_CONCURRENCY, timeout_s: float = 10.0,
@@ -312,7 +318,11 @@ class Replay:
         """POSTs started (each may have reached GWS)."""
         self.started_at = 0.0
         self._stopping = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._next: Iterator[Job] = iter(())
+        self._posting: dict[asyncio.Task[None], Job] = {}  # workers with a POST in flight
+        self._waiting: deque[tuple[Job, Tracked]] = deque()  # sent, verdict pending, oldest first
+        self._more = asyncio.Event()  # something was added to _waiting, or sending ended
+        self._sending_done = False
 
     def stop(self) -> None:
         """Stop sending (Ctrl-C); what is in flight may still be acknowledged."""
@@ -324,33 +334,51 @@ class Replay:
 
     async def run(self, grace_s: float = 5.0) -> list[Outcome]:
         self.started_at = time.monotonic()
+        self._next = iter(self.jobs)
+        loop = asyncio.get_running_loop()
         pacer = _Pacer(self.rate)
-        slots = asyncio.Semaphore(self.concurrency)
-        for job in self.jobs:
-            if job.record is None:
-                self._finish(Outcome(job, "invalid", job.error))
-                continue
+        workers = {loop.create_task(self._worker(pacer)) for _ in range(self.concurrency)}
+        sweeper = loop.create_task(self._sweep())
+        stop = loop.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({stop, *workers}, return_when=asyncio.FIRST_COMPLETED)
+            while not stop.done() and not all(w.done() for w in workers):
+                await asyncio.wait({stop, *workers}, return_when=asyncio.FIRST_COMPLETED)
+            deadline = None
             if self.stopped:
-                break
-            if not self.engine.connected:
-                # Deaf: an ack published now would be lost. Wait for the stream (or Ctrl-C).
-                await self._until(self.engine.until_connected())
-                if self.stopped:
-                    break
-            await pacer.wait()
-            await self._acquire(slots)
-            if self.stopped:
-                slots.release()
-                break
-            task = asyncio.get_running_loop().create_task(self._one(job, slots))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if self._tasks:
-            limit = min(grace_s, self.timeout_s) if self.stopped else None
-            done, pending = await asyncio.wait(set(self._tasks), timeout=limit)
-            for task in pending:
+                deadline = loop.time() + min(grace_s, self.timeout_s)
+                for worker in workers:
+                    if worker not in self._posting:
+                        worker.cancel()  # between POSTs: stops at once
+                # Those with a POST in flight finish it, within the grace period.
+                _, late = await asyncio.wait(workers, timeout=deadline - loop.time())
+                for task in late:
+                    task.cancel()
+            for result in await asyncio.gather(*workers, return_exceptions=True):
+                if isinstance(result, Exception):  # a bug (e.g. in on_outcome): said, not lost
+                    log.error("a replay worker failed; the others went on", exc_info=result)
+            self._sending_done = True
+            self._more.set()
+            if deadline is None:  # every record sent: their verdicts, unless stopped meanwhile
+                await asyncio.wait({stop, sweeper}, return_when=asyncio.FIRST_COMPLETED)
+                if not sweeper.done():
+                    deadline = loop.time() + min(grace_s, self.timeout_s)
+            if deadline is not None:
+                await asyncio.wait({sweeper}, timeout=max(0.0, deadline - loop.time()))
+        finally:
+            tasks: list[asyncio.Task[Any]] = [stop, sweeper, *workers]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for job, tracked in self._waiting:
+            if tracked.state == "pending":
+                post = "its POST's outcome unknown" if tracked.post == "unknown" else \
+                    "accepted by GWS"
+                self._finish(Outcome(job, "unconfirmed", f"stopped while waiting for the "
+                                     f"acknowledgement ({post})", http_status=tracked.http_status,
+                                     accepted=tracked.post in ("accepted", "unknown")))
+            else:
+                self._finish(_outcome(job, tracked))
         for job in self.jobs:
             if job.seq not in self.outcomes:
                 self._finish(Outcome(job, "not_sent", "stopped before it was sent"))
@@ -359,54 +387,88 @@ class Replay:
     async def _until(self, awaitable: Any) -> None:
         wait = asyncio.ensure_future(awaitable)
         stop = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({wait, stop}, return_when=asyncio.FIRST_COMPLETED)
-        for future in (wait, stop):
-            future.cancel()
-
-    async def _acquire(self, slots: asyncio.Semaphore) -> None:
-        if not slots.locked():
-            await slots.acquire()  # a free slot: no need to race it against Ctrl-C
-            return
-        stop = asyncio.ensure_future(self._stopping.wait())
-        take = asyncio.ensure_future(slots.acquire())
-        done, _ = await asyncio.wait({stop, take}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if take not in done:
-            take.cancel()
-            try:
-                await take
-                slots.release()  # it got the slot as it was cancelled
-            except asyncio.CancelledError:
-                pass
-
-    async def _one(self, job: Job, slots: asyncio.Semaphore) -> None:
-        assert job.record is not None
-        tracked: Tracked | None = None
         try:
-            try:
-                self.sent += 1
-                tracked = await self.engine.send(job.record)
-            except DuplicateReference as exc:
-                self.sent -= 1  # refused before anything was sent
-                self._finish(Outcome(job, "not_sent", str(exc)))
+            await asyncio.wait({wait, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (wait, stop):
+                future.cancel()
+
+    def _take(self) -> Job | None:
+        """The next job to send (invalid ones get their verdict on the way); None at the end."""
+        for job in self._next:
+            if job.record is None:
+                self._finish(Outcome(job, "invalid", job.error))
+                continue
+            return job
+        return None
+
+    async def _worker(self, pacer: _Pacer) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        while not self.stopped:
+            if not self.engine.connected:
+                # Deaf: an ack published now would be lost. Wait for the stream (or Ctrl-C).
+                await self._until(self.engine.until_connected())
+                continue
+            await pacer.wait()
+            if self.stopped:
                 return
+            # The job is taken when the rate allows a send, so POSTs start in plan order.
+            job = self._take()
+            if job is None:
+                return
+            self._posting[task] = job
+            try:
+                await self._send(job)
             finally:
-                slots.release()  # the limit is on POSTs in flight; acks are awaited freely
-            if tracked.state == "pending":
-                await self.engine.wait(tracked, self.timeout_s)
-            self._finish(_outcome(job, tracked))
+                del self._posting[task]
+
+    async def _send(self, job: Job) -> None:
+        assert job.record is not None
+        self.sent += 1
+        try:
+            tracked = await self.engine.send(job.record)
+        except DuplicateReference as exc:
+            self.sent -= 1  # refused before anything was sent
+            self._finish(Outcome(job, "not_sent", str(exc)))
+            return
         except asyncio.CancelledError:
-            if tracked is None:
-                # Cancelled with the POST in flight: it may have reached GWS.
-                self._finish(Outcome(job, "unconfirmed", "stopped while its POST was in "
-                                     "flight: GWS may have accepted it", accepted=True))
-            else:
-                post = "its POST's outcome unknown" if tracked.post == "unknown" else \
-                    "accepted by GWS"
-                self._finish(Outcome(job, "unconfirmed", f"stopped while waiting for the "
-                                     f"acknowledgement ({post})", http_status=tracked.http_status,
-                                     accepted=tracked.post in ("accepted", "unknown")))
+            # Cancelled with the POST in flight: it may have reached GWS.
+            self._finish(Outcome(job, "unconfirmed", "stopped while its POST was in flight: "
+                                 "GWS may have accepted it", accepted=True))
             raise
+        except Exception as exc:  # a bug of ours: the POST may have left, so never "refused"
+            log.exception("sending record %s failed", job.seq)
+            self._finish(Outcome(job, "unknown", f"{type(exc).__name__}: {exc} (the POST may "
+                                 "have reached GWS; check before re-sending)", accepted=True))
+            return
+        if tracked.state != "pending":
+            self._finish(_outcome(job, tracked))
+            return
+        # Its verdict comes with a notification (on_done) or the sweeper's timeout.
+        tracked.on_done = functools.partial(self._settled, job)
+        self._waiting.append((job, tracked))
+        self._more.set()
+
+    def _settled(self, job: Job, tracked: Tracked) -> None:
+        # Called inside the tracker (the stream's task): the outcome's consumers run in a
+        # callback of their own, so their failure cannot stop the stream.
+        asyncio.get_running_loop().call_soon(self._finish, _outcome(job, tracked))
+
+    async def _sweep(self) -> None:
+        """Gives the oldest request still waiting its timeout (they time out in the order they
+        were sent), until sending has ended and every request has its verdict."""
+        while True:
+            while self._waiting:
+                job, tracked = self._waiting[0]
+                if tracked.state == "pending":
+                    await self.engine.wait(tracked, self.timeout_s)
+                self._waiting.popleft()
+                self._finish(_outcome(job, tracked))
+            if self._sending_done:
+                return
+            self._more.clear()
+            await self._more.wait()
 
     def _finish(self, outcome: Outcome) -> None:
         if outcome.job.seq in self.outcomes:

@@ -123,6 +123,9 @@ class Tracked:
     """The verdict is in the journal (it is written once, when both it and the POST's outcome
     are known: an Error may overtake the HTTP reply)."""
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    on_done: Callable[[Tracked], None] | None = field(default=None, repr=False)
+    """Called once with the request when its verdict is reached (a replay follows thousands
+    of requests this way instead of a task waiting on each `done`)."""
 
     @property
     def reference_id(self) -> str:
@@ -247,17 +250,31 @@ class Tracker:
         ud = event.user_data
         key = (ud.get("GSW_CAMPAIGN_NAME"), ud.get("GSW_CALLING_LIST"), str(ud.get("GSW_PHONE")),
                ud.get("GSW_APPLICATION_ID"))
-        candidates = [t for t in self._awaiting_event.get(key, ())
-                      if t.record.chain_id is None or ud.get("GSW_CHAIN_ID") == t.record.chain_id]
-        if not candidates:
+        error = ud.get("GSW_USER_EVENT") == "Error"
+        chain = ud.get("GSW_CHAIN_ID")
+        oldest: Tracked | None = None
+        answered: Tracked | None = None
+        candidates = 0
+        # One pass, oldest first, stopping as soon as the choice is made: in a replay every
+        # request shares the key, and the oldest usually is the one (acks come in order).
+        for t in self._awaiting_event.get(key, ()):
+            if t.record.chain_id is not None and chain != t.record.chain_id:
+                continue
+            candidates += 1
+            if oldest is None:
+                oldest = t
+            if answered is None and t.ack is not None:
+                answered = t  # GWS sends the OutboundRecordMessage first: the better match
+                if not error:
+                    break  # only an Error needs to know whether others could own it
+            if error and candidates > 1 and answered is not None:
+                break
+        if oldest is None:
             return None
-        # GWS sends the OutboundRecordMessage first: a request that has it is the better match.
-        answered = [t for t in candidates if t.ack is not None]
-        tracked = answered[0] if answered else candidates[0]
+        tracked = answered or oldest
         tracked.user_event = event
         self._forget_awaiting(tracked)
-        if (ud.get("GSW_USER_EVENT") == "Error" and tracked.state == "pending"
-                and len(candidates) == 1):
+        if error and tracked.state == "pending" and candidates == 1:
             # Only when no other identical request could own it.
             tracked.ocs_error = (str(ud.get("GSW_ERROR") or ""), ud.get("GSW_ERROR_NUMBER"))
             reason = (f"refused by OCS (user event): "
@@ -310,3 +327,5 @@ class Tracker:
         tracked.state = state
         tracked.reason = reason
         tracked.done.set()
+        if tracked.on_done is not None:
+            tracked.on_done(tracked)

@@ -18,6 +18,7 @@ Choices where GWS documents nothing (also in the README):
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import re
@@ -176,7 +177,24 @@ class AddRecord:
         return cls(**values)
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of `POST /api/v2/me/outbound-records`."""
+        """The JSON body of `POST /api/v2/me/outbound-records` (a copy: the caller may change
+        it)."""
+        body = dict(self._body)
+        if "otherFields" in body:
+            body["otherFields"] = dict(body["otherFields"])
+        return body
+
+    def body_json(self) -> str:
+        """`body()` as strict JSON text (`allow_nan=False`: never NaN or Infinity on the
+        wire, even if a float slipped past validation)."""
+        return self._body_json
+
+    # The record is frozen, so its body is built and encoded once, however often it is
+    # posted, journaled or shown (a replay asks for each several times). The caches live in
+    # the instance's __dict__; `dataclasses.replace` (as in `renewed`) builds a new instance
+    # without them.
+    @functools.cached_property
+    def _body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"operationName": OPERATION}
         for spec in _SPECS:
             value = getattr(self, spec.name)
@@ -184,10 +202,9 @@ class AddRecord:
                 body[spec.alias] = dict(value) if isinstance(value, dict) else value
         return body
 
-    def body_json(self) -> str:
-        """`body()` as strict JSON text (`allow_nan=False`: never NaN or Infinity on the
-        wire, even if a float slipped past validation)."""
-        return json.dumps(self.body(), ensure_ascii=False, allow_nan=False)
+    @functools.cached_property
+    def _body_json(self) -> str:
+        return json.dumps(self._body, ensure_ascii=False, allow_nan=False)
 
     def renewed(self) -> AddRecord:
         """The same request with a fresh referenceId (for the next send)."""

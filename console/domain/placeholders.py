@@ -132,10 +132,10 @@ def _value(name: str, arg: str | None, values: Mapping[str, Any], seq: int,
 def expand(value: Any, values: Mapping[str, Any], seq: int = 1,
            now: dt.datetime | None = None) -> Any:
     """`value` with every placeholder in its strings (at any depth) replaced."""
-    moment = now or dt.datetime.now(dt.timezone.utc)
     if isinstance(value, str):
         if "$" not in value:
-            return value
+            return value  # most fields: no clock read
+        moment = now or dt.datetime.now(dt.timezone.utc)
 
         def replace(match: re.Match[str]) -> str:
             if match.group(0) == "$${":
@@ -143,6 +143,7 @@ def expand(value: Any, values: Mapping[str, Any], seq: int = 1,
             return _value(match.group(1), match.group(2), values, seq, moment)
 
         return PLACEHOLDER.sub(replace, value)
+    moment = now or dt.datetime.now(dt.timezone.utc)  # one moment for the whole value
     if isinstance(value, dict):
         return {k: expand(v, values, seq, moment) for k, v in value.items()}
     if isinstance(value, list):

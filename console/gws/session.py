@@ -27,7 +27,7 @@ from console.errors import (
     GwsStatusError,
 )
 from console.gws.connection import Connection
-from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
+from console.gws.transport import GwsHttp, Posted, ReplyTooLarge, transport_failure
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 
@@ -106,6 +106,7 @@ class GwsSession:
         self._post_url = httpx.URL(connection.api + "/me/outbound-records")
         self._timeout = httpx.Timeout(connection.timeout_s).as_dict()
         self._csrf: dict[str, str] = {}
+        self._post_headers: tuple[dict[str, str] | None, list[tuple[bytes, bytes]]] = (None, [])
         self._refreshing: asyncio.Future[Me] | None = None
         self.me: Me | None = None
         self.contact_center: str | None = None
@@ -258,8 +259,10 @@ class GwsSession:
         return reply
 
     async def _post(self, path: str, body: bytes, csrf: dict[str, str]) -> _Reply:
-        headers = [(b"Content-Type", b"application/json"),
-                   *((k.encode(), v.encode()) for k, v in csrf.items())]
+        if self._post_headers[0] is not csrf:  # a new pair: encoded once, not per POST
+            self._post_headers = (csrf, [(b"Content-Type", b"application/json"),
+                                         *((k.encode(), v.encode()) for k, v in csrf.items())])
+        headers = self._post_headers[1]
         url = self._post_url if path == "/me/outbound-records" else \
             httpx.URL(self.connection.api + path)
         return await self._exchange("POST", str(url), lambda: self.http.post(
@@ -271,7 +274,8 @@ class GwsSession:
                                     lambda: self.http.get(path, params, MAX_REPLY_BYTES))
 
     async def _exchange(self, method: str, url: str,
-                        send: Callable[[], Awaitable[tuple[httpx.Response, bytes]]]) -> _Reply:
+                        send: Callable[[], Awaitable[tuple[httpx.Response | Posted, bytes]]]
+                        ) -> _Reply:
         """The reply, read up to MAX_REPLY_BYTES; failures sorted into GwsUnreachable (nothing
         delivered) and GwsOutcomeUnknown (a POST that may have reached GWS)."""
         try:
@@ -285,7 +289,7 @@ class GwsSession:
                 raise GwsOutcomeUnknown(message + "; GWS may have acted on it") from None
             raise GwsHttpError(message + "; is the URL a GWS node?", exc.status) from None
         return _Reply(response.status_code, response.reason_phrase,
-                      raw.decode("utf-8", errors="replace"), response.headers)
+                      raw.decode("utf-8", errors="replace"), response)
 
     def _check(self, reply: _Reply, what: str, posted: bool = False) -> dict[str, Any]:
         """The reply's JSON body when it is a success; a clear exception otherwise. With
@@ -349,8 +353,13 @@ class _Reply:
     """HTTP reason phrase."""
     text: str
     """The body as text (undecodable bytes replaced)."""
-    headers: httpx.Headers
-    """The reply's headers."""
+    source: httpx.Response | Posted
+    """The reply as the transport gave it."""
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The reply's headers (built when asked: a bulk POST's reply never needs them)."""
+        return self.source.headers
 
 
 def _is_csrf(text: str) -> bool:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import aiohttp
     import yarl
 
-__all__ = ["AiohttpTransport", "GwsHttp", "GwsTransport", "ReplyTooLarge", "BULK_AFTER", "gws_client",
+__all__ = ["AiohttpTransport", "GwsHttp", "GwsTransport", "Posted", "ReplyTooLarge", "BULK_AFTER", "gws_client",
            "read_bounded", "transport_failure"]
 
 #: POSTs (outside the CometD endpoint) after which, or in flight at once, the session moves to
@@ -49,6 +49,37 @@ class ReplyTooLarge(Exception):
         self.status = status
 
 
+class Posted:
+    """The reply to a bulk POST made straight over aiohttp: what callers read of an
+    `httpx.Response` (status, reason, headers), without building one."""
+
+    __slots__ = ("status_code", "reason_phrase", "raw_headers", "_headers")
+
+    def __init__(self, status: int, reason: str, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status
+        """HTTP status."""
+        self.reason_phrase = reason
+        """HTTP reason phrase."""
+        self.raw_headers = raw_headers
+        """The reply's headers as sent."""
+        self._headers: httpx.Headers | None = None
+
+    @property
+    def headers(self) -> httpx.Headers:
+        if self._headers is None:
+            self._headers = httpx.Headers(self.raw_headers)
+        return self._headers
+
+    @property
+    def sets_cookie(self) -> bool:
+        return any(name.lower() == b"set-cookie" for name, _ in self.raw_headers)
+
+    def as_response(self, url: httpx.URL) -> httpx.Response:
+        """An httpx.Response with these headers (for the cookie jar)."""
+        return httpx.Response(self.status_code, headers=self.raw_headers,
+                              request=httpx.Request("POST", url))
+
+
 class GwsHttp:
     """The one HTTP client of a GWS session: httpx's client (cookies, Basic auth, default
     headers; every GET) over the session's transport, and `post`, a lean POST for the hot
@@ -65,16 +96,35 @@ class GwsHttp:
         self._headers = [*self.client.headers.raw,
                          (b"Authorization", connection.basic_auth_header().encode())]
         self._cookies: dict[str, bytes] = {}  # the jar's Cookie header per URL, until it changes
+        self._ready: dict[tuple[str, tuple[tuple[bytes, bytes], ...], bytes],
+                          list[tuple[str, str]]] = {}
+        self._texts: dict[int, tuple[httpx.URL, str]] = {}  # a URL object's text, kept with it
 
     async def post(self, url: httpx.URL, body: bytes, headers: list[tuple[bytes, bytes]],
-                   timeout: dict[str, float | None], limit: int) -> tuple[httpx.Response, bytes]:
+                   timeout: dict[str, float | None], limit: int
+                   ) -> tuple[httpx.Response | Posted, bytes]:
         """POST `body`; the reply and its body, read up to `limit` bytes (ReplyTooLarge past
-        it). Transport failures raise httpx.TransportError."""
-        key = str(url)
+        it). Transport failures raise httpx.TransportError. Once the session posts in bulk over
+        aiohttp, the bytes go to aiohttp directly (`AiohttpTransport.post_bytes`): no httpx
+        request or response is built (~200 us a POST)."""
+        known = self._texts.get(id(url))  # the hot callers post to the same URL object
+        if known is None or known[0] is not url:
+            if len(self._texts) >= 64:
+                self._texts.clear()
+            known = self._texts[id(url)] = (url, str(url))
+        key = known[1]
         cookie = self._cookies.get(key)
         if cookie is None:
             probe = self.client.build_request("POST", url)
             cookie = self._cookies[key] = probe.headers.get("Cookie", "").encode("latin-1")
+        bulk = self.transport if isinstance(self.transport, AiohttpTransport) else \
+            self.transport.bulk if isinstance(self.transport, GwsTransport) else None
+        if bulk is not None:
+            prepared = self._prepared(key, headers, cookie)
+            posted, raw = await bulk.post_bytes(url, key, prepared, body, timeout, limit)
+            if posted.sets_cookie:
+                self.keep_cookies(posted.as_response(url))
+            return posted, raw
         sent = [(b"Host", url.netloc), *self._headers, *headers,
                 (b"Content-Length", str(len(body)).encode())]
         if cookie:
@@ -85,6 +135,21 @@ class GwsHttp:
         response = await self.transport.handle_async_request(request)
         response.request = request
         return response, await self._read(response, limit)
+
+    def _prepared(self, url: str, headers: list[tuple[bytes, bytes]], cookie: bytes
+                  ) -> list[tuple[str, str]]:
+        """The headers of a bulk POST as aiohttp takes them (the session's, the caller's, the
+        cookie), built once per URL, header set and cookie: a replay posts the same ones."""
+        key = (url, tuple(headers), cookie)
+        prepared = self._ready.get(key)
+        if prepared is None:
+            if len(self._ready) > 64:
+                self._ready.clear()
+            prepared = self._ready[key] = [
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in (*self._headers, *headers, *([(b"Cookie", cookie)] if cookie
+                                                          else []))]
+        return prepared
 
     async def get(self, path: str, params: dict[str, str], limit: int
                   ) -> tuple[httpx.Response, bytes]:
@@ -106,6 +171,7 @@ class GwsHttp:
         if any(name.lower() == b"set-cookie" for name, _ in response.headers.raw):
             self.client.cookies.extract_cookies(response)  # a no-op if the client did it
             self._cookies.clear()
+            self._ready.clear()
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -232,23 +298,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=aiohttp.ClientTimeout(total=None))  # httpx's headers are complete
         return self._session
 
+    def _parsed(self, text: str) -> yarl.URL:
+        url = self._urls.get(text)
+        if url is None:
+            if len(self._urls) >= 64:
+                self._urls.clear()
+            url = self._urls[text] = self._url(text, encoded=True)
+        return url
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        aiohttp = self._aiohttp
         limits: dict[str, float | None] = request.extensions.get("timeout", {})
         try:
             body = request.content
         except httpx.RequestNotRead:
             body = await request.aread()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-        text = str(request.url)
-        url = self._urls.get(text)
-        if url is None:
-            url = self._urls[text] = self._url(text, encoded=True)
-            if len(self._urls) > 64:
-                self._urls.clear()
         try:
             reply = await self._client().request(
-                request.method, url, data=body or None,
+                request.method, self._parsed(str(request.url)), data=body or None,
                 headers=headers, proxy=self._proxy, allow_redirects=False,
                 timeout=self._timeout(limits.get("connect"), limits.get("read")))
         except Exception as exc:
@@ -257,6 +324,70 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             reply.status, headers=list(reply.raw_headers), stream=_AiohttpBody(self, reply, request),
             extensions={"http_version": b"HTTP/1.1",
                         "reason_phrase": (reply.reason or "").encode("latin-1", "replace")})
+
+    async def post_bytes(self, url: httpx.URL, text: str, headers: list[tuple[str, str]],
+                         body: bytes, timeout: dict[str, float | None], limit: int
+                         ) -> tuple[Posted, bytes]:
+        """POST `body` to `url` (`text`: its text) with exactly `headers` (aiohttp adds Host and
+        Content-Length); the reply
+        and its body read up to `limit` (ReplyTooLarge past it). Failures raise the same httpx
+        exceptions as `handle_async_request`: a connection never made is ConnectError or
+        ConnectTimeout (nothing sent), anything after it ReadError or ReadTimeout (the
+        outcome is unknown)."""
+        try:
+            reply = await self._client().request(
+                "POST", self._parsed(text), data=body, headers=headers, proxy=self._proxy,
+                allow_redirects=False,
+                timeout=self._timeout(timeout.get("connect"), timeout.get("read")))
+        except Exception as exc:
+            raise self._translate(exc, httpx.Request("POST", url)) from exc
+        read = False
+        try:
+            posted = Posted(reply.status, reply.reason or "", list(reply.raw_headers))
+            raw = await self._body(reply, posted, url, limit)
+            read = True
+        finally:
+            if read and reply.content.at_eof():
+                reply.release()  # the connection goes back to the pool
+            else:
+                reply.close()  # failed, cancelled or over the limit: drop the connection
+        return posted, raw
+
+    async def _body(self, reply: aiohttp.ClientResponse, posted: Posted, url: httpx.URL,
+                    limit: int) -> bytes:
+        """The reply's body up to `limit`, decoded as httpx would when it is encoded."""
+        declared = b""
+        encoded = False
+        for name, value in posted.raw_headers:
+            lower = name.lower()
+            if lower == b"content-length":
+                declared = value
+            elif lower == b"content-encoding":
+                encoded = value.strip().lower() != b"identity"
+        if declared.isdigit() and int(declared) > limit:
+            raise ReplyTooLarge(limit, posted.status_code)
+        try:
+            if declared.isdigit():
+                raw = await reply.read()
+            else:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in reply.content.iter_any():
+                    size += len(chunk)
+                    if size > limit:
+                        raise ReplyTooLarge(limit, posted.status_code)
+                    chunks.append(chunk)
+                raw = b"".join(chunks)
+        except ReplyTooLarge:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, httpx.Request("POST", url)) from exc
+        if not encoded:
+            return raw
+        # Compressed (rare for GWS): httpx's decoders, the limit counted on what they give.
+        response = httpx.Response(posted.status_code, headers=posted.raw_headers,
+                                  stream=_Bytes(raw))
+        return await read_bounded(response, limit)
 
     def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
         """httpx's connect/read limits for aiohttp: the connection within `connect` (a
@@ -313,3 +444,13 @@ class _AiohttpBody(httpx.AsyncByteStream):
             self._reply.release()  # the connection goes back to the pool
         else:
             self._reply.close()  # a body left unread (e.g. over a size limit): drop it
+
+
+class _Bytes(httpx.AsyncByteStream):
+    """Bytes already read, as an httpx stream (to decode them)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._raw
