@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from console.cli.exit_codes import EXIT_ACK, EXIT_NO_ANSWER
+from console.cli.exit_codes import EXIT_ACK, EXIT_INTERRUPTED, EXIT_NO_ANSWER
 from console.cli.process import exit_now
 from console.gws.connection import Connection, Secret
 from console.gws.engine import Engine
@@ -158,7 +158,46 @@ async def test_ctrl_c_while_send_waits_for_its_acknowledgement(sim: Simulator,
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert proc.returncode not in (0, None)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert b"Traceback" not in out + err and b"Aborted" not in err
+    lines = out.decode().splitlines()
+    assert "HTTP 200 statusCode 0" in lines[0]
+    # A verdict all the same, naming the target: unknown (it may still be acknowledged),
+    # never refused.
+    assert lines[-1].endswith(f"@{sim.url.split('//')[1]}]"), lines
+    assert ": unknown: stopped by Ctrl-C before its acknowledgement: it may have been " \
+        "accepted by GWS; check before re-sending" in lines[-1]
+    verdicts = [r for r in map(json.loads, journal.read_text().splitlines())
+                if r["kind"] == "verdict"]
+    assert [(v["state"], v["post"]) for v in verdicts] == [("unknown", "accepted")]
+
+
+async def test_ctrl_c_while_the_post_is_in_flight_is_unknown(sim: Simulator,
+                                                             tmp_path: Path) -> None:
+    """The POST reached GWS (the simulator stored it) but its reply never came: Ctrl-C gives
+    `unknown` with the POST in flight, in the output and the journal, and exit 130."""
+    sim.set_faults({"accept_then_hang": 1.0, "ack_drop": 1.0})
+    env = isolated_env(tmp_path, sim.password)
+    journal = tmp_path / "j.jsonl"
+    proc = await asyncio.create_subprocess_exec(
+        *_send_argv(sim, journal, "--timeout", "30", "--json"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
+    try:
+        await eventually(lambda: journal.exists() and '"kind": "request"' in
+                         journal.read_text() and len(sim.store.records) >= 1, timeout=30)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == EXIT_INTERRUPTED, err
     assert b"Traceback" not in out + err
-    assert b"HTTP 200 statusCode 0" in out
-    assert os.path.getsize(journal) > 0
+    last = json.loads(out.decode().splitlines()[-1])
+    assert (last["type"], last["state"], last["post"]) == ("verdict", "unknown", "unknown")
+    assert "while the POST was in flight" in last["reason"]
+    assert last["target"]["url"] == sim.url
+    verdicts = [r for r in map(json.loads, journal.read_text().splitlines())
+                if r["kind"] == "verdict"]
+    assert [(v["state"], v["post"]) for v in verdicts] == [("unknown", "unknown")]

@@ -16,6 +16,7 @@ from console.app.target import ResolvedTarget, Target, TargetOptions, resolve_ta
 from console.cli.exit_codes import (
     EXIT_ACK,
     EXIT_ERROR_NOTIFICATION,
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_NO_ANSWER,
     EXIT_REFUSED,
@@ -192,7 +193,8 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     \b
     Exit codes: 0 acknowledged, 2 invalid input, 3 refused by GWS, 4 error notification,
     5 no answer, 6 GWS unreachable (nothing delivered) or profile problem,
-    7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending).
+    7 unknown (sent, outcome not seen: it may have been accepted; check before re-sending),
+    130 stopped by Ctrl-C (its verdict printed: unknown once the POST was sent).
     """
     from console.app.send import STAND_IN_DEVICE, check_fields, request_fields
 
@@ -226,6 +228,11 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
     except ConsoleError as exc:
         out.note("error", str(exc))
         return EXIT_UNREACHABLE
+    except asyncio.CancelledError:  # Ctrl-C while logging in: nothing was sent
+        _uncancel()
+        out.set_target(resolved.target, announce=False)
+        out.note("interrupted", f"stopped before sending: nothing was sent{out.tag}")
+        return EXIT_INTERRUPTED
     async with opened:
         out.set_target(opened.target)
         engine = opened.engine
@@ -238,21 +245,45 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
         except RecordInvalid as exc:
             out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
             return EXIT_INVALID
-        trailed = asyncio.Event()  # the user event that trails the ack was printed
-        feed = asyncio.get_running_loop().create_task(_echo(engine, record, out, trailed))
+        try:
+            return await _send_one(engine, record, no_wait, timeout, out)
+        except asyncio.CancelledError:
+            # Ctrl-C: a verdict all the same, never "refused": the POST may have reached
+            # GWS, or its acknowledgement may still come (the journal gets it too).
+            _uncancel()
+            tracked = engine.tracker.get(record.reference_id)
+            if tracked is None:
+                out.note("interrupted", f"stopped before sending: nothing was sent{out.tag}")
+            else:
+                engine.stop_waiting(tracked, "stopped by Ctrl-C")
+                out.verdict(tracked)
+            return EXIT_INTERRUPTED
+
+
+def _uncancel() -> None:
+    """The Ctrl-C that cancelled this task is handled: later timeouts (closing the engine)
+    work as usual, and asyncio.run returns the exit code instead of raising."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+async def _send_one(engine: Engine, record: AddRecord, no_wait: bool, timeout: float,
+                    out: Printer) -> int:
+    """POST `record`, print what comes back, and the exit code of its verdict."""
+    trailed = asyncio.Event()  # the user event that trails the ack was printed
+    feed = asyncio.get_running_loop().create_task(_echo(engine, record, out, trailed))
+    try:
         try:
             tracked = await engine.send(record)
         except ConsoleError as exc:  # DuplicateReference: nothing was sent
-            feed.cancel()
             out.note("invalid", str(exc))
             return EXIT_INVALID
         out.http(tracked)
         if tracked.state == "failed" and tracked.post in ("refused", "not_delivered"):
-            feed.cancel()
             return _exit_for(tracked)
         # OCS's Error may overtake the HTTP reply: then it is the verdict, printed below.
         if no_wait and tracked.post != "unknown" and tracked.state != "failed":
-            feed.cancel()
             return EXIT_ACK
         if not no_wait:
             await engine.wait(tracked, timeout)
@@ -261,13 +292,14 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
                     await trailed.wait()
             except TimeoutError:
                 pass
+    finally:
         feed.cancel()
-        if tracked.state == "pending":  # --no-wait on an unknown POST: it stays unknown
-            out.emit({"type": "verdict", **tracked.verdict(), "state": "unknown"},
-                     f"{tracked.reference_id}: unknown: {tracked.post_detail}{out.tag}")
-            return EXIT_UNKNOWN
-        out.verdict(tracked)
-        return _exit_for(tracked)
+    if tracked.state == "pending":  # --no-wait on an unknown POST: it stays unknown
+        out.emit({"type": "verdict", **tracked.verdict(), "state": "unknown"},
+                 f"{tracked.reference_id}: unknown: {tracked.post_detail}{out.tag}")
+        return EXIT_UNKNOWN
+    out.verdict(tracked)
+    return _exit_for(tracked)
 
 
 async def _echo(engine: Engine, record: AddRecord, out: Printer, trailed: asyncio.Event

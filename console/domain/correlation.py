@@ -216,6 +216,17 @@ class Tracker:
         tracked.post = "unknown"
         tracked.post_detail = reason
 
+    def give_up(self, tracked: Tracked, why: str) -> None:
+        """The caller stops waiting (e.g. Ctrl-C): a request still pending becomes `unknown`,
+        never refused: its POST may have reached GWS, or its acknowledgement may still come."""
+        if tracked.state != "pending":
+            return
+        where = "while the POST was in flight" if tracked.post is None else \
+            "before its acknowledgement"
+        if tracked.post is None:
+            self.http_unknown(tracked, f"{why} {where}")
+        self._finish(tracked, "unknown", f"{why} {where}: {UNKNOWN_ADVICE}")
+
     def observe(self, event: Event) -> Tracked | None:
         """Attach an event to its request; returns the request it matched, if any."""
         if event.message_type == "DeviceUserEventMessage":

@@ -236,6 +236,12 @@ class Engine:
         self._verdict(tracked)
         return tracked
 
+    def stop_waiting(self, tracked: Tracked, why: str) -> None:
+        """The user stopped waiting for `tracked` (Ctrl-C): if it had no verdict yet it gets
+        `unknown` (it may have been accepted), journaled like any verdict."""
+        self.tracker.give_up(tracked, why)
+        self._verdict(tracked)
+
     def _verdict(self, tracked: Tracked) -> None:
         """Journal the verdict once, when it and the POST's outcome are both known."""
         settled = tracked.post is not None or tracked.state in ("no_answer", "unknown")
