@@ -10,7 +10,7 @@
 | 6 | target problem: GWS unreachable (nothing delivered), profile, URL or password problem |
 | 7 | unknown: a POST was sent but its outcome was not seen (reset, timeout, unreadable reply) and no acknowledgement came: GWS may have accepted it; check before re-sending |
 | 8 | not confirmed: a replay to production was not confirmed (answered no, or no terminal to ask on and no --yes); nothing sent |
-| 130 | interrupted (Ctrl-C): partial verdict and resume files written |
+| 130 | interrupted (Ctrl-C): replay writes its partial verdict and resume files; send prints its verdict (`unknown` once the POST has left) |
 
 A replay's code names the outcome that needs the most care: interrupted, then unknown, then not
 delivered, refused, error notification, no answer.
