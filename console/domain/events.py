@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from console.domain.jsontext import make_encoder
+
 __all__ = ["Event", "StreamStatus", "StreamItem", "StatusKind"]
 
 StatusKind = Literal["connecting", "connected", "reconnecting", "gap", "failed", "closed"]
-# One encoder for every event: json.dumps(..., ensure_ascii=False) builds a new one per call.
-# No circular-reference bookkeeping: event data comes from json.loads, which cannot make a cycle.
-_encode_data = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+# One encoder for every event, built once (json.dumps builds a new one per call). No
+# circular-reference bookkeeping: event data comes from json.loads, which cannot make a cycle.
+_encode_data = make_encoder(check_circular=False)
 
 
 @dataclass(frozen=True)
