@@ -158,7 +158,7 @@ class Journal:
                              else "}\n")
         self._clock = _Clock()
         self._waiting: list[str] = []  # event lines for the loop's next turn
-        self._flush_due = False  # a flush is scheduled on the running loop
+        self._flush_due: asyncio.AbstractEventLoop | None = None  # the loop a flush waits on
         self._kinds: dict[str, str] = {}  # kind / channel -> its JSON string
         self._failed: OSError | None = None  # a write at the loop's turn failed
         _OPEN.add(self)
@@ -207,13 +207,13 @@ class Journal:
         waiting.append(line)
         if len(waiting) >= _BATCH:
             self.flush()
-        elif not self._flush_due:
+        else:
             loop = asyncio._get_running_loop()  # None, not an exception, without one
             if loop is None:  # no loop to come back to: now
                 self.flush()
-                return
-            loop.call_soon(self._flush_soon)
-            self._flush_due = True
+            elif loop is not self._flush_due:  # (a loop that stopped for good never runs it)
+                loop.call_soon(self._flush_soon)
+                self._flush_due = loop
 
     def flush(self) -> None:
         """Write the event lines still waiting (one write)."""
@@ -222,7 +222,7 @@ class Journal:
             self._put("".join(lines))
 
     def _flush_soon(self) -> None:
-        self._flush_due = False
+        self._flush_due = None
         try:
             self.flush()
         except OSError as exc:
