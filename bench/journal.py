@@ -102,19 +102,21 @@ def _since(start: Timing) -> Timing:
     return time.perf_counter() - start[0], time.process_time() - start[1]
 
 
-def in_loop(events: list[Event], batch: int, write: Callable[[Event], None]) -> Timing:
+def in_loop(events: list[Event], batch: int, write: Callable[[Event], None],
+            close: Callable[[], None]) -> Timing:
     """`write` each event inside a running event loop, `batch` events per turn of the loop
-    (one Bayeux reply), until every line is on disk."""
+    (one Bayeux reply), then `close`: the time until every line is on disk."""
 
-    async def feed() -> Timing:
-        started = _start()
+    async def feed() -> None:
         for first in range(0, len(events), batch):
             for event in events[first:first + batch]:
                 write(event)
             await asyncio.sleep(0)  # the loop turns: the next reply
-        return _since(started)
 
-    return asyncio.run(feed())
+    started = _start()
+    asyncio.run(feed())
+    close()
+    return _since(started)
 
 
 def journal_events(path: Path, events: list[Event], batch: int) -> Timing:
@@ -123,10 +125,7 @@ def journal_events(path: Path, events: list[Event], batch: int) -> Timing:
     def write(event: Event) -> None:
         journal.write_event(event, event.reference_id)
 
-    elapsed = in_loop(events, batch, write)
-    assert not journal._waiting, "timed before every line was written"
-    journal.close()
-    return elapsed
+    return in_loop(events, batch, write, journal.close)
 
 
 def bare_events(path: Path, events: list[Event], batch: int) -> Timing:
@@ -139,9 +138,7 @@ def bare_events(path: Path, events: list[Event], batch: int) -> Timing:
                           ensure_ascii=False)
         os.write(fd, (line + "\n").encode("utf-8"))
 
-    elapsed = in_loop(events, batch, write)
-    os.close(fd)
-    return elapsed
+    return in_loop(events, batch, write, lambda: os.close(fd))
 
 
 def bare_encoded_events(path: Path, events: list[Event], batch: int) -> Timing:
@@ -154,9 +151,7 @@ def bare_encoded_events(path: Path, events: list[Event], batch: int) -> Timing:
                 f'{json.dumps(event.reference_id)}, "target": {target}}}')
         os.write(fd, (line + "\n").encode("utf-8"))
 
-    elapsed = in_loop(events, batch, write)
-    os.close(fd)
-    return elapsed
+    return in_loop(events, batch, write, lambda: os.close(fd))
 
 
 def journal_records(path: Path, lines: list[tuple[str, dict[str, Any]]], _: int) -> Timing:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 from console.domain.jsontext import make_encoder
@@ -69,10 +68,15 @@ class Event:
         return {"type": "event", "seq": self.seq, "receivedAt": self.received_at,
                 "channel": self.channel, "data": self.data}
 
-    @cached_property
+    @property
     def data_json(self) -> str:
         """`data` encoded once, shared by the journal line and the `--json` line."""
-        return _encode_data(self.data)
+        # Kept in the instance's __dict__ by hand: functools.cached_property takes a lock on
+        # every first access (Python 3.11), which cost more than the encoding saved.
+        cached: str | None = self.__dict__.get("_data_json")
+        if cached is None:
+            cached = self.__dict__["_data_json"] = _encode_data(self.data)
+        return cached
 
     def json_line(self) -> str:
         """`as_json()` encoded, reusing `data_json` (the hot path of `watch --json`)."""

@@ -124,18 +124,24 @@ class _Clock:
     def __init__(self) -> None:
         self._second = -1
         self._prefix = ""
+        self._millis = -1
+        self._stamp = ""
         self.day = ""
         """Today's local date (YYYY-MM-DD, the name of the day's file) as of the last `now()`."""
 
     def now(self) -> str:
-        moment = time.time()
-        second = int(moment)
+        millis = int(time.time() * 1000)
+        if millis == self._millis:  # a flood: many lines in one millisecond
+            return self._stamp
+        second, fraction = divmod(millis, 1000)
         if second != self._second:
             self._second = second
             self._prefix = dt.datetime.fromtimestamp(second, dt.timezone.utc).strftime(
                 "%Y-%m-%dT%H:%M:%S")
             self.day = time.strftime("%Y-%m-%d", time.localtime(second))
-        return self._prefix + _MILLIS[int((moment - second) * 1000)]
+        self._millis = millis
+        self._stamp = self._prefix + _MILLIS[fraction]
+        return self._stamp
 
 
 class Journal:
@@ -191,18 +197,25 @@ class Journal:
         Inside a running event loop it is written at the loop's next turn (module doc)."""
         if self._failed is not None:
             self._raise_failed()
-        checked = _redacted(event.data)
-        if checked is not event.data:
-            data = _safe_encode(checked)
+        data = event.data
+        try:
+            leaky = has_secret_key(data)
+        except RecursionError:
+            leaky = True  # _redacted says so in the line
+        if leaky:
+            text = _safe_encode(_redacted(data))
         else:
             try:
-                data = event.data_json
+                text = event.data_json
             except (ValueError, TypeError, RecursionError):
-                data = _safe_encode(event.data)
-        line = self._cut(
-            f'{{"ts": "{self._clock.now()}", "kind": "event", "seq": {event.seq}, '
-            f'"channel": {self._quoted(event.channel)}, "data": {data}, "matched": '
-            f'{"null" if matched is None else _quote(matched)}{self._target_tail}')
+                text = _safe_encode(data)
+        channel = self._kinds.get(event.channel) or self._quoted(event.channel)
+        line = (f'{{"ts": "{self._clock.now()}", "kind": "event", "seq": {event.seq}, '
+                f'"channel": {channel}, "data": {text}, "matched": '
+                f'{"null" if matched is None else _quote(matched)}{self._target_tail}')
+        for secret in self._secrets:  # _cut, inline: this is the hot path
+            if secret in line:
+                line = line.replace(secret, _REDACTED)
         waiting = self._waiting
         waiting.append(line)
         if len(waiting) >= _BATCH:
