@@ -50,3 +50,14 @@ def test_a_value_it_failed_inside_is_not_taken_for_circular_afterwards() -> None
         encode(value)
     del value["bad"]
     assert encode(value) == json.dumps(value, ensure_ascii=False)
+
+
+def test_an_events_data_is_encoded_once_and_shared() -> None:
+    from console.domain.events import Event
+
+    event = Event("/v2/me/outbound", {"referenceId": "r", "n": "Grüße"}, 1.0, seq=1)
+    first = event.data_json
+    assert first is event.data_json and json.loads(first) == event.data
+    assert first == json.dumps(event.data, ensure_ascii=False)
+    assert event == Event("/v2/me/outbound", {"referenceId": "r", "n": "Grüße"}, 1.0, seq=1)
+    assert json.loads(event.json_line())["data"] == event.data
