@@ -20,9 +20,9 @@ process cannot lose it):
 
 Cost (bench/journal.py): the search for credential keys skips, in C, the keys of every dict
 whose keys are all known safe; the secret-key decision is cached per key name (keys repeat);
-the JSON encoder is built once; the timestamp's seconds
-part is formatted once per second; the target is encoded once, an event's data once
-(`Event.data_json`, shared with `watch --json`); event lines share a write.
+the JSON encoder is built once (console.domain.jsontext); the timestamp is made once per
+millisecond, its seconds part once per second; the target is encoded once, an event's data
+once (`Event.data_json`, shared with `watch --json`); the event lines of a turn share a write.
 """
 
 from __future__ import annotations
