@@ -225,3 +225,25 @@ def test_a_password_holding_a_newline_never_breaks_a_line(tmp_path: Path) -> Non
     assert [entry["kind"] for entry in found] == ["error", "event", "event"]
     assert json.dumps(password)[1:-1] not in path.read_text(encoding="utf-8")
     assert found[0]["message"] == "bad password [redacted]"
+
+
+def test_lines_that_wait_for_the_loop_are_redacted_and_cut_like_the_others(
+        tmp_path: Path) -> None:
+    from tests.test_journal import ODD_SECRET_KEYS, nest
+
+    path = tmp_path / "w.jsonl"
+    journal = Journal(path=path, secrets=("hunter2",), target={"profile": "p"})
+    leaf = {key: f"leak-{n}" for n, key in enumerate(ODD_SECRET_KEYS)} | {"keep": "hunter2"}
+
+    async def flood() -> None:
+        for depth in (0, 1, 2, 5, 12):
+            journal.write_event(Event("/me/internal", {"userData": nest(depth, leaf)}, 1.0,
+                                      depth), None)
+        journal.write("request", body=nest(3, leaf))  # goes out with them
+
+    asyncio.run(flood())
+    journal.close()
+    text = path.read_text(encoding="utf-8")
+    assert "leak-" not in text and "hunter2" not in text
+    assert len(lines(path)) == 6
+    assert text.count("[redacted]") == 6 * (len(ODD_SECRET_KEYS) + 1)
