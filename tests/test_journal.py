@@ -229,3 +229,31 @@ def test_a_dict_of_known_safe_keys_is_still_searched_below_and_beside() -> None:
     assert has_secret_key({"keep": 1, "also": 2, "Cookie": 3})
     assert redact({"keep": [{"also": {"apiKey": 1}}]}) == \
         {"keep": [{"also": {"apiKey": "[redacted]"}}]}
+
+
+def test_credential_keys_inside_tuples_and_container_subclasses_are_redacted(
+        tmp_path: Path) -> None:
+    """JSON writes a tuple as a list: what is inside one is searched like a list."""
+    from collections import OrderedDict
+
+    from console.domain.events import Event
+    from console.domain.journal import has_secret_key
+
+    class Fields(dict[str, object]):
+        pass
+
+    class Items(list[object]):
+        pass
+
+    path = tmp_path / "t.jsonl"
+    journal = Journal(path=path)
+    values: list[object] = [({"password": "leak-0"},), [("x", {"a": ({"Token": "leak-1"},)})],
+                            Fields(apiKey="leak-2"), Items([OrderedDict(cookie="leak-3")]),
+                            (Fields(inner=(Items([{"secret": "leak-4"}]),)),)]
+    for value in values:
+        assert has_secret_key({"v": value}), value
+        journal.write("request", body=value)
+        journal.write_event(Event("/me/internal", {"userData": value}, 1.0, 1), None)
+    journal.close()
+    text = path.read_text()
+    assert "leak-" not in text and text.count("[redacted]") == 2 * len(values)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
+
+from console.domain.jsontext import make_encoder
 
 __all__ = ["Event", "StreamStatus", "StreamItem", "StatusKind"]
 
 StatusKind = Literal["connecting", "connected", "reconnecting", "gap", "failed", "closed"]
-# One encoder for every event: json.dumps(..., ensure_ascii=False) builds a new one per call.
-# No circular-reference bookkeeping: event data comes from json.loads, which cannot make a cycle.
-_encode_data = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+# One encoder for every event, built once (json.dumps builds a new one per call). No
+# circular-reference bookkeeping: event data comes from json.loads, which cannot make a cycle.
+_encode_data = make_encoder(check_circular=False)
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,15 @@ class Event:
         return {"type": "event", "seq": self.seq, "receivedAt": self.received_at,
                 "channel": self.channel, "data": self.data}
 
-    @cached_property
+    @property
     def data_json(self) -> str:
         """`data` encoded once, shared by the journal line and the `--json` line."""
-        return _encode_data(self.data)
+        # Kept in the instance's __dict__ by hand: functools.cached_property takes a lock on
+        # every first access (Python 3.11), which cost more than the encoding saved.
+        cached: str | None = self.__dict__.get("_data_json")
+        if cached is None:
+            cached = self.__dict__["_data_json"] = _encode_data(self.data)
+        return cached
 
     def json_line(self) -> str:
         """`as_json()` encoded, reusing `data_json` (the hot path of `watch --json`)."""
