@@ -79,9 +79,7 @@ class OutboundApp(App[None]):
     #body { height: 1fr; }
     #left { width: 1fr; min-width: 40; }
     #right { width: 1fr; border-left: solid $panel; }
-    #body.narrow #right { border-left: none; display: none; }
-    #body.narrow.view-events #left { display: none; }
-    #body.narrow.view-events #right { display: block; }
+    #body.narrow #right { border-left: none; }
     #event-status { height: 1; background: $panel; color: $text; }
     #event-headings { height: 1; text-style: bold underline; color: $text-muted; }
     #filter { height: 1; border: none; display: none; }
@@ -202,14 +200,17 @@ class OutboundApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
-        # The layout classes are right from the start: adding them later restyles every widget.
-        with Horizontal(id="body", classes=" ".join(
-                name for name, on_ in self._layout_classes(self.size.width).items() if on_)):
+        # The layout is right from the start: changing it later restyles every widget.
+        narrow, show_left, show_right = self._panes_shown(self.size.width)
+        with Horizontal(id="body", classes="narrow" if narrow else ""):
             # The templates and history panes are mounted when first shown (a faster start).
-            with ContentSwitcher(initial="form", id="left"):
+            with ContentSwitcher(initial="form", id="left") as left:
+                left.display = show_left
                 yield RecordForm(id="form")
             # Filled just after the first frame (hidden at 80 columns; no events before then).
-            yield Vertical(id="right")
+            right = Vertical(id="right")
+            right.display = show_right
+            yield right
         yield KeyFooter(id="footer")
 
     @property
@@ -292,11 +293,21 @@ class OutboundApp(App[None]):
         # The event's size: this runs before App's own handler records the new size.
         self._layout(event.size.width)
 
-    def _layout_classes(self, width: int) -> dict[str, bool]:
-        return {"narrow": width < NARROW, "view-events": self.view == "events"}
+    def _panes_shown(self, width: int) -> tuple[bool, bool, bool]:
+        """(narrow, left pane shown, right pane shown) at this width and view."""
+        narrow = width < NARROW
+        events = self.view == "events"
+        return narrow, not (narrow and events), not narrow or events
 
     def _layout(self, width: int) -> None:
-        self.main("#body").update_classes(self._layout_classes(width))
+        # The panes are shown and hidden through their own `display`, not a class on #body:
+        # a class restyles every widget below it (~100 ms of a key press under a flood).
+        narrow, show_left, show_right = self._panes_shown(width)
+        body = self.main("#body")
+        if body.has_class("narrow") != narrow:
+            body.set_class(narrow, "narrow")
+        self.main("#left").display = show_left
+        self.main("#right").display = show_right
 
     def watch_view(self, view: str) -> None:
         if view != "events":
