@@ -306,8 +306,14 @@ class OutboundApp(App[None]):
         body = self.main("#body")
         if body.has_class("narrow") != narrow:
             body.set_class(narrow, "narrow")
-        self.main("#left").display = show_left
-        self.main("#right").display = show_right
+        left, right = self.main("#left"), self.main("#right")
+        if (left.display, right.display) == (show_left, show_right):
+            return
+        left.display, right.display = show_left, show_right
+        # Textual repaints only the widgets whose place changed; a pane shown again in the
+        # place it had before another one covered it could keep the other's lines (seen under
+        # a flood): the whole screen is repainted once the new layout is in.
+        self.call_after_refresh(self.main_screen.refresh)
 
     def watch_view(self, view: str) -> None:
         if view != "events":
