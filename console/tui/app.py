@@ -27,7 +27,7 @@ from console.tui.event_list import EventList, EventStatus, GapRow
 from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
-from console.tui.keymap import load_keymap
+from console.tui.keymap import keymap_path, load_keymap
 from console.tui.repaint import RepaintLimiter
 from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
@@ -55,6 +55,9 @@ __all__ = ["OutboundApp"]
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 #: Waits between tries when GWS cannot be reached at start (then the last one, repeated).
 RETRY_DELAYS_S = (1, 2, 4, 8, 15, 30)
+PANES_WAIT_S = 2.0
+"""Longest the templates and history panes wait for the stream to connect before they are
+built anyway (on first use they are built at once)."""
 
 
 def profile_label(profile: Profile) -> str:
@@ -165,6 +168,8 @@ class OutboundApp(App[None]):
         self._quit_after_replay = False
         self._retry_now = asyncio.Event()
         """Set by the reconnect key: the next try at start goes now."""
+        self._stream_connected = asyncio.Event()
+        """Set once the stream has said `connected` (the panes are built after it)."""
         self.history = History(on_change=self._history_changed, clock=self.now)
         """Sends and replays of this session, after the journal's (console.app.history)."""
         self.start_template = template
@@ -206,7 +211,7 @@ class OutboundApp(App[None]):
             # The templates and history panes are mounted when first shown (a faster start).
             with ContentSwitcher(initial="form", id="left") as left:
                 left.display = show_left
-                yield RecordForm(id="form")
+                yield RecordForm(id="form", checks_held=True)  # until the engine is imported
             # Filled just after the first frame (hidden at 80 columns; no events before then).
             right = Vertical(id="right")
             right.display = show_right
@@ -253,6 +258,8 @@ class OutboundApp(App[None]):
                             TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
 
     def _apply_keymap(self) -> None:
+        if not keymap_path().is_file():
+            return  # nothing to read: the panes' bindings are not imported for nothing
         keymap, problem = load_keymap(known=self.binding_ids())
         if keymap:
             self.set_keymap(keymap)
@@ -285,8 +292,8 @@ class OutboundApp(App[None]):
         self.repaint.on_quiet(self._event_status)  # the rate-limit indicator goes
         self.set_interval(0.05, self._drain_stream)
         self.set_interval(0.1, self._show_replay_progress)
-        self.call_after_refresh(self._events)
-        # After the first frame is on screen: importing the engine takes ~0.3 s.
+        # After the first frame is on screen: importing the engine takes ~0.3 s. The events
+        # pane is built while it imports (a key typed at the first frame echoes first).
         self.call_after_refresh(self._start)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -400,17 +407,21 @@ class OutboundApp(App[None]):
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
-        # The first frame is out: collection (off during start-up, see launch.start_console)
-        # resumes; what start-up built lives as long as the app, so once its garbage is
-        # collected it goes out of the collector's reach.
+        # The first frame is out. Collection (off during start-up, see launch.start_console)
+        # resumes once the engine is imported; what start-up built lives as long as the app,
+        # so once its garbage is collected it goes out of the collector's reach.
+        # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
+        # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
+        imported = asyncio.ensure_future(asyncio.to_thread(_import_engine,
+                                                           self.profile.simulator))
+        self._apply_keymap()
+        self._events()
+        await imported
+        self.main(RecordForm).release_checks()
         if not gc.isenabled():
             gc.collect()
             gc.freeze()
             gc.enable()
-        self._apply_keymap()
-        # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
-        # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
-        await asyncio.to_thread(_import_engine, self.profile.simulator)
         opened = await self._open()
         if opened is None:
             return
@@ -429,7 +440,13 @@ class OutboundApp(App[None]):
         self.ready = True
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
-        # Now that the first frame is long out, build the other panes so F4/F5 are instant.
+        # Now that the first frame is long out, build the other panes so F4/F5 are instant;
+        # once the stream is connected (or has had its time): built now, they would hold up
+        # its handshake on this loop (bench/tui.py, "connected").
+        try:
+            await asyncio.wait_for(self._stream_connected.wait(), PANES_WAIT_S)
+        except asyncio.TimeoutError:
+            pass
         self._pane("templates")
         self._pane("history")
         if opened.journal.path.is_file():
@@ -595,6 +612,9 @@ class OutboundApp(App[None]):
 
     def _collect(self, item: StreamItem) -> None:
         self._pending.append(item)  # drained by a timer: one UI update per tick, not per event
+        if not isinstance(item, Event):
+            # The stream's state (connected, reconnecting, a gap) is shown at once.
+            self.call_later(self._drain_stream)
 
     def _drain_stream(self) -> None:
         """Move what the stream delivered into the UI, once per tick (floods stay cheap)."""
@@ -649,6 +669,8 @@ class OutboundApp(App[None]):
             if status.kind == "reconnecting" and header.status != "reconnecting":
                 header.since = human_time(status.at or self.now(), self.now())
             header.status = status.kind
+            if status.kind == "connected":
+                self._stream_connected.set()
             header.detail = "" if status.kind == "connected" else status.detail[:80]
 
     def _event_status(self) -> None:
@@ -1064,11 +1086,26 @@ class OutboundApp(App[None]):
 
 
 def _import_engine(simulator: bool) -> None:
-    """Import what `_start` needs (off the event loop: see there)."""
+    """Import what `_start` needs (off the event loop: see there), with what the first
+    requests would otherwise import on the loop: httpcore and anyio's asyncio backend
+    (~0.3 s of "connecting" on our machines, bench/tui.py)."""
+    import importlib
+    import importlib.util
+
+    for warm_up in ("httpcore", "anyio._backends._asyncio"):  # httpx's own dependencies
+        try:
+            importlib.import_module(warm_up)
+        except ImportError:  # another httpx: it imports what it needs itself
+            pass
     import console.app.target  # noqa: F401
     import console.domain.journal  # noqa: F401
     import console.gws.engine  # noqa: F401
 
+    if importlib.util.find_spec("sniffio") is None:
+        # httpcore tries `import sniffio` on every request; when it is not installed each try
+        # searches the whole path again (~1 ms). Remembered as missing: the same ImportError,
+        # at once.
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
     if simulator:
         import console.sim  # noqa: F401
 
