@@ -33,6 +33,8 @@ from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
     from console.app.replay import ReplayInputs, ReplayResult, ReplayRun
     from console.app.target import OpenTarget, ResolvedTarget
     from console.domain.correlation import Tracked
@@ -330,9 +332,13 @@ class OutboundApp(App[None]):
 
     def _pane(self, view: str) -> Any:
         """The templates or history pane, mounted on first use."""
+        return self._pane_mounting(view)[0]
+
+    def _pane_mounting(self, view: str) -> tuple[Any, AwaitMount | None]:
+        """The pane, and what to await for it to be mounted when it was not yet."""
         found = self.main_screen.query(f"#{view}")
         if found:
-            return found.first()
+            return found.first(), None
         from console.tui.history_pane import HistoryPane
         from console.tui.templates_pane import TemplatesPane
 
@@ -340,18 +346,20 @@ class OutboundApp(App[None]):
             else HistoryPane(self.history.entries, id="history", now=self.now)
         switcher = self.main("#left", ContentSwitcher)
         pane.display = switcher.current == view  # a ContentSwitcher shows what is mounted
-        switcher.mount(pane)
-        return pane
+        return pane, switcher.mount(pane)
 
     async def action_show(self, view: str) -> None:
+        target = {"form": "#f-applicationId", "events": "#events",
+                  "templates": "#template-tree", "history": "#history-list"}[view]
         if view in ("templates", "history"):
             self._pane(view)
-            await asyncio.sleep(0)  # let it compose before it is shown and focused
+            if not self.main_screen.query(target):
+                # Just mounted: let it compose before it is shown and focused (only then: a
+                # turn of the loop is a burst of the stream's work during a flood).
+                await asyncio.sleep(0)
         elif view == "events":
             self._events()
         self.view = view
-        target = {"form": "#f-applicationId", "events": "#events",
-                  "templates": "#template-tree", "history": "#history-list"}[view]
         self.main(target).focus()
 
     # -- command palette -------------------------------------------------------------------
@@ -437,20 +445,23 @@ class OutboundApp(App[None]):
         header.user = me.user_name
         header.device = engine.session.device_path or ""
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
-        self.ready = True
-        for warning in me.warnings:
-            self.notify(warning, severity="warning", timeout=20)
-        # Now that the first frame is long out, build the other panes so F4/F5 are instant;
-        # once the stream is connected (or has had its time): built now, they would hold up
-        # its handshake on this loop (bench/tui.py, "connected").
+        # Now that the first frame is long out, build the other panes so F4/F5 are instant
+        # and read the journal's history, before the console says it is ready; once the
+        # stream is connected (or has had its time): done first, they would hold up its
+        # handshake on this loop (bench/tui.py, "connected").
         try:
             await asyncio.wait_for(self._stream_connected.wait(), PANES_WAIT_S)
         except asyncio.TimeoutError:
             pass
-        self._pane("templates")
-        self._pane("history")
+        for view in ("templates", "history"):
+            mounting = self._pane_mounting(view)[1]
+            if mounting is not None:
+                await mounting  # the templates read: the palette lists them once ready
         if opened.journal.path.is_file():
             self.history.load_journal(opened.journal.path)
+        self.ready = True
+        for warning in me.warnings:
+            self.notify(warning, severity="warning", timeout=20)
 
     async def _open(self) -> OpenTarget | None:
         """Open the target through the application layer, until it works: an unreachable
