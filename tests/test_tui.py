@@ -485,3 +485,31 @@ async def test_quit_with_unsaved_changes_asks_and_never_crashes(tmp_path: Path) 
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.is_running)
     assert app.return_code in (0, None)
+
+
+async def test_checks_held_while_the_engine_imports_are_made_once_released() -> None:
+    """The console holds the form's checks until its engine (pydantic) is imported, so the
+    first key typed echoes at once: what was typed meanwhile is checked then, nothing is
+    skipped, and from then on every change is checked as it happens."""
+    from textual.app import App, ComposeResult
+
+    class FormOnly(App[None]):
+        def compose(self) -> ComposeResult:
+            yield RecordForm(id="form", checks_held=True)
+
+    app = FormOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.query_one(RecordForm)
+        app.query_one("#f-from", Input).focus()
+        await pilot.press("9", "9", ":", "9", "9")
+        await pilot.pause(0.05)
+        assert form.error_text("from") == ""  # held: not checked yet
+        assert "from" in form.touched
+        form.release_checks()
+        await pilot.pause(0.05)
+        assert "HH:MM" in form.error_text("from")
+        app.query_one("#f-until", Input).focus()
+        await pilot.press("2", "5", ":", "9", "9")
+        await pilot.pause(0.05)
+        assert "HH:MM" in form.error_text("until")  # checked at once now
+        assert form.error_text("campaignName") == ""  # untouched

@@ -27,12 +27,14 @@ from console.tui.event_list import EventList, EventStatus, GapRow
 from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
-from console.tui.keymap import load_keymap
+from console.tui.keymap import keymap_path, load_keymap
 from console.tui.repaint import RepaintLimiter
 from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
     from console.app.replay import ReplayInputs, ReplayResult, ReplayRun
     from console.app.target import OpenTarget, ResolvedTarget
     from console.domain.correlation import Tracked
@@ -55,6 +57,9 @@ __all__ = ["OutboundApp"]
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 #: Waits between tries when GWS cannot be reached at start (then the last one, repeated).
 RETRY_DELAYS_S = (1, 2, 4, 8, 15, 30)
+PANES_WAIT_S = 2.0
+"""Longest the templates and history panes wait for the stream to connect before they are
+built anyway (on first use they are built at once)."""
 
 
 def profile_label(profile: Profile) -> str:
@@ -79,9 +84,7 @@ class OutboundApp(App[None]):
     #body { height: 1fr; }
     #left { width: 1fr; min-width: 40; }
     #right { width: 1fr; border-left: solid $panel; }
-    #body.narrow #right { border-left: none; display: none; }
-    #body.narrow.view-events #left { display: none; }
-    #body.narrow.view-events #right { display: block; }
+    #body.narrow #right { border-left: none; }
     #event-status { height: 1; background: $panel; color: $text; }
     #event-headings { height: 1; text-style: bold underline; color: $text-muted; }
     #filter { height: 1; border: none; display: none; }
@@ -167,6 +170,8 @@ class OutboundApp(App[None]):
         self._quit_after_replay = False
         self._retry_now = asyncio.Event()
         """Set by the reconnect key: the next try at start goes now."""
+        self._stream_connected = asyncio.Event()
+        """Set once the stream has said `connected` (the panes are built after it)."""
         self.history = History(on_change=self._history_changed, clock=self.now)
         """Sends and replays of this session, after the journal's (console.app.history)."""
         self.start_template = template
@@ -202,14 +207,17 @@ class OutboundApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
-        # The layout classes are right from the start: adding them later restyles every widget.
-        with Horizontal(id="body", classes=" ".join(
-                name for name, on_ in self._layout_classes(self.size.width).items() if on_)):
+        # The layout is right from the start: changing it later restyles every widget.
+        narrow, show_left, show_right = self._panes_shown(self.size.width)
+        with Horizontal(id="body", classes="narrow" if narrow else ""):
             # The templates and history panes are mounted when first shown (a faster start).
-            with ContentSwitcher(initial="form", id="left"):
-                yield RecordForm(id="form")
+            with ContentSwitcher(initial="form", id="left") as left:
+                left.display = show_left
+                yield RecordForm(id="form", checks_held=True)  # until the engine is imported
             # Filled just after the first frame (hidden at 80 columns; no events before then).
-            yield Vertical(id="right")
+            right = Vertical(id="right")
+            right.display = show_right
+            yield right
         yield KeyFooter(id="footer")
 
     @property
@@ -252,6 +260,8 @@ class OutboundApp(App[None]):
                             TemplatesPane.BINDINGS, TemplateTree.BINDINGS)
 
     def _apply_keymap(self) -> None:
+        if not keymap_path().is_file():
+            return  # nothing to read: the panes' bindings are not imported for nothing
         keymap, problem = load_keymap(known=self.binding_ids())
         if keymap:
             self.set_keymap(keymap)
@@ -284,19 +294,35 @@ class OutboundApp(App[None]):
         self.repaint.on_quiet(self._event_status)  # the rate-limit indicator goes
         self.set_interval(0.05, self._drain_stream)
         self.set_interval(0.1, self._show_replay_progress)
-        self.call_after_refresh(self._events)
-        # After the first frame is on screen: importing the engine takes ~0.3 s.
+        # After the first frame is on screen: importing the engine takes ~0.3 s. The events
+        # pane is built while it imports (a key typed at the first frame echoes first).
         self.call_after_refresh(self._start)
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this runs before App's own handler records the new size.
         self._layout(event.size.width)
 
-    def _layout_classes(self, width: int) -> dict[str, bool]:
-        return {"narrow": width < NARROW, "view-events": self.view == "events"}
+    def _panes_shown(self, width: int) -> tuple[bool, bool, bool]:
+        """(narrow, left pane shown, right pane shown) at this width and view."""
+        narrow = width < NARROW
+        events = self.view == "events"
+        return narrow, not (narrow and events), not narrow or events
 
     def _layout(self, width: int) -> None:
-        self.main("#body").update_classes(self._layout_classes(width))
+        # The panes are shown and hidden through their own `display`, not a class on #body:
+        # a class restyles every widget below it (~100 ms of a key press under a flood).
+        narrow, show_left, show_right = self._panes_shown(width)
+        body = self.main("#body")
+        if body.has_class("narrow") != narrow:
+            body.set_class(narrow, "narrow")
+        left, right = self.main("#left"), self.main("#right")
+        if (left.display, right.display) == (show_left, show_right):
+            return
+        left.display, right.display = show_left, show_right
+        # Textual repaints only the widgets whose place changed; a pane shown again in the
+        # place it had before another one covered it could keep the other's lines (seen under
+        # a flood): the whole screen is repainted once the new layout is in.
+        self.call_after_refresh(self.main_screen.refresh)
 
     def watch_view(self, view: str) -> None:
         if view != "events":
@@ -306,9 +332,13 @@ class OutboundApp(App[None]):
 
     def _pane(self, view: str) -> Any:
         """The templates or history pane, mounted on first use."""
+        return self._pane_mounting(view)[0]
+
+    def _pane_mounting(self, view: str) -> tuple[Any, AwaitMount | None]:
+        """The pane, and what to await for it to be mounted when it was not yet."""
         found = self.main_screen.query(f"#{view}")
         if found:
-            return found.first()
+            return found.first(), None
         from console.tui.history_pane import HistoryPane
         from console.tui.templates_pane import TemplatesPane
 
@@ -316,18 +346,20 @@ class OutboundApp(App[None]):
             else HistoryPane(self.history.entries, id="history", now=self.now)
         switcher = self.main("#left", ContentSwitcher)
         pane.display = switcher.current == view  # a ContentSwitcher shows what is mounted
-        switcher.mount(pane)
-        return pane
+        return pane, switcher.mount(pane)
 
     async def action_show(self, view: str) -> None:
+        target = {"form": "#f-applicationId", "events": "#events",
+                  "templates": "#template-tree", "history": "#history-list"}[view]
         if view in ("templates", "history"):
             self._pane(view)
-            await asyncio.sleep(0)  # let it compose before it is shown and focused
+            if not self.main_screen.query(target):
+                # Just mounted: let it compose before it is shown and focused (only then: a
+                # turn of the loop is a burst of the stream's work during a flood).
+                await asyncio.sleep(0)
         elif view == "events":
             self._events()
         self.view = view
-        target = {"form": "#f-applicationId", "events": "#events",
-                  "templates": "#template-tree", "history": "#history-list"}[view]
         self.main(target).focus()
 
     # -- command palette -------------------------------------------------------------------
@@ -383,17 +415,21 @@ class OutboundApp(App[None]):
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
-        # The first frame is out: collection (off during start-up, see launch.start_console)
-        # resumes; what start-up built lives as long as the app, so once its garbage is
-        # collected it goes out of the collector's reach.
+        # The first frame is out. Collection (off during start-up, see launch.start_console)
+        # resumes once the engine is imported; what start-up built lives as long as the app,
+        # so once its garbage is collected it goes out of the collector's reach.
+        # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
+        # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
+        imported = asyncio.ensure_future(asyncio.to_thread(_import_engine,
+                                                           self.profile.simulator))
+        self._apply_keymap()
+        self._events()
+        await imported
+        self.main(RecordForm).release_checks()
         if not gc.isenabled():
             gc.collect()
             gc.freeze()
             gc.enable()
-        self._apply_keymap()
-        # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
-        # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
-        await asyncio.to_thread(_import_engine, self.profile.simulator)
         opened = await self._open()
         if opened is None:
             return
@@ -409,14 +445,23 @@ class OutboundApp(App[None]):
         header.user = me.user_name
         header.device = engine.session.device_path or ""
         self.main(RecordForm).set_devices(list(me.devices), engine.session.device_path)
+        # Now that the first frame is long out, build the other panes so F4/F5 are instant
+        # and read the journal's history, before the console says it is ready; once the
+        # stream is connected (or has had its time): done first, they would hold up its
+        # handshake on this loop (bench/tui.py, "connected").
+        try:
+            await asyncio.wait_for(self._stream_connected.wait(), PANES_WAIT_S)
+        except asyncio.TimeoutError:
+            pass
+        for view in ("templates", "history"):
+            mounting = self._pane_mounting(view)[1]
+            if mounting is not None:
+                await mounting  # the templates read: the palette lists them once ready
+        if opened.journal.path.is_file():
+            self.history.load_journal(opened.journal.path)
         self.ready = True
         for warning in me.warnings:
             self.notify(warning, severity="warning", timeout=20)
-        # Now that the first frame is long out, build the other panes so F4/F5 are instant.
-        self._pane("templates")
-        self._pane("history")
-        if opened.journal.path.is_file():
-            self.history.load_journal(opened.journal.path)
 
     async def _open(self) -> OpenTarget | None:
         """Open the target through the application layer, until it works: an unreachable
@@ -578,6 +623,9 @@ class OutboundApp(App[None]):
 
     def _collect(self, item: StreamItem) -> None:
         self._pending.append(item)  # drained by a timer: one UI update per tick, not per event
+        if not isinstance(item, Event):
+            # The stream's state (connected, reconnecting, a gap) is shown at once.
+            self.call_later(self._drain_stream)
 
     def _drain_stream(self) -> None:
         """Move what the stream delivered into the UI, once per tick (floods stay cheap)."""
@@ -632,6 +680,8 @@ class OutboundApp(App[None]):
             if status.kind == "reconnecting" and header.status != "reconnecting":
                 header.since = human_time(status.at or self.now(), self.now())
             header.status = status.kind
+            if status.kind == "connected":
+                self._stream_connected.set()
             header.detail = "" if status.kind == "connected" else status.detail[:80]
 
     def _event_status(self) -> None:
@@ -1047,11 +1097,26 @@ class OutboundApp(App[None]):
 
 
 def _import_engine(simulator: bool) -> None:
-    """Import what `_start` needs (off the event loop: see there)."""
+    """Import what `_start` needs (off the event loop: see there), with what the first
+    requests would otherwise import on the loop: httpcore and anyio's asyncio backend
+    (~0.3 s of "connecting" on our machines, bench/tui.py)."""
+    import importlib
+    import importlib.util
+
+    for warm_up in ("httpcore", "anyio._backends._asyncio"):  # httpx's own dependencies
+        try:
+            importlib.import_module(warm_up)
+        except ImportError:  # another httpx: it imports what it needs itself
+            pass
     import console.app.target  # noqa: F401
     import console.domain.journal  # noqa: F401
     import console.gws.engine  # noqa: F401
 
+    if importlib.util.find_spec("sniffio") is None:
+        # httpcore tries `import sniffio` on every request; when it is not installed each try
+        # searches the whole path again (~1 ms). Remembered as missing: the same ImportError,
+        # at once.
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
     if simulator:
         import console.sim  # noqa: F401
 

@@ -156,8 +156,14 @@ class RecordForm(VerticalScroll):
     class Changed(Message):
         """The form's values changed (it is now unsaved)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, checks_held: bool = False) -> None:
         super().__init__(id=id)
+        self.checks_held = checks_held
+        """Checking a change waits for `release_checks()`. The console holds them while the
+        engine (and with it the model, pydantic) is imported in a thread: a check before would
+        import it on the event loop, or wait for that thread, and the first key typed would
+        echo late (bench/tui.py, "usable"). What is typed meanwhile is checked then."""
+        self._check_due = False
         self.touched: set[str] = set()
         self.show_all_errors = False
         self._loading = False
@@ -405,8 +411,18 @@ class RecordForm(VerticalScroll):
         if self._loading:
             return
         self.touched.add(name)
-        self.check()
+        if self.checks_held:
+            self._check_due = True
+        else:
+            self.check()
         self.post_message(self.Changed())
+
+    def release_checks(self) -> None:
+        """Check changes at once from now on (and what changed while they were held)."""
+        self.checks_held = False
+        if self._check_due:
+            self._check_due = False
+            self.check()
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:

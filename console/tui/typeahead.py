@@ -125,6 +125,10 @@ class TypeAhead:
             if pending == 0:
                 done.set()
 
+        # Textual counts a callback's parameters with inspect.signature unless told: once per
+        # widget per round otherwise (a new function each round), which a flood makes slow.
+        setattr(tick, "_param_count", 0)  # noqa: B010
+
         for pump in pumps:
             if pump.call_later(tick):
                 pending += 1
