@@ -26,7 +26,7 @@ class _LazyGroup(click.Group):
         "templates": "console.cli.templates:templates",
     }
     #: The first paragraph of each lazy command's help, for `--help`'s list of commands:
-    #: importing the commands for it cost ~400 ms (the engine, httpx, pydantic). A test holds
+    #: importing the commands for it cost ~400 ms (the engine, httpx, then pydantic). A test holds
     #: these equal to the commands' own docstrings.
     SUMMARIES = {
         "send": "Send one AddRecord and report what GWS answered.",

@@ -1,7 +1,7 @@
 """How a command ends its process: once its last line is written, at once.
 
 The interpreter's own exit frees every module one object at a time: with the engine's imports
-(pydantic, httpx) that is 60-100 ms after `send` has printed its verdict, closed the journal and
+(httpx, asyncio) that is 60-100 ms after `send` has printed its verdict, closed the journal and
 its sockets, time a person waits for the prompt and nothing else. So, when the command line
 runs as the program itself (`outbound-console ...`, `python -m console.cli ...`: `main()`
 reading `sys.argv`), `exit_now` runs what was registered with `atexit`, flushes stdout and

@@ -1,6 +1,6 @@
 """AddRecord facts that need no validation library: the phone types and clock times.
 
-Kept apart from `console.domain.model` (pydantic) so the console can draw its first screen before
+Kept apart from `console.domain.model` so the console can draw its first screen before
 the heavier modules are imported.
 """
 

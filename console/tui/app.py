@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["OutboundApp"]
 
 # Only Textual and these light modules are imported before the first frame; the engine,
-# pydantic, aiohttp and YAML come in the worker that starts after it, the dialogs and the
+# the model, aiohttp and YAML come in the worker that starts after it, the dialogs and the
 # templates and history panes when first used (measured in bench/tui.py).
 
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side

@@ -160,7 +160,7 @@ class RecordForm(VerticalScroll):
         super().__init__(id=id)
         self.checks_held = checks_held
         """Checking a change waits for `release_checks()`. The console holds them while the
-        engine (and with it the model, pydantic) is imported in a thread: a check before would
+        engine (and with it the model) is imported in a thread: a check before would
         import it on the event loop, or wait for that thread, and the first key typed would
         echo late (bench/tui.py, "usable"). What is typed meanwhile is checked then."""
         self._check_due = False
@@ -358,7 +358,7 @@ class RecordForm(VerticalScroll):
     def check(self) -> list[FieldProblem]:
         """Validate; show errors for touched fields (all after a send attempt)."""
         from console.domain.model import (
-            AddRecord,  # pydantic: imported after the first frame
+            AddRecord,  # the model: imported after the first frame
         )
 
         try:

@@ -207,7 +207,7 @@ class TemplatesPane(Vertical):
                     l_node.add_leaf(self._label(template), data=template)
 
     # Only template leaves carry data, so `data is not None` means a Template (and avoids
-    # importing console.domain.templates, with pydantic, while the first frame is being drawn).
+    # importing console.domain.templates, with YAML and the model, while the first frame is being drawn).
     def selected(self) -> Template | None:
         node = self.query_one("#template-tree", TemplateTree).cursor_node
         return node.data if node is not None else None
