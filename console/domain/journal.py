@@ -14,7 +14,7 @@ process cannot lose it):
 - `write_event`: event lines that arrive while the event loop is busy handing out one reply
   of the stream wait for the loop's next turn (at most `_BATCH` lines), then go out in one
   write. A `kill -9` can lose only those: events this process had taken in but not yet passed
-  back to the loop (the stream hands out at most 256 before it lets the loop turn, so this is
+  back to the loop (the stream hands out at most 64 before it lets the loop turn, so this is
   the last few milliseconds). `close()`, the next `write`, and the interpreter's exit (clean,
   Ctrl-C, an exception) write them. Outside a running event loop each line is written at once.
 
