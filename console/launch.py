@@ -114,6 +114,12 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
                                   prompt=prompt_password)
         profile = resolved.profile
     rate = repaint_rate(max_repaint_rate, profile)
+    early = None
+    if profile.simulator:
+        # Its imports run in a process of their own while Textual loads and draws.
+        from console.app.early_sim import EarlySimulator
+
+        early = EarlySimulator.spawn(profile.username or "demo")
     # Importing and building the console allocates enough to trigger a full garbage
     # collection (~15 ms) before the first frame; the app turns collection back on once that
     # frame is out (see OutboundApp._start).
@@ -128,7 +134,7 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
         # The TUI still asks through a prompt callable: it gets the password resolved above.
         OutboundApp(profile, journal_path=journal_path, profiles_dir=profiles_dir,
                     prompt=resolved.answer if resolved is not None else None,
-                    template=template, max_repaint_rate=rate).run()
+                    template=template, max_repaint_rate=rate, early_sim=early).run()
 
 
 def repaint_rate(option: str | None, profile: Profile) -> float:

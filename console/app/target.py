@@ -25,6 +25,7 @@ from console.profile import PRODUCTION_NAMES, Profile
 from console.profiles import load_profile, resolve_password, search_path
 
 if TYPE_CHECKING:  # the engine is imported when a target is opened, not when it is resolved
+    from console.app.early_sim import EarlySimulator
     from console.domain.journal import Journal
     from console.gws.engine import Engine
 
@@ -254,7 +255,8 @@ async def open_target(resolved: ResolvedTarget, *, ack_timeout_s: float = 10.0,
                       channels: tuple[str, ...] | None = None, stream: bool = True,
                       clock: Callable[[], float] | None = None, sim_port: int = 0,
                       wait_connected_s: float = 15.0, start: bool = True,
-                      on_item: Callable[[Any], None] | None = None) -> OpenTarget:
+                      on_item: Callable[[Any], None] | None = None,
+                      early: EarlySimulator | None = None) -> OpenTarget:
     """Start the embedded simulator (if it is one), build connection, journal and engine, and
     (with `start`) open the GWS session and the stream. With `start=False` the caller opens it
     (`await opened.engine.open()`), e.g. to show the target before connecting. A failure
@@ -262,7 +264,7 @@ async def open_target(resolved: ResolvedTarget, *, ack_timeout_s: float = 10.0,
     from console.domain.journal import Journal
     from console.gws.engine import Engine
 
-    connection, cleanup = await connect(resolved, sim_port=sim_port)
+    connection, cleanup = await connect(resolved, sim_port=sim_port, early=early)
     profile = resolved.profile
     target = replace(resolved.target, url=connection.base_url)
     journal = Journal(path=resolved.journal, secrets=(connection.password.reveal(),),
@@ -284,14 +286,21 @@ async def open_target(resolved: ResolvedTarget, *, ack_timeout_s: float = 10.0,
 
 
 async def connect(resolved: ResolvedTarget, *, sim_port: int = 0,
+                  early: EarlySimulator | None = None,
                   ) -> tuple[Connection, Callable[[], Awaitable[None]] | None]:
-    """The connection, after starting the embedded simulator when the profile is it; the
-    second item stops that simulator (None: nothing to stop)."""
+    """The connection, after starting the embedded simulator when the profile is it (or
+    taking the one started `early`, in its own process, once); the second item stops that
+    simulator (None: nothing to stop)."""
     profile = resolved.profile
     if not profile.simulator:
         if resolved.password is None:
             raise ProfileError(f"no password resolved for profile {profile.name!r}")
         return profile.connection(resolved.password), None
+    if early is not None and not early.claimed and sim_port == 0:
+        early.claimed = True
+        url = await early.url()
+        if url is not None:
+            return profile.connection(Secret(early.password), url=url), early.stop
     from console.sim import Simulator  # the simulator is only imported when used
 
     password = secrets.token_urlsafe(16)

@@ -35,6 +35,7 @@ from console.tui.typeahead import TypeAhead
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
 
+    from console.app.early_sim import EarlySimulator
     from console.app.replay import ReplayInputs, ReplayResult, ReplayRun
     from console.app.target import OpenTarget, ResolvedTarget
     from console.domain.correlation import Tracked
@@ -132,7 +133,8 @@ class OutboundApp(App[None]):
                  template: Template | None = None, password: str | None = None,
                  resume_dir: Path | None = None,
                  run_ids: Callable[[], str] | None = None,
-                 max_repaint_rate: float = 0.0) -> None:
+                 max_repaint_rate: float = 0.0,
+                 early_sim: EarlySimulator | None = None) -> None:
         super().__init__()
         self.repaint = RepaintLimiter(max_repaint_rate)
         """Stream-driven repaints per second (0: unlimited; console.tui.repaint)."""
@@ -150,6 +152,8 @@ class OutboundApp(App[None]):
         self.clock = clock
         self.reference_ids = reference_ids or new_reference_id
         self.sim_port = sim_port
+        self.early_sim = early_sim
+        """The embedded simulator's process, started before Textual was imported (launch)."""
         self.monotonic = monotonic
         self.max_rows = max_rows
         self.prompt = prompt
@@ -489,7 +493,7 @@ class OutboundApp(App[None]):
             try:
                 opened = await open_target(resolved, clock=self.monotonic,
                                            sim_port=self.sim_port, wait_connected_s=0,
-                                           on_item=self._collect)
+                                           on_item=self._collect, early=self.early_sim)
             except GwsError as exc:
                 if not_authenticated(exc):
                     # Wrong user or password: ask again, naming the server (never `failed` for

@@ -1,0 +1,139 @@
+"""The embedded simulator started early in a child process (console/app/early_sim.py): the
+console connects to it, and it never outlives the console (quit, or kill -9); when the child
+cannot be used, the simulator starts in-process as before."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from console.app.early_sim import EarlySimulator
+from console.app.target import TargetOptions, connect, resolve_target
+from tests.test_tui_tmux import exit_status, start, tmux, wait_for
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` and that run the simulator child."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"console.sim.child" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":  # exited; its parent (tmux's pane or init) reaps it
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[tuple[str, int, int, str]]:
+    """The console on the embedded simulator: (tmux socket, console pid, child pid, URL)."""
+    socket = start(tmp_path, profiles=False)
+    try:
+        shown = wait_for(socket, "connected", timeout=30)
+        url = re.search(r"http://127\.0\.0\.1:\d+", shown)
+        assert url is not None, shown
+        pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
+        children = _children(pid)
+        assert len(children) == 1, children
+        yield socket, pid, children[0], url.group(0)
+    finally:
+        tmux(socket, "kill-server")
+
+
+def test_the_console_talks_to_its_child_simulator_which_ends_when_it_quits(
+        console: tuple[str, int, int, str]) -> None:
+    socket, _, child, url = console
+    with urllib.request.urlopen(f"{url}/sim/state", timeout=10) as reply:
+        state = json.load(reply)
+    assert state["url"] == url  # the URL in the header is the child's
+    assert state["httpSessions"] >= 1 and state["bayeux"]["sessions"]
+    tmux(socket, "send-keys", "-t", "oc", "C-q")
+    assert exit_status(socket) == "0/"
+    assert _gone(child), "the simulator outlived the console"
+
+
+def test_a_killed_console_leaves_no_simulator_behind(
+        console: tuple[str, int, int, str]) -> None:
+    _, pid, child, _ = console
+    os.kill(pid, signal.SIGKILL)
+    assert _gone(child), "the simulator outlived a console killed with -9"
+
+
+async def test_connect_takes_the_early_child_once_then_starts_its_own() -> None:
+    early = EarlySimulator.spawn("demo")
+    assert early is not None
+    resolved = resolve_target(TargetOptions())
+    connection, stop = await connect(resolved, early=early)
+    assert stop is not None and early.claimed
+    try:
+        async with httpx.AsyncClient() as client:
+            me = await client.get(connection.api + "/me",
+                                  auth=("demo", connection.password.reveal()))
+        assert me.status_code == 200, me.text
+        assert early.process.poll() is None
+        # A retry (the first open failed) gets a simulator of its own, in-process.
+        again, stop_again = await connect(resolved, early=early)
+        assert again.base_url != connection.base_url and stop_again is not None
+        await stop_again()
+    finally:
+        await stop()
+    assert early.process.poll() is not None  # stopped with the engine
+
+
+async def test_a_child_that_says_no_url_is_replaced_by_an_in_process_simulator() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    early = EarlySimulator(dead, "unused")
+    connection, stop = await connect(resolve_target(TargetOptions()), early=early)
+    assert stop is not None
+    try:
+        async with httpx.AsyncClient() as client:
+            me = await client.get(connection.api + "/me",
+                                  auth=("demo", connection.password.reveal()))
+        assert me.status_code == 200
+        assert connection.password.reveal() != "unused"
+    finally:
+        await stop()
+    assert dead.poll() == 3
+
+
+def test_the_password_reaches_the_child_only_on_its_pipe() -> None:
+    early = EarlySimulator.spawn("demo")
+    assert early is not None
+    try:
+        pid = early.process.pid
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        assert early.password.encode() not in cmdline + environ
+    finally:
+        early.process.stdin.close()  # type: ignore[union-attr]
+        early.process.wait(10)
