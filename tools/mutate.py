@@ -46,6 +46,8 @@ TARGETS: dict[str, str] = {
     "console/gws/connection.py": "tests/test_connection_exact.py tests/test_transport.py",
     "console/gws/session.py": "tests/test_session.py tests/test_transport.py "
                               "tests/test_unknown_outcome.py",
+    "console/domain/templates.py": "tests/test_templates_exact.py tests/test_templates.py "
+                                   "tests/test_yaml_input.py",
     "console/domain/yamlfile.py": "tests/test_yamlfile_exact.py tests/test_yaml_input.py",
     "console/app/replay.py": "tests/test_replay.py tests/test_resume.py",
     "console/app/replay_engine.py": "tests/test_replay.py tests/test_resume.py",
