@@ -137,3 +137,37 @@ def test_the_password_reaches_the_child_only_on_its_pipe() -> None:
     finally:
         early.process.stdin.close()  # type: ignore[union-attr]
         early.process.wait(10)
+
+
+CONNECT_WITHOUT_SIM_IMPORTS = """
+import asyncio, sys
+from pathlib import Path
+from console.app.early_sim import EarlySimulator
+from console.profile import DEMO
+from console.tui.app import OutboundApp
+from console.tui.header import StatusHeader
+
+async def main() -> None:
+    app = OutboundApp(DEMO, journal_path=Path(sys.argv[1]),
+                      early_sim=EarlySimulator.spawn("demo"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(400):
+            if app.main(StatusHeader).status == "connected" and app.ready:
+                break
+            await pilot.pause(0.05)
+        print(app.main(StatusHeader).status, "console.sim" in sys.modules,
+              "aiohttp.web" in sys.modules)
+        await app.action_quit()
+
+asyncio.run(main())
+"""
+
+
+def test_with_the_child_the_console_never_imports_the_simulator(tmp_path: Path) -> None:
+    """The point of the child: the simulator's imports (aiohttp.web) are not the console's."""
+    done = subprocess.run([sys.executable, "-c", CONNECT_WITHOUT_SIM_IMPORTS,
+                           str(tmp_path / "j.jsonl")], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path,
+                          env={**os.environ, "HOME": str(tmp_path),
+                               "OUTBOUND_CONSOLE_HOME": str(tmp_path)})
+    assert done.stdout.split()[:3] == ["connected", "False", "False"], done.stdout + done.stderr

@@ -424,8 +424,9 @@ class OutboundApp(App[None]):
         # so once its garbage is collected it goes out of the collector's reach.
         # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
         # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
-        imported = asyncio.ensure_future(asyncio.to_thread(_import_engine,
-                                                           self.profile.simulator))
+        # (The simulator's only when it runs in-process: not when it was started early.)
+        in_process_sim = self.profile.simulator and self.early_sim is None
+        imported = asyncio.ensure_future(asyncio.to_thread(_import_engine, in_process_sim))
         self._apply_keymap()
         self._events()
         await imported
