@@ -99,8 +99,11 @@ async def test_production_replay_asks_for_the_count_is_stopped_and_resumes_the_r
             for char in expected:
                 await pilot.press(char)
             await pilot.press("enter")
-            await wait_until(pilot, lambda: app.replay_run is not None)
-            await wait_until(pilot, lambda: app.replay_run is None, timeout=30)
+            # The second run is in History once it has ended (it can start and end between
+            # two looks: 8 records at 50/s with acks after 300 ms).
+            await wait_until(pilot, lambda: app.replay_run is None and len(
+                [e for e in app.history_entries if isinstance(e, ReplayEntry)]) == 2,
+                timeout=30)
             unconfirmed = tmp_path / f"replay-{run.run_id}.unconfirmed.csv"
             again = len(read_rows(unconfirmed)) if unconfirmed.exists() else 0
             assert len(sim.store.records) + again == 12

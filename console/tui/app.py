@@ -421,7 +421,9 @@ class OutboundApp(App[None]):
     async def _start(self) -> None:
         # The first frame is out. Collection (off during start-up, see launch.start_console)
         # resumes once the engine is imported; what start-up built lives as long as the app,
-        # so once its garbage is collected it goes out of the collector's reach.
+        # so it goes out of the collector's reach (frozen) without a full collection first:
+        # that pass (0.1-0.4 s on the loop) was on the way to "connected", for a few hundred
+        # objects of start-up garbage in cycles, which stay.
         # The engine's (and the embedded simulator's) imports, ~0.5 s, in a thread: the loop
         # keeps painting and echoing keys meanwhile (bench/tui.py, "usable").
         # (The simulator's only when it runs in-process: not when it was started early.)
@@ -432,7 +434,6 @@ class OutboundApp(App[None]):
         await imported
         self.main(RecordForm).release_checks()
         if not gc.isenabled():
-            gc.collect()
             gc.freeze()
             gc.enable()
         opened = await self._open()
