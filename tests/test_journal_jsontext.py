@@ -15,7 +15,7 @@ from console.domain.jsontext import make_encoder
 VALUES: list[Any] = [
     {}, [], "", "plain", "Grüße \u2028 \"quoted\" \\ \n\t\x00", "lone \ud800 surrogate",
     {"a": [1, 2.5, -0.0, 1e300, 10**30, True, False, None], "b": {"c": {"d": []}}},
-    {1: "int key", 2.5: "float key", True: "bool key", None: "none key"},
+    {3: "int key", 2.5: "float key", True: "bool key", None: "none key"},
     [math.inf, -math.inf, math.nan], ("tuple", ["inside"]), 7, 3.14, None,
 ]
 

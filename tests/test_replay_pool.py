@@ -17,7 +17,6 @@ from console.domain.model import AddRecord
 from console.domain.templates import load_template
 from console.errors import GwsOutcomeUnknown
 from console.gws.connection import Connection, Secret
-from console.gws.engine import Engine
 from console.gws.session import MAX_REPLY_BYTES, GwsSession
 from console.gws.transport import BULK_AFTER, GwsTransport
 from console.sim import Simulator

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import copy
 import shlex
 import signal
 import subprocess
