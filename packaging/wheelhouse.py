@@ -4,7 +4,7 @@
 
 The second way onto a jump host without a package index, for a host that has Python >= 3.11
 (the one-file build in packaging/build.py needs no Python at all). Run it where the package
-index is reachable. Compiled dependencies (pydantic-core, aiohttp, PyYAML...) are wheels for
+index is reachable. Compiled dependencies (aiohttp, PyYAML...) are wheels for
 one Python version and platform: by default this interpreter's; give the jump host's with
 --python-version / --platform. The versions are those installed here (what the tests ran
 on), unless --unpinned. pip's own wheel is included, for hosts whose venv has no pip.
