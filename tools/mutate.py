@@ -49,7 +49,8 @@ TARGETS: dict[str, str] = {
                                    "tests/test_yaml_input.py",
     "console/domain/yamlfile.py": "tests/test_yamlfile_exact.py tests/test_yaml_input.py",
     "console/app/replay.py": "tests/test_replay.py tests/test_resume.py",
-    "console/app/replay_engine.py": "tests/test_replay.py tests/test_resume.py",
+    "console/app/replay_engine.py": "tests/test_replay_engine_exact.py tests/test_replay_pool.py "
+                                    "tests/test_replay.py tests/test_resume.py",
 }
 
 _COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
