@@ -16,7 +16,7 @@ timeout after sending, a reply that could not be read).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -188,16 +188,24 @@ def gws_client(connection: Connection,
         headers={"Accept": "application/json"})
 
 
-async def read_bounded(response: httpx.Response, limit: int) -> bytes:
-    """The body of a streamed reply, reading at most `limit` bytes (decoded)."""
+def _length_and_encoding(raw_headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, bool]:
+    """A reply's declared Content-Length (b"" when none) and whether its body is encoded
+    (a Content-Encoding other than identity): one pass over the raw headers, no decoding
+    (the hot path)."""
     declared = b""
     encoded = False
-    for name, value in response.headers.raw:  # one pass, no decoding (the hot path)
+    for name, value in raw_headers:
         lower = name.lower()
         if lower == b"content-length":
             declared = value
         elif lower == b"content-encoding":
             encoded = value.strip().lower() != b"identity"
+    return declared, encoded
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """The body of a streamed reply, reading at most `limit` bytes (decoded)."""
+    declared, encoded = _length_and_encoding(response.headers.raw)
     if declared.isdigit() and int(declared) > limit:
         raise ReplyTooLarge(limit, response.status_code)
     chunks: list[bytes] = []
@@ -356,14 +364,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def _body(self, reply: aiohttp.ClientResponse, posted: Posted, url: httpx.URL,
                     limit: int) -> bytes:
         """The reply's body up to `limit`, decoded as httpx would when it is encoded."""
-        declared = b""
-        encoded = False
-        for name, value in posted.raw_headers:
-            lower = name.lower()
-            if lower == b"content-length":
-                declared = value
-            elif lower == b"content-encoding":
-                encoded = value.strip().lower() != b"identity"
+        declared, encoded = _length_and_encoding(posted.raw_headers)
         if declared.isdigit() and int(declared) > limit:
             raise ReplyTooLarge(limit, posted.status_code)
         try:
