@@ -231,8 +231,7 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
     except asyncio.CancelledError:  # Ctrl-C while logging in: nothing was sent
         _uncancel()
         out.set_target(resolved.target, announce=False)
-        out.note("interrupted", f"stopped before sending: nothing was sent{out.tag}")
-        return EXIT_INTERRUPTED
+        return _nothing_sent(out)
     async with opened:
         out.set_target(opened.target)
         engine = opened.engine
@@ -253,11 +252,16 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
             _uncancel()
             tracked = engine.tracker.get(record.reference_id)
             if tracked is None:
-                out.note("interrupted", f"stopped before sending: nothing was sent{out.tag}")
-            else:
-                engine.stop_waiting(tracked, "stopped by Ctrl-C")
-                out.verdict(tracked)
+                return _nothing_sent(out)
+            engine.stop_waiting(tracked, "stopped by Ctrl-C")
+            out.verdict(tracked)
             return EXIT_INTERRUPTED
+
+
+def _nothing_sent(out: Printer) -> int:
+    """Ctrl-C before the POST left: said with the target; exit 130."""
+    out.note("interrupted", f"stopped before sending: nothing was sent{out.tag}")
+    return EXIT_INTERRUPTED
 
 
 def _uncancel() -> None:
