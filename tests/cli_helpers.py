@@ -7,12 +7,15 @@ import asyncio
 import json
 import os
 import shutil
+import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from console.example_templates import DIR as TEMPLATES
+from tests.helpers import eventually
 
 ROOT = Path(__file__).parent.parent
 BIN = shutil.which("outbound-console") or "outbound-console"
@@ -44,6 +47,28 @@ async def run_bin(*args: str, env: dict[str, str], cwd: Path,
         BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def interrupt_bin(*args: str, env: dict[str, str], cwd: Path,
+                        ready: Callable[[], Any | Awaitable[Any]], ready_timeout: float = 30.0,
+                        timeout: float = 30.0) -> tuple[int, str, str]:
+    """The installed binary (stdin not a terminal), given Ctrl-C (SIGINT) once `ready()`
+    holds; (exit code, stdout, stderr). Killed if anything fails meanwhile: no process is
+    left behind."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    proc = await asyncio.create_subprocess_exec(
+        BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
+    try:
+        await eventually(ready, timeout=ready_timeout)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

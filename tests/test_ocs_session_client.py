@@ -4,9 +4,7 @@ installed binary runs them, verdicts, exit codes and the journal checked."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +15,14 @@ from console.profiles import read_profile
 from console.sim import Simulator
 from tests.cli_helpers import (
     CALLBACK,
+    interrupt_bin,
     isolated_env,
     journal_lines,
     json_lines,
     run_bin,
     write_profile,
 )
-from tests.helpers import eventually
-from tests.test_cli_engine import BIN, FIELDS
+from tests.test_cli_engine import FIELDS
 
 SAMPLE_DN = "5001"
 
@@ -168,21 +166,13 @@ async def test_watch_and_replay_start_and_end_the_session(sim: Simulator,
             if line["kind"] == "contact_center"] == ["started", "ended"]
     assert not sim.backend.logged_in.get(sim.user)
 
-    proc = await asyncio.create_subprocess_exec(
-        BIN, "watch", "--profiles", str(profiles), "-p", "agent", "--journal",
-        str(tmp_path / "w"), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
-    try:
-        await eventually(lambda: sim.backend.logged_in.get(sim.user), timeout=20)
-        await eventually(lambda: (tmp_path / "w").exists() and "connected" in (
-            tmp_path / "w").read_text(), timeout=20)
-        proc.send_signal(signal.SIGINT)
-        out_b, err_b = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert not sim.backend.logged_in.get(sim.user), err_b.decode()
+    watch_journal = tmp_path / "w"
+    _, _, err = await interrupt_bin(
+        "watch", "--profiles", str(profiles), "-p", "agent", "--journal", str(watch_journal),
+        env=env, cwd=tmp_path, ready_timeout=40,
+        ready=lambda: sim.backend.logged_in.get(sim.user) and watch_journal.exists()
+        and "connected" in watch_journal.read_text())
+    assert not sim.backend.logged_in.get(sim.user), err
     assert [line["action"] for line in journal_lines(tmp_path / "w")
             if line["kind"] == "contact_center"] == ["started", "ended"]
 

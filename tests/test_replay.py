@@ -7,7 +7,6 @@ import csv
 import json
 import os
 import re
-import signal
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from console.example_templates import DIR as EXAMPLES
 from console.gws.connection import Connection, Secret
 from console.gws.engine import Engine
 from console.sim import Simulator
+from tests.cli_helpers import interrupt_bin
 from tests.helpers import eventually
 from tests.test_cli_engine import BIN
 
@@ -187,16 +187,12 @@ async def test_ctrl_c_stops_writes_resume_rows_and_resume_sends_nothing_twice(
         sim: Simulator, tmp_path: Path) -> None:
     sim.set_faults({"ack_delay_ms": 50})
     env = {**os.environ, "OUTBOUND_CONSOLE_PASSWORD": sim.password}
-    proc = await asyncio.create_subprocess_exec(
-        BIN, "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate", "20",
+    code, text, err = await interrupt_bin(
+        "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate", "20",
         "--url", sim.url, "--user", sim.user, "--resume-dir", str(tmp_path), "--journal",
-        str(tmp_path / "j"), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=env)
-    await eventually(lambda: len(sim.store.records) >= 10, timeout=15)
-    proc.send_signal(signal.SIGINT)
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 130, err.decode()
-    text = out.decode()
+        str(tmp_path / "j"), env=env, cwd=tmp_path, ready_timeout=15,
+        ready=lambda: len(sim.store.records) >= 10)
+    assert code == 130, err
     assert "interrupted" in text and "not sent" in text
     first_run = len(sim.store.records)
     assert 10 <= first_run < 200

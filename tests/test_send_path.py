@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,8 @@ from console.cli.process import exit_now
 from console.gws.connection import Connection, Secret
 from console.gws.engine import Engine
 from console.sim import Simulator
-from tests.cli_helpers import BIN, isolated_env
-from tests.helpers import eventually, sample, sample_request
+from tests.cli_helpers import BIN, interrupt_bin, isolated_env, journal_lines
+from tests.helpers import sample, sample_request
 from tests.hostile import Action, Delay, HostileServer, Seen
 from tests.test_cli_engine import FIELDS
 
@@ -107,8 +106,8 @@ def test_exit_now_outside_the_program_raises_system_exit() -> None:
     assert exited.value.code == EXIT_NO_ANSWER
 
 
-def _send_argv(sim: Simulator, journal: Path, *extra: str) -> list[str]:
-    return [BIN, "send", "--url", sim.url, "--user", sim.user, "--journal", str(journal),
+def _send_args(sim: Simulator, journal: Path, *extra: str) -> list[str]:
+    return ["send", "--url", sim.url, "--user", sim.user, "--journal", str(journal),
             *FIELDS, *extra]
 
 
@@ -120,7 +119,7 @@ async def test_send_to_a_file_writes_every_line_and_journal_line(sim: Simulator,
         output = tmp_path / f"out-{as_json}.txt"
         with output.open("wb") as sink:
             done = await asyncio.to_thread(
-                subprocess.run, _send_argv(sim, journal, *(["--json"] if as_json else [])),
+                subprocess.run, [BIN, *_send_args(sim, journal, *(["--json"] if as_json else []))],
                 stdout=sink, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
                 cwd=tmp_path, timeout=60)
         assert done.returncode == EXIT_ACK, done.stderr
@@ -142,32 +141,21 @@ async def test_send_to_a_file_writes_every_line_and_journal_line(sim: Simulator,
 async def test_ctrl_c_while_send_waits_for_its_acknowledgement(sim: Simulator,
                                                                 tmp_path: Path) -> None:
     sim.set_faults({"ack_drop": 1.0})  # it would wait 30 s for an acknowledgement
-    env = isolated_env(tmp_path, sim.password)
     journal = tmp_path / "j.jsonl"
-    proc = await asyncio.create_subprocess_exec(
-        *_send_argv(sim, journal, "--timeout", "30"), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL, env=env,
-        cwd=tmp_path)
-    try:
-        await eventually(lambda: journal.exists() and '"kind": "response"' in
-                         journal.read_text(), timeout=30)
-        proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == EXIT_INTERRUPTED, err
-    assert b"Traceback" not in out + err and b"Aborted" not in err
-    lines = out.decode().splitlines()
+    code, out, err = await interrupt_bin(
+        *_send_args(sim, journal, "--timeout", "30"), env=isolated_env(tmp_path, sim.password),
+        cwd=tmp_path,
+        ready=lambda: journal.exists() and '"kind": "response"' in journal.read_text())
+    assert code == EXIT_INTERRUPTED, err
+    assert "Traceback" not in out + err and "Aborted" not in err
+    lines = out.splitlines()
     assert "HTTP 200 statusCode 0" in lines[0]
     # A verdict all the same, naming the target: unknown (it may still be acknowledged),
     # never refused.
     assert lines[-1].endswith(f"@{sim.url.split('//')[1]}]"), lines
     assert ": unknown: stopped by Ctrl-C before its acknowledgement: it may have been " \
         "accepted by GWS; check before re-sending" in lines[-1]
-    verdicts = [r for r in map(json.loads, journal.read_text().splitlines())
-                if r["kind"] == "verdict"]
+    verdicts = [r for r in journal_lines(journal) if r["kind"] == "verdict"]
     assert [(v["state"], v["post"]) for v in verdicts] == [("unknown", "accepted")]
 
 
@@ -176,27 +164,17 @@ async def test_ctrl_c_while_the_post_is_in_flight_is_unknown(sim: Simulator,
     """The POST reached GWS (the simulator stored it) but its reply never came: Ctrl-C gives
     `unknown` with the POST in flight, in the output and the journal, and exit 130."""
     sim.set_faults({"accept_then_hang": 1.0, "ack_drop": 1.0})
-    env = isolated_env(tmp_path, sim.password)
     journal = tmp_path / "j.jsonl"
-    proc = await asyncio.create_subprocess_exec(
-        *_send_argv(sim, journal, "--timeout", "30", "--json"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
-    try:
-        await eventually(lambda: journal.exists() and '"kind": "request"' in
-                         journal.read_text() and len(sim.store.records) >= 1, timeout=30)
-        proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == EXIT_INTERRUPTED, err
-    assert b"Traceback" not in out + err
-    last = json.loads(out.decode().splitlines()[-1])
+    code, out, err = await interrupt_bin(
+        *_send_args(sim, journal, "--timeout", "30", "--json"),
+        env=isolated_env(tmp_path, sim.password), cwd=tmp_path,
+        ready=lambda: journal.exists() and '"kind": "request"' in journal.read_text()
+        and len(sim.store.records) >= 1)
+    assert code == EXIT_INTERRUPTED, err
+    assert "Traceback" not in out + err
+    last = json.loads(out.splitlines()[-1])
     assert (last["type"], last["state"], last["post"]) == ("verdict", "unknown", "unknown")
     assert "while the POST was in flight" in last["reason"]
     assert last["target"]["url"] == sim.url
-    verdicts = [r for r in map(json.loads, journal.read_text().splitlines())
-                if r["kind"] == "verdict"]
+    verdicts = [r for r in journal_lines(journal) if r["kind"] == "verdict"]
     assert [(v["state"], v["post"]) for v in verdicts] == [("unknown", "unknown")]
