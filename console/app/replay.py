@@ -396,11 +396,9 @@ class ReplayRun:
                       templates=[str(t.path.resolve()) if t.path else t.name
                                  for t in self.inputs.templates],
                       rows=str(self.inputs.rows_path) if self.inputs.rows_path else None)
-        journal = self.opened.journal
-        for job in self.plan.jobs:
-            assert job.record is not None
-            journal.write("planned", run=self.run_id, seq=job.seq,
-                          referenceId=job.record.reference_id, row=job_row(job))
+        self.opened.journal.write_many("planned", (
+            {"run": self.run_id, "seq": job.seq, "referenceId": job.record.reference_id,
+             "row": job_row(job)} for job in self.plan.jobs if job.record is not None))
 
     def _journal(self, event: str, **fields: Any) -> None:
         self.opened.journal.write("replay", run=self.run_id, event=event, **fields)

@@ -35,6 +35,7 @@ import os
 import re
 import time
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +178,37 @@ class Journal:
 
     def write(self, kind: str, /, **fields: Any) -> None:
         """One line, on disk when this returns (with the event lines waiting before it)."""
+        self._write_now(self._line(kind, fields))
+
+    def write_encoded(self, kind: str, name: str, value: Any, text: str, /,
+                      **fields: Any) -> None:
+        """`write(kind, **fields, <name>=value)` with `text`, the JSON of `value`, made
+        already (a record's body as posted): the line takes it as it is instead of encoding
+        `value` again — unless a key in `value` names a credential; then `value` is redacted
+        and encoded like any field. The same line either way, `name` last."""
+        try:
+            clean = not has_secret_key(value)
+        except RecursionError:
+            clean = False
+        if not clean:
+            self.write(kind, **fields, **{name: value})
+            return
+        self._write_now(self._line(kind, fields, f"{_quote(name)}: {text}"))
+
+    def write_many(self, kind: str, rows: Iterable[dict[str, Any]], /) -> None:
+        """One line per row (as `write(kind, **row)`), all on disk when this returns, in
+        writes of `_BATCH` lines (a replay's plan: thousands of lines before the first send,
+        without a system call each)."""
+        lines: list[str] = []
+        for row in rows:
+            lines.append(self._line(kind, row))
+            if len(lines) >= _BATCH:
+                self._write_now("".join(lines))
+                lines.clear()
+        if lines:
+            self._write_now("".join(lines))
+
+    def _line(self, kind: str, fields: dict[str, Any], encoded: str | None = None) -> str:
         if self._failed is not None:
             self._raise_failed()
         if _OWN.intersection(fields):
@@ -185,12 +217,16 @@ class Journal:
         head = f'{{"ts": "{self._clock.now()}", "kind": {self._quoted(kind)}'
         if fields:
             head += ", " + _safe_encode(fields)[1:-1]
-        line = self._cut(head + self._target_tail)
+        if encoded is not None:
+            head += ", " + encoded
+        return self._cut(head + self._target_tail)
+
+    def _write_now(self, text: str) -> None:
         if self._waiting:
-            self._waiting.append(line)
+            self._waiting.append(text)
             self.flush()
         else:
-            self._put(line)
+            self._put(text)
 
     def write_event(self, event: Event, matched: str | None) -> None:
         """An event line; the event's JSON is encoded once and shared with other outputs.

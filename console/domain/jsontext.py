@@ -22,16 +22,16 @@ def _refuse(value: Any) -> Any:
 
 
 def make_encoder(default: Callable[[Any], Any] | None = None,
-                 check_circular: bool = True) -> Callable[[Any], str]:
+                 check_circular: bool = True, allow_nan: bool = True) -> Callable[[Any], str]:
     """A function giving `json.dumps(value, ensure_ascii=False, default=default,
-    check_circular=check_circular)`, and raising what it raises."""
+    check_circular=check_circular, allow_nan=allow_nan)`, and raising what it raises."""
     c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # not in typeshed
     if c_make_encoder is None:  # an interpreter without the C accelerator
         return json.JSONEncoder(ensure_ascii=False, check_circular=check_circular,
-                                default=default).encode
+                                allow_nan=allow_nan, default=default).encode
     markers: dict[int, Any] | None = {} if check_circular else None
     encode = c_make_encoder(markers, default or _refuse, encode_basestring, None, ": ", ", ",
-                            False, False, True)
+                            False, False, allow_nan)
     join = "".join
 
     def encoded(value: Any) -> str:

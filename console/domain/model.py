@@ -18,8 +18,6 @@ Choices where GWS documents nothing (also in the README):
 from __future__ import annotations
 
 import difflib
-import functools
-import json
 import math
 import re
 from collections.abc import Callable
@@ -32,6 +30,7 @@ from console.domain.fields import (
     new_reference_id,
     parse_time_of_day,
 )
+from console.domain.jsontext import make_encoder
 from console.errors import FieldProblem, RecordInvalid
 
 __all__ = ["AddRecord", "PHONE_TYPES", "PhoneType", "parse_time_of_day", "format_time_of_day",
@@ -57,6 +56,9 @@ MAX_TEXT = 255
 MAX_OTHER_TEXT = 4000
 #: A bad value longer than this is shortened in error messages.
 _SHOWN = 80
+# json.dumps(ensure_ascii=False, allow_nan=False) from one reused encoder (json.dumps with
+# arguments builds a new one per call: two thirds of the cost of a body).
+_encode_body = make_encoder(allow_nan=False)
 
 
 class _Refusal(ValueError):
@@ -179,7 +181,7 @@ class AddRecord:
     def body(self) -> dict[str, Any]:
         """The JSON body of `POST /api/v2/me/outbound-records` (a copy: the caller may change
         it)."""
-        body = dict(self._body)
+        body = dict(self.body_view())
         if "otherFields" in body:
             body["otherFields"] = dict(body["otherFields"])
         return body
@@ -187,24 +189,27 @@ class AddRecord:
     def body_json(self) -> str:
         """`body()` as strict JSON text (`allow_nan=False`: never NaN or Infinity on the
         wire, even if a float slipped past validation)."""
-        return self._body_json
+        # The record is frozen, so its body is built and encoded once, however often it is
+        # posted, journaled or shown (a replay asks several times). Kept in the instance's
+        # __dict__ by hand, as Event.data_json is: functools.cached_property takes a lock on
+        # every first access (Python 3.11). `dataclasses.replace` (as in `renewed`) builds a
+        # new instance without it.
+        cached: str | None = self.__dict__.get("_body_json")
+        if cached is None:
+            cached = self.__dict__["_body_json"] = _encode_body(self.body_view())
+        return cached
 
-    # The record is frozen, so its body is built and encoded once, however often it is
-    # posted, journaled or shown (a replay asks for each several times). The caches live in
-    # the instance's __dict__; `dataclasses.replace` (as in `renewed`) builds a new instance
-    # without them.
-    @functools.cached_property
-    def _body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"operationName": OPERATION}
-        for spec in _SPECS:
-            value = getattr(self, spec.name)
-            if value is not None:
-                body[spec.alias] = dict(value) if isinstance(value, dict) else value
-        return body
-
-    @functools.cached_property
-    def _body_json(self) -> str:
-        return json.dumps(self._body, ensure_ascii=False, allow_nan=False)
+    def body_view(self) -> dict[str, Any]:
+        """The body itself, not a copy: to read only (the journal's request line)."""
+        cached: dict[str, Any] | None = self.__dict__.get("_body_dict")
+        if cached is None:
+            cached = {"operationName": OPERATION}
+            for spec in _SPECS:
+                value = getattr(self, spec.name)
+                if value is not None:
+                    cached[spec.alias] = dict(value) if isinstance(value, dict) else value
+            self.__dict__["_body_dict"] = cached
+        return cached
 
     def renewed(self) -> AddRecord:
         """The same request with a fresh referenceId (for the next send)."""

@@ -200,8 +200,11 @@ class Engine:
         if isinstance(record, dict):
             record = self.record(record)
         tracked = self.tracker.sent(record)
-        self._journal("request", method="POST", path="/api/v2/me/outbound-records",
-                      url=self.connection.api + "/me/outbound-records", body=record.body())
+        if self.journal is not None:  # the body as posted, encoded once for both
+            self.journal.write_encoded("request", "body", record.body_view(),
+                                       record.body_json(), method="POST",
+                                       path="/api/v2/me/outbound-records",
+                                       url=self.connection.api + "/me/outbound-records")
         ref = record.reference_id
         try:
             result = await self.session.add_record(record)
