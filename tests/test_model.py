@@ -223,3 +223,32 @@ def test_huge_text_is_refused_with_a_short_message(field: str, value: Any, words
     with pytest.raises(RecordInvalid) as info:
         AddRecord.parse(sample_request(**{field: value}))
     assert words in str(info.value) and len(str(info.value)) < 1000
+
+
+def test_values_checked_before_give_the_same_answer_again_field_by_field() -> None:
+    """The checks remember plain values that passed (a replay repeats them): a record parsed
+    again is the same, a bad value is refused every time, and a value good for one field is
+    no good for another because it was seen there."""
+    first = AddRecord.parse(sample_request(campaignName="  Campaign 9 ", applicationId="134"))
+    again = AddRecord.parse(sample_request(campaignName="  Campaign 9 ", applicationId="134"))
+    assert first == again and first.campaign_name == "Campaign 9"
+    assert first.application_id == 134 and type(first.application_id) is int
+    for _ in range(2):
+        assert set(problems_for(**{"from": "25:00"})) == {"from"}
+        assert set(problems_for(applicationId=True)) == {"applicationId"}
+        assert set(problems_for(applicationId=1.0)) == {"applicationId"}
+    # "Mobile" and "5551234" pass as text in campaignName; not as a device path.
+    AddRecord.parse(sample_request(campaignName="Mobile", callingList="/devices/x y"))
+    assert set(problems_for(devicePath="/devices/x y")) == {"devicePath"}
+    # 1 passed as applicationId; True (equal to 1 in Python) still fails, "1" still passes.
+    assert AddRecord.parse(sample_request(applicationId=1)).application_id == 1
+    assert set(problems_for(applicationId=True)) == {"applicationId"}
+    assert AddRecord.parse(sample_request(applicationId="1")).application_id == 1
+
+
+def test_the_memory_of_checked_values_is_bounded() -> None:
+    from console.domain import model
+
+    for n in range(model._CHECKED_MAX + 10):
+        AddRecord.parse(sample_request(phoneNumber=f"555{n:07d}"))
+    assert len(model._CHECKED) <= model._CHECKED_MAX

@@ -143,9 +143,10 @@ def expand(value: Any, values: Mapping[str, Any], seq: int = 1,
             return _value(match.group(1), match.group(2), values, seq, moment)
 
         return PLACEHOLDER.sub(replace, value)
-    moment = now or dt.datetime.now(dt.timezone.utc)  # one moment for the whole value
     if isinstance(value, dict):
+        moment = now or dt.datetime.now(dt.timezone.utc)  # one moment for the whole value
         return {k: expand(v, values, seq, moment) for k, v in value.items()}
     if isinstance(value, list):
+        moment = now or dt.datetime.now(dt.timezone.utc)
         return [expand(v, values, seq, moment) for v in value]
-    return value
+    return value  # a number, true/false, null: no clock read
