@@ -162,3 +162,69 @@ def test_reference_ids_are_random_uuid4_hex() -> None:
         zeros |= ~n
     assert (ones & zeros) & ((1 << 128) - 1) == ~((0xF000 << 64) | (0xC000 << 48)) & \
         ((1 << 128) - 1)
+
+
+@pytest.mark.parametrize("how", ["write", "write_encoded", "write_many"])
+def test_a_failed_write_at_the_loops_turn_is_raised_by_the_next_line_of_any_kind(
+        tmp_path: Path, how: str) -> None:
+    """The event lines' write failed in a loop callback (nobody to raise to): the next line,
+    whichever way it is written, raises it, although its own write would succeed."""
+    import asyncio
+    import errno
+
+    from console.domain.events import Event
+
+    journal = Journal(tmp_path / "f.jsonl")
+    real_put = journal._put
+    failures = [OSError(errno.ENOSPC, "No space left on device")]
+
+    def put(text: str) -> None:
+        if failures:
+            raise failures.pop()
+        real_put(text)
+
+    journal._put = put  # type: ignore[method-assign]
+    record = AddRecord.parse(FIELDS)
+
+    async def main() -> None:
+        journal.write_event(Event("/v2/me/outbound", {"n": 1}, 1.0, 1), None)
+        await asyncio.sleep(0)
+        with pytest.raises(OSError) as later:
+            if how == "write":
+                journal.write("verdict", state="x")
+            elif how == "write_encoded":
+                journal.write_encoded("request", "body", record.body_view(), record.body_json())
+            else:
+                journal.write_many("planned", [{"n": 1}])
+        assert later.value.errno == errno.ENOSPC
+        journal.write("verdict", state="after")  # raised once, then writing goes on
+
+    asyncio.run(main())
+    journal.close()
+    assert [line.get("state") for line in lines_of(tmp_path / "f.jsonl")] == ["after"]
+
+
+def test_a_body_too_deep_to_check_is_not_written_spliced(tmp_path: Path) -> None:
+    deep: Any = "leaf"
+    for _ in range(5000):
+        deep = {"x": deep}
+    path = tmp_path / "d.jsonl"
+    journal = Journal(path)
+    journal.write_encoded("request", "body", deep, '{"x": "whatever the caller encoded"}')
+    journal.close()
+    [line] = lines_of(path)
+    assert "whatever" not in path.read_text("utf-8")
+    assert "unwritten" in line or "unwritten" in json.dumps(line)
+
+
+def test_many_lines_go_out_in_batches_not_one_write_each_nor_one_huge_write(
+        tmp_path: Path) -> None:
+    from console.domain import journal as module
+
+    journal = Journal(tmp_path / "b.jsonl")
+    sizes: list[int] = []
+    real_put = journal._put
+    journal._put = lambda text: (sizes.append(text.count("\n")), real_put(text))[1]  # type: ignore[method-assign]
+    journal.write_many("planned", ({"n": n} for n in range(2 * module._BATCH + 1)))
+    assert sizes == [module._BATCH, module._BATCH, 1]
+    journal.close()
