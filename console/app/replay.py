@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.app.heap import bulk_collection
 from console.app.replay_engine import (
     DEFAULT_CONCURRENCY,
     DEFAULT_RATE,
@@ -311,7 +312,9 @@ class ReplayRun:
         self.on_outcome = on_outcome
         self.on_progress = on_progress
         self.run_id = run_id or new_run_id()
-        self.plan = plan_replay(inputs, opened.engine.session.device_path)
+        with bulk_collection():  # thousands of new objects, none of them garbage
+            plan = plan_replay(inputs, opened.engine.session.device_path)
+        self.plan = plan
         """Every record, checked: `plan.problems` non-empty means `run()` refuses."""
         self.progress = ReplayProgress(len(self.plan.jobs))
         self._replay: Replay | None = None
@@ -354,7 +357,8 @@ class ReplayRun:
         if self._stop_asked:
             replay.stop()
         started = time.monotonic()
-        outcomes = await replay.run(grace_s=s.grace_s)
+        with bulk_collection():  # the plan lives to the end: the collector need not walk it
+            outcomes = await replay.run(grace_s=s.grace_s)
         self.progress.sent = replay.sent
         stopped = replay.stopped
         self.progress.stopped = stopped
