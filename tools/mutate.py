@@ -48,7 +48,8 @@ TARGETS: dict[str, str] = {
     "console/domain/templates.py": "tests/test_templates_exact.py tests/test_templates.py "
                                    "tests/test_yaml_input.py",
     "console/domain/yamlfile.py": "tests/test_yamlfile_exact.py tests/test_yaml_input.py",
-    "console/app/replay.py": "tests/test_replay.py tests/test_resume.py",
+    "console/app/replay.py": "tests/test_rebuild_exact.py tests/test_replay.py "
+                             "tests/test_resume.py",
     "console/app/replay_engine.py": "tests/test_replay_engine_exact.py tests/test_replay_pool.py "
                                     "tests/test_replay.py tests/test_resume.py",
 }

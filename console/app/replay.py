@@ -449,7 +449,7 @@ def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
     except OSError as exc:
         raise ReplayInputError(f"{journal}: cannot read: {exc.strerror}") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for line in handle:
             try:
                 entry = json.loads(line)
             except ValueError:
@@ -530,8 +530,6 @@ def _fate(seen: dict[str, Any]) -> tuple[str, str]:
     if verdict is not None:
         state = str(verdict.get("state"))
         post = verdict.get("post") or response.get("outcome")
-        if state == "acknowledged":
-            return "acknowledged", ""
         if state == "failed" and post in ("refused", "not_delivered"):
             return str(post), str(verdict.get("reason", ""))
         return state, str(verdict.get("reason", ""))
