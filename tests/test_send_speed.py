@@ -2,9 +2,12 @@
 the garbage collector (its imports free nothing), which comes back on, with start-up frozen,
 once `send` (and `watch`) have their target open, and before any other command runs.
 
-Each test runs the program's entry point (`console.launch.run`, as the installed binary
+Each of those runs the program's entry point (`console.launch.run`, as the installed binary
 does) in a subprocess, with a probe around one function that prints the collector's state
 when the command reaches it.
+
+And what a quicker stream exposed: a notebook's live table made just as the stream reports a
+status shows that status (it used to miss it, and say "opening" for good).
 """
 
 from __future__ import annotations
@@ -121,3 +124,27 @@ async def test_watch_follows_the_stream_with_the_collector_on(sim: Simulator,
         await proc.wait()
     assert seen["console.app.target:open_target"]["enabled"] is False, seen
     assert seen["console.gws.engine:Engine.until_stream_failed"]["enabled"] is True, seen
+
+
+async def test_the_live_table_keeps_a_status_that_came_as_it_started(tmp_path: Path) -> None:
+    """A status the stream reports just as a notebook's live table is made (pumped before the
+    table's feed starts) is the one the table shows: with a faster transport, the first
+    connect's "connected" came in that moment and the table said "opening" for good."""
+    from console.api import connect
+    from console.domain.events import StreamStatus
+    from console.notebook import EventTable
+    from tests.helpers import eventually
+
+    console = await connect(journal=tmp_path / "journal.jsonl", profiles_dir=tmp_path / "p")
+    try:
+        stream = console.engine.stream
+        assert stream is not None
+        await eventually(lambda: console.status is not None
+                         and console.status.kind == "connected")  # then quiet: a held poll
+        stream._put(StreamStatus("reconnecting", "as the table starts", 1.0))
+        table = EventTable(console, redraw_s=0.01)  # the stream's item is pumped first
+        await eventually(lambda: "as the table starts" in table.header.value, timeout=5)
+        assert table.status is console.status
+        table.stop()
+    finally:
+        await console.close()
