@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from console.domain.model import AddRecord
@@ -204,3 +205,17 @@ async def test_a_reply_not_read_to_its_end_drops_its_connection(
             await session.add_record(record(1))
         # The next POST does not read the rest of the big reply as its own answer.
         assert (await session.add_record(record(2))).status_code == 0
+
+
+async def test_a_request_h11_cannot_send_is_refused_before_anything_leaves(
+        counting: CountingServer) -> None:
+    transport = Http11Transport(Connection(counting.url, "u", Secret("p")))
+    url = httpx.URL(counting.url + "/api/v2/me/outbound-records")
+    request = httpx.Request("POST", url, headers=[(b"Host", url.netloc),
+                                                  (b"Content-Length", b"1")],
+                            stream=httpx.ByteStream(b"abc"))
+    request.read()
+    with pytest.raises(httpx.LocalProtocolError):  # `transport_failure`: nothing delivered
+        await transport.handle_async_request(request)
+    await transport.aclose()
+    assert counting.requests == 0

@@ -87,10 +87,13 @@ class Http11Transport(httpx.AsyncBaseTransport):
         conn = await self._connection(request, timeouts.get("connect"))
         done = False
         try:
-            data = conn.h11.send(head) or b""
-            if body:
-                data += conn.h11.send(h11.Data(data=body)) or b""
-            data += conn.h11.send(h11.EndOfMessage()) or b""
+            try:
+                data = conn.h11.send(head) or b""
+                if body:
+                    data += conn.h11.send(h11.Data(data=body)) or b""
+                data += conn.h11.send(h11.EndOfMessage()) or b""
+            except h11.LocalProtocolError as exc:  # still nothing written
+                raise httpx.LocalProtocolError(str(exc), request=request) from exc
             try:
                 conn.writer.write(data)
                 async with asyncio.timeout(timeouts.get("write")):
