@@ -14,7 +14,8 @@ A simulator runs in its own process on loopback. The rows:
 Targets (issue 15): send <= 10x curl GET+POST; --help <= 2x `import click`. The send ratio is
 given twice: of the medians, and as the median of each round's own ratio (send / the curl run
 just before it), which a shared machine's drifting load moves less.
-Also prints the ten slowest imports of `send` (python -X importtime), to show where time goes.
+Also prints the ten slowest imports of `send` (python -X importtime), and the import time per
+package (each module's own time, summed), to show where time goes.
 """
 
 from __future__ import annotations
@@ -129,14 +130,25 @@ def main() -> None:
             trace = subprocess.run([sys.executable, "-X", "importtime", binary(), *send[1:],
                                     "--no-wait"], env=env, capture_output=True, text=True)
             imports = []
+            by_package: dict[str, int] = {}
             for line in trace.stderr.splitlines():
                 if line.startswith("import time:") and "|" in line:
-                    _, cumulative, name = (part.strip() for part in line[12:].split("|"))
+                    own, cumulative, name = (part.strip() for part in line[12:].split("|"))
                     if cumulative.isdigit() and "." not in name:
                         imports.append((int(cumulative), name))
+                    if own.isdigit():  # each module's own time, once: the packages add up
+                        package = name.strip().split(".")[0]
+                        by_package[package] = by_package.get(package, 0) + int(own)
             print("slowest top-level imports of `send --no-wait` (cumulative):")
             for micros, name in sorted(imports, reverse=True)[:10]:
                 print(f"  {micros / 1000:7.1f} ms  {name}")
+            # Cumulative figures hide what is imported later inside a function (anyio, when
+            # httpcore makes its first request) and count a package under whoever imported it
+            # first; the modules' own times summed per package do neither.
+            print(f"import time by package (own time of its modules, summed; all imports "
+                  f"{sum(by_package.values()) / 1000:.1f} ms under -X importtime):")
+            for package, micros in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+                print(f"  {micros / 1000:7.1f} ms  {package}")
         finally:
             proc.terminate()
             proc.wait(timeout=10)

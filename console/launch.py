@@ -186,6 +186,9 @@ def run() -> None:
     """The `outbound-console` entry point."""
     args = console_args(sys.argv[1:])
     if args is None:
+        from console.cli.process import pause_collection
+
+        pause_collection()  # start-up's imports free nothing (console.cli.process)
         from console.cli.main import main
 
         main()

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from console import __version__
-from console.cli.process import started_as_program
+from console.cli.process import resume_collection, started_as_program
 from console.tui.repaint import DEFAULT_OVER_SSH
 
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
@@ -28,6 +28,10 @@ class _LazyGroup(click.Group):
     #: The first paragraph of each lazy command's help, for `--help`'s list of commands:
     #: importing the commands for it cost ~400 ms (the engine, httpx, then pydantic). A test holds
     #: these equal to the commands' own docstrings.
+    #: Commands that turn garbage collection back on themselves once their target is open
+    #: (their last imports done); every other one gets it back before it runs
+    #: (console.cli.process).
+    COLLECT_WHEN_OPEN = frozenset({"send", "watch"})
     SUMMARIES = {
         "send": "Send one AddRecord and report what GWS answered.",
         "watch": "Print every notification as it arrives, until Ctrl-C (reconnects by itself).",
@@ -104,6 +108,8 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     These options may also come after send, watch and replay (--profiles also after profiles
     and templates); an option that a command does not use is refused, not ignored.
     """
+    if ctx.invoked_subcommand not in _LazyGroup.COLLECT_WHEN_OPEN:
+        resume_collection()
     from console.app.target import TargetOptions
     from console.cli.options import check_before
 

@@ -58,16 +58,20 @@ class Advice:
         return replace(self, **changes) if changes else self
 
 
-@dataclass(frozen=True)
 class MetaReply:
-    """The server's answer to one of our meta messages."""
+    """The server's answer to one of our meta messages (a plain class, read-only by
+    convention: a dataclass costs ~1 ms of every start, and nothing compares or prints it)."""
 
-    successful: bool
-    """The server did what was asked."""
-    message: dict[str, Any]
-    """The answer as received."""
-    advice: dict[str, Any] | None
-    """Its advice, validated, or None when it had none."""
+    __slots__ = ("successful", "message", "advice")
+
+    def __init__(self, successful: bool, message: dict[str, Any],
+                 advice: dict[str, Any] | None) -> None:
+        self.successful = successful
+        """The server did what was asked."""
+        self.message = message
+        """The answer as received."""
+        self.advice = advice
+        """Its advice, validated, or None when it had none."""
 
     @property
     def error(self) -> str:

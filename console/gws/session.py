@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -81,18 +81,22 @@ class Me:
     """Things worth telling the user (e.g. a missing `api-voice-outbound`)."""
 
 
-@dataclass(frozen=True)
 class PostResult:
-    """The HTTP outcome of one AddRecord POST (statusCode 0)."""
+    """The HTTP outcome of one AddRecord POST (statusCode 0). A plain class, read-only by
+    convention: a dataclass costs ~1 ms of every start, and nothing compares or prints it."""
 
-    http_status: int
-    """HTTP status of the reply."""
-    status_code: int
-    """GWS statusCode (0 here: failures raise)."""
-    elapsed_ms: float
-    """Time from sending the request to reading the reply."""
-    body: dict[str, Any] = field(default_factory=dict)
-    """The reply body."""
+    __slots__ = ("http_status", "status_code", "elapsed_ms", "body")
+
+    def __init__(self, http_status: int, status_code: int, elapsed_ms: float,
+                 body: dict[str, Any]) -> None:
+        self.http_status = http_status
+        """HTTP status of the reply."""
+        self.status_code = status_code
+        """GWS statusCode (0 here: failures raise)."""
+        self.elapsed_ms = elapsed_ms
+        """Time from sending the request to reading the reply."""
+        self.body = body
+        """The reply body."""
 
 
 class GwsSession:
@@ -343,18 +347,22 @@ class GwsSession:
         return body
 
 
-@dataclass(frozen=True)
 class _Reply:
-    """An HTTP reply, read (within the size limit) and decoded."""
+    """An HTTP reply, read (within the size limit) and decoded (a plain class, as
+    PostResult)."""
 
-    status: int
-    """HTTP status."""
-    reason: str
-    """HTTP reason phrase."""
-    text: str
-    """The body as text (undecodable bytes replaced)."""
-    source: httpx.Response | Posted
-    """The reply as the transport gave it."""
+    __slots__ = ("status", "reason", "text", "source")
+
+    def __init__(self, status: int, reason: str, text: str,
+                 source: httpx.Response | Posted) -> None:
+        self.status = status
+        """HTTP status."""
+        self.reason = reason
+        """HTTP reason phrase."""
+        self.text = text
+        """The body as text (undecodable bytes replaced)."""
+        self.source = source
+        """The reply as the transport gave it."""
 
     @property
     def headers(self) -> httpx.Headers:

@@ -74,6 +74,11 @@ class EventTable(w.VBox):  # type: ignore[misc]
         return [row for row in self.rows if isinstance(row, Event)]
 
     async def _follow(self) -> None:
+        # The status may have changed since __init__ read it (pumped before this task ran):
+        # read it again as the feed starts; nothing runs in between, so no change is lost.
+        if self.status is not self.console.status:
+            self.status = self.console.status
+            self._schedule()
         async for item in self.console.items():
             self.add(item)
 
