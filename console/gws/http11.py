@@ -2,9 +2,9 @@
 transport for the session's few requests (start-up, CometD, a single `send`) that does not
 import httpcore and anyio (~35-45 ms of a `send` on our machines, bench/send.py).
 
-Not wired in yet: `GwsTransport` (console/gws/transport.py) would build it instead of
-`httpx.AsyncHTTPTransport` for its light path. Through a proxy (HTTP(S)_PROXY), the requests go
-to httpx's own transport, which knows proxies and CONNECT tunnels.
+`GwsTransport` (console/gws/transport.py) builds it for its light path (everything until a
+session posts in bulk). Through a proxy (HTTP(S)_PROXY), the requests go to httpx's own
+transport, which knows proxies and CONNECT tunnels.
 
 Failures are httpx's exceptions, sorted as `transport_failure` needs them: a connection never
 made (refused, DNS, TLS handshake, connect timeout) is ConnectError / ConnectTimeout, nothing
@@ -167,7 +167,6 @@ class Http11Transport(httpx.AsyncBaseTransport):
         self._idle.clear()
         if self._proxied is not None:
             await self._proxied.aclose()
-
 
 
 class _Body(httpx.AsyncByteStream):

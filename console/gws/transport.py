@@ -1,8 +1,9 @@
 """The one HTTP client of a GWS session: httpx, shared by the REST calls and the CometD stream.
 
 The transport is the only seam (tests inject one). The default, `GwsTransport`, starts on
-httpx's own transport, so start-up and a single `send` pay no aiohttp import (~175 ms), and
-moves to an aiohttp-backed transport (`AiohttpTransport`, about 3x the POSTs per second on
+`Http11Transport` (console/gws/http11.py: h11 over asyncio's streams; httpx's own transport
+when a proxy is set), so start-up and a single `send` import neither aiohttp (~175 ms) nor
+httpcore and anyio (~40 ms), and moves to an aiohttp-backed transport (`AiohttpTransport`, about 3x the POSTs per second on
 loopback) once the session posts in bulk: from the `BULK_AFTER`-th POST, or when `BULK_AFTER`
 POSTs are in flight at once. Both take TLS and the proxy from the `Connection`, so the choice
 changes speed, never behaviour.
@@ -250,9 +251,10 @@ class GwsTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.light = httpx.AsyncHTTPTransport(
-            verify=connection.ssl_context(), proxy=connection.proxy(), trust_env=False,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32))
+        # h11 over asyncio streams: no httpcore/anyio to import (~40 ms of a `send`).
+        from console.gws.http11 import Http11Transport
+
+        self.light: httpx.AsyncBaseTransport = Http11Transport(connection)
         self.bulk: AiohttpTransport | None = None
         self._posts = 0
         self._in_flight = 0
