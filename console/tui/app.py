@@ -1104,19 +1104,23 @@ class OutboundApp(App[None]):
 
 def _import_engine(simulator: bool) -> None:
     """Import what `_start` needs (off the event loop: see there), with what the first
-    requests would otherwise import on the loop: httpcore and anyio's asyncio backend
-    (~0.3 s of "connecting" on our machines, bench/tui.py)."""
+    requests would otherwise import on the loop: the HTTP/1.1 transport (h11) and, when a
+    proxy is set in the environment, httpx's own transport's httpcore and anyio's asyncio
+    backend (~0.3 s of "connecting" on our machines, bench/tui.py)."""
     import importlib
     import importlib.util
+    import urllib.request
 
-    for warm_up in ("httpcore", "anyio._backends._asyncio"):  # httpx's own dependencies
-        try:
-            importlib.import_module(warm_up)
-        except ImportError:  # another httpx: it imports what it needs itself
-            pass
+    if urllib.request.getproxies_environment():  # requests through a proxy go to httpx's own
+        for warm_up in ("httpcore", "anyio._backends._asyncio"):
+            try:
+                importlib.import_module(warm_up)
+            except ImportError:  # another httpx: it imports what it needs itself
+                pass
     import console.app.target  # noqa: F401
     import console.domain.journal  # noqa: F401
     import console.gws.engine  # noqa: F401
+    import console.gws.http11  # noqa: F401
 
     if importlib.util.find_spec("sniffio") is None:
         # httpcore tries `import sniffio` on every request; when it is not installed each try
