@@ -8,7 +8,6 @@ never reused once the server closed them, dropped when a reply is not read to it
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -93,16 +92,8 @@ async def test_a_proxy_from_the_environment_is_used(
 
 
 # -- nothing delivered vs outcome unknown -------------------------------------------------------
-async def test_connection_refused_is_unreachable() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conn = Connection(f"http://127.0.0.1:{port}", "u", Secret("p"), timeout_s=2)
-    with pytest.raises(GwsUnreachable, match="cannot connect.*check the profile's url"):
-        async with session_for(conn):
-            pass
-
-
+# (A refused connection is unreachable: tests/test_session.py, through GwsTransport, whose
+# light path is this transport.)
 @pytest.mark.parametrize(("action", "words"), [
     (Reset(), "connection failed before the answer"),
     (Hang(), "no answer within 0.5 s"),
