@@ -21,6 +21,7 @@ from console.gws.connection import Connection, Secret
 from console.gws.http11 import Http11Transport
 from console.gws.session import MAX_REPLY_BYTES, GwsSession
 from console.gws.stream import EventStream
+from console.gws.transport import GwsTransport
 from console.sim import Simulator
 from tests.helpers import Collector, eventually, sample_request
 from tests.hostile import Hang, HostileServer, LoopbackProxy, Reply, Reset
@@ -56,6 +57,35 @@ async def test_a_record_is_posted_and_acknowledged_on_the_simulator(sim: Simulat
         await eventually(lambda: any(e.reference_id == "h11-1" for e in c.events))
         await c.close()
     assert len(sim.store.records) == 1
+
+
+async def test_a_record_goes_to_a_gws_on_ipv6_loopback_and_is_acknowledged() -> None:
+    """`http://[::1]:port`: the connection to the bare address, the Host header with its
+    brackets, REST and CometD on the same connection pool, through the engine's default
+    transport (whose light path this is)."""
+    import socket
+
+    from console.gws.engine import Engine
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    sim = await Simulator(host="::1").start()
+    try:
+        assert sim.url.startswith("http://[::1]:")
+        async with Engine(Connection(sim.url, sim.user, Secret(sim.password))) as engine:
+            transport = engine.session.http.transport
+            assert isinstance(transport, GwsTransport)  # the default
+            assert isinstance(transport.light, Http11Transport)
+            fields = sample_request(referenceId="v6-1")
+            fields.pop("devicePath", None)  # the session's device
+            tracked = await engine.wait(await engine.send(engine.record(fields)), 5)
+        assert tracked.state == "acknowledged", tracked.describe()
+        assert [r.body["referenceId"] for r in sim.store.records] == ["v6-1"]
+    finally:
+        await sim.stop()
 
 
 # -- TLS ----------------------------------------------------------------------------------------
