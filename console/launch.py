@@ -123,10 +123,10 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
     # Importing and building the console allocates enough to trigger a full garbage
     # collection (~15 ms) before the first frame; the app turns collection back on once that
     # frame is out (see OutboundApp._start).
-    import gc
+    from console.app.heap import pause_collection
 
     with keys_kept():
-        gc.disable()
+        pause_collection()
         from console.tui.app import (
             OutboundApp,  # Textual is imported only for the console
         )
@@ -186,9 +186,9 @@ def run() -> None:
     """The `outbound-console` entry point."""
     args = console_args(sys.argv[1:])
     if args is None:
-        from console.cli.process import pause_collection
+        from console.app.heap import pause_collection
 
-        pause_collection()  # start-up's imports free nothing (console.cli.process)
+        pause_collection()  # start-up's imports free nothing (console.app.heap)
         from console.cli.main import main
 
         main()

@@ -27,7 +27,7 @@ from tests.test_cli_engine import FIELDS
 #: a function (or `module:Class.method`) replaced by one that prints, on stderr, a JSON line
 #: with the collector's state, then calls the original.
 PROBED = """
-import functools, gc, importlib, json, sys
+import functools, gc, importlib, json, os, sys
 
 def probe(where):
     module, _, path = where.partition(":")
@@ -38,8 +38,13 @@ def probe(where):
     original = getattr(owner, name)
 
     def report():
-        print("PROBE " + json.dumps({"where": where, "enabled": gc.isenabled(),
-                                     "frozen": gc.get_freeze_count()}), file=sys.stderr)
+        line = "PROBE " + json.dumps({"where": where, "enabled": gc.isenabled(),
+                                      "frozen": gc.get_freeze_count()})
+        if os.environ.get("PROBE_OUT"):  # the console owns the terminal: to a file
+            with open(os.environ["PROBE_OUT"], "a") as out:
+                out.write(line + "\\n")
+        else:
+            print(line, file=sys.stderr)
 
     if hasattr(original, "__code__") and original.__code__.co_flags & 0x80:  # a coroutine
         @functools.wraps(original)
@@ -62,18 +67,23 @@ run()
 """
 
 
+def probes_seen(text: str) -> dict[str, dict[str, object]]:
+    """What each probe saw the first time it was reached."""
+    seen: dict[str, dict[str, object]] = {}
+    for line in text.splitlines():
+        if line.startswith("PROBE "):
+            report = json.loads(line[len("PROBE "):])
+            seen.setdefault(str(report["where"]), report)
+    return seen
+
+
 def run_probed(probes: list[str], args: list[str], env: dict[str, str], cwd: Path
                ) -> tuple[int, str, dict[str, dict[str, object]]]:
     """(exit code, stderr, what each probe saw the first time it was reached)."""
     done = subprocess.run([sys.executable, "-c", PROBED, ",".join(probes), *args], env=env,
                           cwd=cwd, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
-    seen: dict[str, dict[str, object]] = {}
-    for line in done.stderr.splitlines():
-        if line.startswith("PROBE "):
-            report = json.loads(line[len("PROBE "):])
-            seen.setdefault(str(report["where"]), report)
-    return done.returncode, done.stderr, seen
+    return done.returncode, done.stderr, probes_seen(done.stderr)
 
 
 async def test_send_starts_without_collection_and_waits_with_it(sim: Simulator,
@@ -90,6 +100,37 @@ async def test_send_starts_without_collection_and_waits_with_it(sim: Simulator,
     waiting = seen["console.gws.engine:Engine.wait"]
     assert waiting["enabled"] is True, seen
     assert isinstance(waiting["frozen"], int) and waiting["frozen"] > 0, seen
+
+
+def test_the_console_starts_without_collection_and_opens_its_target_with_it(
+        tmp_path: Path) -> None:
+    """The console in tmux at 80x24 on the embedded simulator: its engine is imported (in a
+    thread, after the first frame) with the collector off; it is back on, start-up frozen,
+    when the target is opened."""
+    import shutil
+    import uuid
+
+    from tests.test_tui_tmux import wait_for
+
+    assert shutil.which("tmux"), "tmux is not installed (see .ci/run)"
+    script, out = tmp_path / "probed.py", tmp_path / "probes.txt"
+    script.write_text(PROBED)
+    probes = "console.tui.app:_import_engine,console.app.target:open_target"
+    socket = f"oc-test-{uuid.uuid4().hex[:8]}"
+    env = {**isolated_env(tmp_path), "PROBE_OUT": str(out)}
+    command = (f"env TERM=xterm-256color {sys.executable} {script} {probes} --journal "
+               f"{tmp_path / 'j.jsonl'}")
+    subprocess.run(["tmux", "-L", socket, "new-session", "-d", "-s", "oc", "-x", "80", "-y",
+                    "24", command], env=env, check=True, timeout=10, cwd=tmp_path)
+    try:
+        wait_for(socket, "connected", timeout=30)
+        seen = probes_seen(out.read_text())
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], timeout=10, check=False)
+    assert seen["console.tui.app:_import_engine"]["enabled"] is False, seen
+    opening = seen["console.app.target:open_target"]
+    assert opening["enabled"] is True, seen
+    assert isinstance(opening["frozen"], int) and opening["frozen"] > 0, seen
 
 
 async def test_other_commands_run_with_the_collector_on(tmp_path: Path) -> None:

@@ -1,4 +1,12 @@
-"""The cyclic garbage collector, set for a bulk run (a replay).
+"""The cyclic garbage collector: paused during start-up, and set for a bulk run (a replay).
+
+Start-up: importing click, asyncio, httpx and the engine (or Textual and the console) allocates
+enough objects for dozens of collections (~10 ms of a `send`; a full pass before the console's
+first frame), which free nothing: modules live as long as the process. So the program
+(`console.launch`) pauses the collector before those imports (`pause_collection`), and
+`resume_collection` turns it back on, with what start-up allocated frozen (never walked
+again): `send` and `watch` once their target is open (their last imports done), every other
+command before it runs (console.cli.main), the console once its engine is imported.
 
 A replay builds its whole plan (a job, a record, its body and values for every row: tens of
 thousands of objects) before the first send and keeps it to the end. Each full pass of the
@@ -19,10 +27,31 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["bulk_collection", "BULK_THRESHOLD"]
+__all__ = ["bulk_collection", "BULK_THRESHOLD", "pause_collection", "resume_collection"]
 
 #: Allocations between two collections of the youngest generation during a bulk run.
 BULK_THRESHOLD = 5000
+
+_PAUSED = False  # pause_collection turned the collector off, and nothing has resumed it yet
+
+
+def pause_collection() -> None:
+    """No garbage collection until `resume_collection` (see the module docstring)."""
+    global _PAUSED
+    if gc.isenabled():
+        gc.disable()
+        _PAUSED = True
+
+
+def resume_collection() -> None:
+    """Garbage collection back on, if `pause_collection` turned it off; what was allocated
+    meanwhile is frozen (module objects: never garbage, and never walked again by the
+    collector). A no-op otherwise (the collector is left as it is)."""
+    global _PAUSED
+    if _PAUSED:
+        _PAUSED = False
+        gc.freeze()
+        gc.enable()
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from console.app.heap import resume_collection
 from console.app.target import ResolvedTarget, Target, TargetOptions, resolve_target
 from console.cli.exit_codes import (
     EXIT_ACK,
@@ -29,7 +30,7 @@ from console.cli.options import (
     target_options,
     with_target,
 )
-from console.cli.process import exit_now, resume_collection
+from console.cli.process import exit_now
 from console.domain.events import Event, StreamStatus
 from console.errors import ConsoleError, ProfileError, RecordInvalid
 from console.profiles import list_profiles, search_path
@@ -232,7 +233,7 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
         _uncancel()
         out.set_target(resolved.target, announce=False)
         return _nothing_sent(out)
-    resume_collection()  # the imports are done (console.cli.process)
+    resume_collection()  # the imports are done (console.app.heap)
     async with opened:
         out.set_target(opened.target)
         engine = opened.engine
@@ -364,7 +365,7 @@ async def _watch(resolved: ResolvedTarget, channels: tuple[str, ...] | None,
         out.set_target(opened.target)
         async with opened:
             await opened.engine.open(wait_connected_s=0)
-            resume_collection()  # the imports are done (console.cli.process)
+            resume_collection()  # the imports are done (console.app.heap)
             failed = asyncio.ensure_future(opened.engine.until_stream_failed())
             gone = asyncio.ensure_future(writer.reader_gone.wait())
             await asyncio.wait([failed, gone], return_when=asyncio.FIRST_COMPLETED)  # or ^C

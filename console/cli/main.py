@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from console import __version__
-from console.cli.process import resume_collection, started_as_program
+from console.app.heap import resume_collection
+from console.cli.process import started_as_program
 from console.tui.repaint import DEFAULT_OVER_SSH
 
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
@@ -30,7 +31,7 @@ class _LazyGroup(click.Group):
     #: these equal to the commands' own docstrings.
     #: Commands that turn garbage collection back on themselves once their target is open
     #: (their last imports done); every other one gets it back before it runs
-    #: (console.cli.process).
+    #: (console.app.heap).
     COLLECT_WHEN_OPEN = frozenset({"send", "watch"})
     SUMMARIES = {
         "send": "Send one AddRecord and report what GWS answered.",

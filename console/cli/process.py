@@ -10,28 +10,19 @@ stderr and ends the process with `os._exit`. Anywhere else (a test calling
 (coverage, cProfile: they write their data after the program), or when something could still
 need the interpreter's exit (another thread, output that cannot be flushed), it raises
 SystemExit as usual.
-
-Start-up without garbage collection: importing click, asyncio, httpx and the engine allocates
-enough objects for ~60 collections (~10 ms of a `send`), which free nothing (modules live as
-long as the process). So the program (`console.launch.run`) pauses the collector before it
-imports click (`pause_collection`), and `resume_collection` turns it back on, with what
-start-up allocated frozen (never walked again): `send` and `watch` once their target is open
-(their last imports done), every other command before it runs (console.cli.main).
 """
 
 from __future__ import annotations
 
 import atexit
-import gc
 import os
 import sys
 import threading
 from typing import NoReturn
 
-__all__ = ["started_as_program", "exit_now", "pause_collection", "resume_collection"]
+__all__ = ["started_as_program", "exit_now"]
 
 _PROGRAM = False
-_PAUSED = False
 
 
 def started_as_program() -> None:
@@ -56,22 +47,3 @@ def exit_now(code: int) -> NoReturn:
         else:
             os._exit(code)
     sys.exit(code)
-
-
-def pause_collection() -> None:
-    """No garbage collection until `resume_collection` (see the module docstring)."""
-    global _PAUSED
-    if gc.isenabled():
-        gc.disable()
-        _PAUSED = True
-
-
-def resume_collection() -> None:
-    """Garbage collection back on, if `pause_collection` turned it off; what was allocated
-    meanwhile is frozen (module objects: never garbage, and never walked again by the
-    collector). A no-op otherwise (the collector is left as it is)."""
-    global _PAUSED
-    if _PAUSED:
-        _PAUSED = False
-        gc.freeze()
-        gc.enable()

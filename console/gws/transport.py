@@ -3,9 +3,9 @@
 The transport is the only seam (tests inject one). The default, `GwsTransport`, starts on
 `Http11Transport` (console/gws/http11.py: h11 over asyncio's streams; httpx's own transport
 when a proxy is set), so start-up and a single `send` import neither aiohttp (~175 ms) nor
-httpcore and anyio (~40 ms), and moves to an aiohttp-backed transport (`AiohttpTransport`, about 3x the POSTs per second on
-loopback) once the session posts in bulk: from the `BULK_AFTER`-th POST, or when `BULK_AFTER`
-POSTs are in flight at once. Both take TLS and the proxy from the `Connection`, so the choice
+httpcore and anyio (~40 ms), and moves to an aiohttp-backed transport (`AiohttpTransport`,
+about 3x the POSTs per second on loopback) once the session posts in bulk: from the
+`BULK_AFTER`-th POST, or when `BULK_AFTER` POSTs are in flight at once. Both take TLS and the proxy from the `Connection`, so the choice
 changes speed, never behaviour.
 
 Failures are sorted here, in one place, into what a person and the engine need to know:

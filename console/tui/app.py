@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input, Static
 
+from console.app.heap import resume_collection
 from console.app.history import History
 from console.domain.events import Event, StreamItem, StreamStatus
 from console.domain.fields import new_reference_id
@@ -419,7 +420,7 @@ class OutboundApp(App[None]):
     # -- the engine ------------------------------------------------------------------------
     @work(exclusive=True, group="engine")
     async def _start(self) -> None:
-        # The first frame is out. Collection (off during start-up, see launch.start_console)
+        # The first frame is out. Collection (paused during start-up, see console.app.heap)
         # resumes once the engine is imported; what start-up built lives as long as the app,
         # so it goes out of the collector's reach (frozen) without a full collection first:
         # that pass (0.1-0.4 s on the loop) was on the way to "connected", for a few hundred
@@ -433,9 +434,7 @@ class OutboundApp(App[None]):
         self._events()
         await imported
         self.main(RecordForm).release_checks()
-        if not gc.isenabled():
-            gc.freeze()
-            gc.enable()
+        resume_collection()
         opened = await self._open()
         if opened is None:
             return
