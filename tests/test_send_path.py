@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import pytest
 
 from console.cli.exit_codes import EXIT_ACK, EXIT_INTERRUPTED, EXIT_NO_ANSWER
 from console.cli.process import exit_now
+from console.domain.correlation import Tracked
 from console.gws.connection import Connection, Secret
 from console.gws.engine import Engine
 from console.sim import Simulator
@@ -41,10 +44,22 @@ def acknowledgement(reference: str) -> dict[str, Any]:
     return data
 
 
+async def send_one(script: Callable[[HostileServer, Seen], Awaitable[Action | None]],
+                   reference: str, ack_timeout_s: float) -> tuple[HostileServer, Tracked]:
+    """One record sent through an engine to a scripted server (`script(server, seen)` for each
+    request it sees); the server, for what it saw, and the record's verdict."""
+    async with HostileServer(timeout_ms=2000) as server:
+        server.script = functools.partial(script, server)
+        connection = Connection(server.url, "agent", Secret("pw"), channels=CHANNELS)
+        async with Engine(connection, ack_timeout_s=ack_timeout_s) as engine:
+            tracked = await engine.wait(await engine.send(sample_request(referenceId=reference)))
+    return server, tracked
+
+
 async def test_the_post_waits_for_the_subscription_not_for_the_first_connect() -> None:
     posted = asyncio.Event()
 
-    async def script(seen: Seen) -> Action | None:
+    async def script(server: HostileServer, seen: Seen) -> Action | None:
         if seen.channel == "/meta/subscribe":
             return Delay(0.3)  # the POST must wait for this answer
         if seen.channel == "/meta/connect" and len(server.seen("/meta/connect")) == 1:
@@ -58,11 +73,7 @@ async def test_the_post_waits_for_the_subscription_not_for_the_first_connect() -
             posted.set()
         return None
 
-    async with HostileServer(timeout_ms=2000) as server:
-        server.script = script
-        connection = Connection(server.url, "agent", Secret("pw"), channels=CHANNELS)
-        async with Engine(connection, ack_timeout_s=10) as engine:
-            tracked = await engine.wait(await engine.send(sample_request(referenceId="r1")))
+    server, tracked = await send_one(script, "r1", ack_timeout_s=10)
     subscribe = server.seen("/meta/subscribe")[0]
     first_connect = server.seen("/meta/connect")[0]
     post = server.seen_path(RECORDS)[0]
@@ -77,7 +88,7 @@ async def test_a_post_sent_before_the_first_connect_is_answered_hears_a_lost_ses
     interrupted (may be in the list, check before re-sending), never 'refused'."""
     posted = asyncio.Event()
 
-    async def script(seen: Seen) -> Action | None:
+    async def script(server: HostileServer, seen: Seen) -> Action | None:
         if seen.channel == "/meta/connect" and len(server.seen("/meta/connect")) == 1:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(posted.wait(), 5)
@@ -88,11 +99,7 @@ async def test_a_post_sent_before_the_first_connect_is_answered_hears_a_lost_ses
             posted.set()
         return None
 
-    async with HostileServer(timeout_ms=2000) as server:
-        server.script = script
-        connection = Connection(server.url, "agent", Secret("pw"), channels=CHANNELS)
-        async with Engine(connection, ack_timeout_s=1.5) as engine:
-            tracked = await engine.wait(await engine.send(sample_request(referenceId="r2")))
+    server, tracked = await send_one(script, "r2", ack_timeout_s=1.5)
     assert tracked.post == "accepted"
     assert tracked.state == "no_answer", tracked.describe()
     assert tracked.interrupted and "check before re-sending" in tracked.describe()
