@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from console.domain.correlation import Tracker
+import pytest
+
+from console.domain.correlation import Tracked, Tracker
 from console.domain.events import Event
 from console.domain.model import AddRecord
 from tests.helpers import sample, sample_request
@@ -185,3 +187,31 @@ async def test_a_timeout_after_a_stream_interruption_says_the_ack_may_be_lost() 
     assert tracked.state == "no_answer" and "interrupted while it waited" in tracked.reason
     assert "402::session_unknown" in tracked.reason
     assert calm.reason == "no acknowledgement within 0.05 s"
+
+
+
+def test_letting_old_requests_go_never_compares_records_field_by_field(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # One Tracked per POST, told apart by identity. Compared by value (a dataclass's __eq__),
+    # the bookkeeping of the requests awaiting a user event (`in`, `remove`) compared every
+    # field of each request it passed, records included: past `keep` requests, every new one
+    # paid that for the one it let go (a replay of 100,000 records does so 90,000 times).
+    compared = []
+    original = AddRecord.__eq__
+
+    def counting(self: AddRecord, other: object) -> bool:
+        compared.append(1)
+        return original(self, other)
+
+    monkeypatch.setattr(AddRecord, "__eq__", counting)
+    tracker = Tracker(keep=3)
+    waiting = []
+    for n in range(8):
+        waiting.append(tracker.sent(AddRecord.parse({**sample_request(),
+                                                     "referenceId": f"ref-{n}"})))
+    tracker.observe(user_event())  # the oldest takes it and leaves the waiting list
+    for n in range(8, 12):
+        tracker.sent(AddRecord.parse({**sample_request(), "referenceId": f"ref-{n}"}))
+    assert compared == []
+    first, second = waiting[-1], Tracked(waiting[-1].record, 1.0, 1.0)
+    assert first != second and first == first

@@ -89,7 +89,7 @@ def session_fix(reason: str, contact_center: str | None = None) -> str:
     return f"{reason} — {NO_SESSION_FIX}"
 
 
-@dataclass
+@dataclass(eq=False)  # one POST each: two are never "equal" (and `in` stays cheap)
 class Tracked:
     """One request and what is known of its outcome."""
 
