@@ -10,12 +10,19 @@ stderr and ends the process with `os._exit`. Anywhere else (a test calling
 (coverage, cProfile: they write their data after the program), or when something could still
 need the interpreter's exit (another thread, output that cannot be flushed), it raises
 SystemExit as usual.
+
+A program also stops on SIGTERM (a supervisor, `timeout`, `kill`) and SIGHUP (the SSH session
+that ran it dropped) as it stops on Ctrl-C: each becomes a SIGINT, which every command handles
+(`watch` ends, `send` stops waiting and says so, `replay` stops sending and writes its resume
+files). Their default action killed the process where it stood: the journal lines waiting for
+the event loop's next turn were lost, events `watch` had printed among them.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import threading
 from typing import NoReturn
@@ -26,9 +33,19 @@ _PROGRAM = False
 
 
 def started_as_program() -> None:
-    """This process is the command line (its arguments are the process's own)."""
+    """This process is the command line (its arguments are the process's own): SIGTERM and
+    SIGHUP stop it as Ctrl-C does (module docstring)."""
     global _PROGRAM
     _PROGRAM = True
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _as_ctrl_c)
+
+
+def _as_ctrl_c(signum: int, frame: object) -> None:
+    # Raised again as SIGINT, so whoever handles Ctrl-C at this moment handles it (asyncio's
+    # runner cancelling the command's task, a replay's stop, Python's KeyboardInterrupt).
+    signal.raise_signal(signal.SIGINT)
 
 
 def exit_now(code: int) -> NoReturn:
