@@ -345,3 +345,36 @@ def test_a_burst_of_keys_lands_where_slow_typing_lands(
     if flow == "dialog-then-typing":
         assert (tmp_path / "burst" / "profiles" / "templates" / "Campaign1" / "CallingList1" /
                 "mine.yaml").is_file()
+
+
+# -- stopped by a signal: SIGTERM (kill, a supervisor) or SIGHUP (the SSH session dropped) ----
+def children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_quits_the_console_as_quit_does_without_asking(
+        tmp_path: Path, sockets: list[str], signum: int) -> None:
+    """No one is there to answer "unsaved changes?": the console quits as after `y`, its
+    terminal restored and its embedded simulator stopped. Before, the signal's default action
+    killed it where it stood (the screen left in the alternate buffer, the journal's waiting
+    lines lost)."""
+    socket = start(tmp_path)
+    sockets.append(socket)
+    wait_for(socket, "connected")
+    tmux(socket, "send-keys", "-t", "oc", "1")  # the form has unsaved changes
+    wait_for(socket, "1")
+    pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
+    simulator = children_of(pid)
+    assert simulator, "the embedded simulator runs in a child process"
+    os.kill(pid, signum)
+    status = exit_status(socket)
+    assert status == "0/", (status, screen(socket))
+    assert "Traceback" not in screen(socket)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{child}").exists() for child in simulator):
+        assert time.monotonic() < deadline, "the embedded simulator outlived the console"
+        time.sleep(0.1)

@@ -293,6 +293,8 @@ class OutboundApp(App[None]):
             self.animation_level = "none"
             for box in self.query(Input):
                 box.cursor_blink = False
+        else:
+            self._quit_on_signals()
         if self.start_template is not None:
             self._fill_form(self.start_template.request, self.start_template)
         self.repaint.attach(self)
@@ -602,6 +604,24 @@ class OutboundApp(App[None]):
                                      purpose="quit"), self._quit_if)
             return
         await self._quit_if(True)
+
+    def _quit_on_signals(self) -> None:
+        """SIGTERM (kill, a supervisor) and SIGHUP (the SSH session dropped) quit as `y` to
+        the quit question does: nobody is there to answer it. A replay stops, writes its
+        files and then the console quits; the terminal is restored, the embedded simulator
+        stopped, the journal closed. Their default action killed the process where it stood."""
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._signalled)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                return
+
+    def _signalled(self) -> None:
+        if not self._quit_after_replay:
+            self.call_later(self._stop_and_quit, True)
 
     async def _stop_and_quit(self, yes: bool | None) -> None:
         if not yes:
