@@ -300,6 +300,7 @@ def main() -> None:
                   f"{'ReplayRun/s':>11} {'x aiohttp':>9} {'x +acks':>7} {'process/s':>9} "
                   f"{'x aiohttp':>9}  verdicts")
             cpu_lines = []
+            ceilings = []
             for concurrency in args.concurrency:
                 rows: dict[str, list[float]] = {"aiohttp": [], "httpx": [], "run": [],
                                                 "process": [], "acked": []}
@@ -336,6 +337,12 @@ def main() -> None:
                       f"{dict(states)}", flush=True)
                 c = {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v))
                      for k, v in cpu.items()}
+                # The simulator shares the machine: one core at 100% acknowledges at most
+                # 1 / (its CPU per acknowledged record) records a second, whatever the client.
+                sim_acked = min(c["acked"][1], c["run"][1])
+                ceiling = 1e6 / sim_acked
+                ceilings.append(f"{concurrency:>4} {sim_acked:>10.0f} us {ceiling:>9.0f}/s "
+                                f"{ceiling / m['aiohttp']:>9.2f}")
                 cpu_lines.append(f"{concurrency:>4} {c['aiohttp'][0]:>12.0f} "
                                  f"{c['aiohttp'][1]:>9.0f} {c['acked'][0]:>12.0f} "
                                  f"{c['acked'][1]:>9.0f} {c['run'][0]:>12.0f} "
@@ -345,6 +352,14 @@ def main() -> None:
             print(f"{'conc':>4} {'bare client':>12} {'sim':>9} {'+acks client':>12} "
                   f"{'sim':>9} {'ReplayRun':>12} {'sim':>9}")
             for line in cpu_lines:
+                print(line)
+            print("The simulator's ceiling for any client that waits for acknowledgements: its "
+                  "CPU per acknowledged record (the lower of +acks and ReplayRun), the records "
+                  "a second one core at 100% gives at that cost, and that as a ratio of bare "
+                  "aiohttp (the simulator cannot use more than one core; the client shares "
+                  "the machine's other):")
+            print(f"{'conc':>4} {'sim CPU':>13} {'at most':>10} {'x aiohttp':>9}")
+            for line in ceilings:
                 print(line)
         finally:
             proc.terminate()
