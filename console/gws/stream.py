@@ -33,9 +33,10 @@
   connect answered `402::session_unknown`) three times in a row means the requests land on
   different GWS nodes: a load balancer without session affinity. The stream stops (`failed`,
   saying so and what to do) instead of opening sessions that can never work.
-- Big replies are handed out 256 events at a time with a turn of the event loop between,
-  so a UI stays responsive under a 10,000-event reply; after a reply with events the next
-  connect waits 2 ms (consumers act first; the server batches a steady flow).
+- Big replies are handed out 64 events at a time with a turn of the event loop between,
+  so a UI stays responsive under a 10,000-event reply; after a reply of 32 events or more the
+  next connect waits 2 ms (the server batches a flood), after a smaller one it goes at once
+  (after one turn of the loop, so consumers act first).
 """
 
 from __future__ import annotations
