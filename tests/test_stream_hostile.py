@@ -621,35 +621,44 @@ async def test_after_a_small_reply_the_next_connect_goes_at_once_after_a_flood_i
         server: HostileServer, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A record sent one at a time gets its acknowledgement in a reply of two events: the
-    stream connects again at once (a pause there was paid on every record: bench/replay.py at
-    concurrency 1 ran at x0.71 of the bare loop with it, x0.85 without). A reply as big as a
-    flood's is followed by the short pause that lets the server gather the next one."""
+    stream connects again after one turn of the loop (its consumers act first), without a
+    pause (one there was paid on every record: bench/replay.py at concurrency 1 ran at x0.71
+    of the bare loop with it, x0.85 without). A reply of 32 events or more (a flood, as the
+    README says) is followed by the short pause that lets the server gather the next one."""
+    import sys
+
     import console.gws.stream as stream_module
 
     breath = 0.0123  # a length nothing else sleeps, so the stream's pauses can be told apart
     monkeypatch.setattr(stream_module, "_COALESCE_S", breath)
-    pauses: list[float] = []
+    slept: list[float] = []  # what the stream itself slept
     real_sleep = asyncio.sleep
 
     async def sleep(delay: float, result: Any = None) -> Any:
-        if delay == breath:
-            pauses.append(delay)
+        if sys._getframe(1).f_globals.get("__name__") == stream_module.__name__:
+            slept.append(delay)
         return await real_sleep(delay, result)
 
     monkeypatch.setattr(asyncio, "sleep", sleep)
     c = open_stream(server)
     await connected_again(c, 1)
-    for record in range(3):  # one record's ack and user event, then the next record's
+    expected = 0
+
+    async def reply_of(events: int) -> None:
+        nonlocal expected
         before = len(server.seen("/meta/connect"))
-        server.publish("/v2/me/outbound", {"record": record, "n": 1})
-        server.publish("/me/internal", {"record": record, "n": 2})
-        await eventually(lambda: len(c.events) == 2 * (record + 1))
+        for n in range(events):
+            server.publish("/v2/me/outbound", {"n": n})
+        expected += events
+        await eventually(lambda: len(c.events) == expected)
         await eventually(lambda: len(server.seen("/meta/connect")) > before)
-    assert pauses == []
-    flood = stream_module._COALESCE_AT
-    for n in range(flood):
-        server.publish("/v2/me/outbound", {"flood": n})
-    await eventually(lambda: len(c.events) == 6 + flood)
-    assert pauses == [breath]
+
+    for _ in range(3):  # one record's ack and user event, then the next record's
+        await reply_of(2)
+    assert slept == [0, 0, 0]
+    await reply_of(31)
+    assert slept == [0, 0, 0, 0]
+    await reply_of(32)
+    assert slept == [0, 0, 0, 0, breath]
     assert_healthy(c, server, caplog)
     await c.close()
