@@ -209,6 +209,39 @@ async def test_ctrl_c_stops_writes_resume_rows_and_resume_sends_nothing_twice(
     assert not sim.store.summary()["duplicateReferenceIds"]
 
 
+async def test_a_stream_that_stops_for_good_stops_the_replay_saying_why(
+        sim: Simulator, tmp_path: Path) -> None:
+    """GWS tells the stream not to reconnect (advice reconnect: none) mid-run. No
+    acknowledgement can come any more: the replay stops by itself, as Ctrl-C stops it, and
+    says why (exit 6). Before, its workers waited for the stream to connect again, forever:
+    the progress froze with no word (until Ctrl-C)."""
+    env = {**os.environ, "OUTBOUND_CONSOLE_PASSWORD": sim.password}
+    proc = await asyncio.create_subprocess_exec(
+        BIN, "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate",
+        "20", "--url", sim.url, "--user", sim.user, "--resume-dir", str(tmp_path),
+        "--journal", str(tmp_path / "j"), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
+    try:
+        await eventually(lambda: len(sim.store.records) >= 10, timeout=15)
+        sim.set_faults({"advice_reconnect": "none"})
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = out.decode()
+    assert proc.returncode == 6, text + err.decode()
+    assert "notification stream stopped for good" in text and "advised not to reconnect" in text
+    stored = len(sim.store.records)
+    assert 10 <= stored < 200
+    [resume] = list(tmp_path.glob("replay-*.resume.csv"))
+    with resume.open() as handle:
+        assert len(list(csv.DictReader(handle))) == 200 - stored  # exactly those never sent
+    end = [json.loads(line) for line in (tmp_path / "j").read_text().splitlines()
+           if '"event": "end"' in line]
+    assert end and "advised not to reconnect" in end[-1]["streamFailure"]
+
+
 @pytest.mark.parametrize(("faults", "code"), [
     ({"ack_drop": 1.0}, 5), ({"ack_error": 1.0}, 4), ({"http_error_rate": 1.0}, 3),
 ])

@@ -323,6 +323,9 @@ class Replay:
         self._waiting: deque[tuple[Job, Tracked]] = deque()  # sent, verdict pending, oldest first
         self._more = asyncio.Event()  # something was added to _waiting, or sending ended
         self._sending_done = False
+        self.stream_failure = ""
+        """Why the notification stream stopped for good, when it did during the run: the run
+        then stopped as Ctrl-C stops it (no acknowledgement could come any more)."""
 
     def stop(self) -> None:
         """Stop sending (Ctrl-C); what is in flight may still be acknowledged."""
@@ -340,6 +343,7 @@ class Replay:
         workers = {loop.create_task(self._worker(pacer)) for _ in range(self.concurrency)}
         sweeper = loop.create_task(self._sweep())
         stop = loop.create_task(self._stopping.wait())
+        deaf = loop.create_task(self._stop_when_the_stream_fails())
         try:
             await asyncio.wait({stop, *workers}, return_when=asyncio.FIRST_COMPLETED)
             while not stop.done() and not all(w.done() for w in workers):
@@ -366,7 +370,7 @@ class Replay:
             if deadline is not None:
                 await asyncio.wait({sweeper}, timeout=max(0.0, deadline - loop.time()))
         finally:
-            tasks: list[asyncio.Task[Any]] = [stop, sweeper, *workers]
+            tasks: list[asyncio.Task[Any]] = [stop, sweeper, deaf, *workers]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -383,6 +387,16 @@ class Replay:
             if job.seq not in self.outcomes:
                 self._finish(Outcome(job, "not_sent", "stopped before it was sent"))
         return [self.outcomes[job.seq] for job in self.jobs]
+
+    async def _stop_when_the_stream_fails(self) -> None:
+        # A stream that stopped for good (the server said not to reconnect, no session
+        # affinity...) brings no acknowledgement any more, and the workers would wait for it
+        # to connect again forever: the run stops, saying why.
+        failure = await self.engine.until_stream_failed()
+        self.stream_failure = failure.detail
+        log.warning("replay stopped: the notification stream stopped for good: %s",
+                    failure.detail)
+        self.stop()
 
     async def _until(self, awaitable: Any) -> None:
         wait = asyncio.ensure_future(awaitable)

@@ -1162,7 +1162,10 @@ def not_authenticated(exc: Exception) -> bool:
 def verdict_lines(result: ReplayResult) -> list[str]:
     """The verdict as the CLI's replay prints it: target, run, counts, reasons, files."""
     lines = []
-    if result.stopped:
+    if result.stream_failure:
+        lines.append(f"STOPPED: the notification stream stopped for good "
+                     f"({result.stream_failure}); verdict so far ({result.progress.line()})")
+    elif result.stopped:
         lines.append(f"STOPPED: verdict so far ({result.progress.line()})")
     rows = [("target", result.target.tag()[1:-1]), ("run", result.run_id),
             *result.summary.rows()]
