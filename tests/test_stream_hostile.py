@@ -662,3 +662,55 @@ async def test_after_a_small_reply_the_next_connect_goes_at_once_after_a_flood_i
     assert slept == [0, 0, 0, 0, breath]
     assert_healthy(c, server, caplog)
     await c.close()
+
+
+# -- credentials refused mid-run ----------------------------------------------------------------
+async def test_a_password_refused_twice_stops_the_stream_instead_of_locking_the_account(
+        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
+    """After a good start GWS answers 401 (the password was changed, the account disabled).
+    Every retry is a failed login with the same password, and directories lock an account
+    after a few: the stream tries once more (a 401 may be a passing fault), then stops, saying
+    why and what to do. Before, it retried every backoff step (up to 60 s) for as long as it
+    ran: ~60 failed logins an hour, in production."""
+    c = open_stream(server)
+    await connected_again(c, 1)
+    refused: list[Seen] = []
+
+    def script(seen: Seen) -> Reply | None:
+        if seen.path.endswith("/notifications"):
+            refused.append(seen)
+            return Reply({"error": "unauthorized"}, status=401)
+        return None
+
+    server.script = script
+    await eventually(lambda: c.stream.failed.is_set(), timeout=10)
+    assert len(refused) == 2
+    [failed] = c.statuses("failed")
+    assert "HTTP 401" in failed.detail and "lock" in failed.detail, failed.detail
+    await asyncio.sleep(3 * STEP + NETWORK_DELAY)  # longer than any retry would wait
+    assert len(refused) == 2, "no login attempt after the stream stopped"
+    await c.close()
+
+
+async def test_a_401_between_good_replies_is_a_passing_fault(
+        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Two refusals in a row stop the stream, not two over its lifetime: a good reply
+    between them starts the count again."""
+    c = open_stream(server)
+    await connected_again(c, 1)
+    connects = 0
+
+    def script(seen: Seen) -> Reply | None:
+        nonlocal connects
+        if seen.channel == "/meta/connect":
+            connects += 1
+            if connects in (2, 4):  # refused, good, refused, good...
+                return Reply({"error": "unauthorized"}, status=401)
+        return None
+
+    server.script = script
+    await eventually(lambda: connects >= 6, timeout=15)
+    assert not c.stream.failed.is_set()
+    await events_flow(c, server, "still here")
+    assert_healthy(c, server, caplog)
+    await c.close()

@@ -33,6 +33,8 @@
   connect answered `402::session_unknown`) three times in a row means the requests land on
   different GWS nodes: a load balancer without session affinity. The stream stops (`failed`,
   saying so and what to do) instead of opening sessions that can never work.
+- Two HTTP 401 replies in a row stop it too (`failed`, naming the user): each retry would be a
+  failed login with the same password, and a directory locks an account after a few.
 - Big replies are handed out 64 events at a time with a turn of the event loop between,
   so a UI stays responsive under a 10,000-event reply; after a reply of 32 events or more the
   next connect waits 2 ms (the server batches a flood), after a smaller one it goes at once
@@ -79,6 +81,9 @@ _COALESCE_AT = 32
 _QUICK_S = 1.0
 #: New sessions forgotten at once, in a row, that mean "no session affinity": give up.
 _FORGOTTEN_AT_ONCE = 3
+#: 401 replies in a row after which the stream stops: each retry is a failed login with the
+#: same password, and a directory locks an account after a few (one 401 may be a passing fault).
+_REFUSED_LOGINS_AT_ONCE = 2
 
 log = logging.getLogger("console.gws.stream")
 log.addHandler(logging.NullHandler())  # the journal records every status; logging is opt-in
@@ -129,6 +134,7 @@ class EventStream:
         self._gap_from: float | None = None
         self._closed = False
         self._forgotten = 0  # sessions in a row forgotten right after their handshake
+        self._refused_logins = 0  # 401 replies in a row
         self.handshakes = 0
         """How many successful handshakes this stream made (1 + re-handshakes)."""
         self.server_dropped = 0
@@ -343,6 +349,13 @@ class EventStream:
             raise _Failure(str(error), isinstance(error, GwsOutcomeUnknown)) from None
         status = reply.status_code
         elapsed = time.monotonic() - started
+        self._refused_logins = self._refused_logins + 1 if status == 401 else 0
+        if self._refused_logins >= _REFUSED_LOGINS_AT_ONCE:
+            user = self.connection.username
+            raise _Stop(f"GWS refused the user {user!r} and its password (HTTP 401) "
+                        f"{self._refused_logins} times in a row; stopped, so that more failed "
+                        "logins do not lock the account. Check the password (or whether the "
+                        "account was disabled), then start again")
         if status != 200:
             log.warning("HTTP %s from %s: %s", status, self._url, bayeux.snippet(raw))
             raise _Failure(f"HTTP {status} {_http_hint(status)}: {bayeux.snippet(raw, 80)}",
