@@ -239,7 +239,41 @@ async def test_a_stream_that_stops_for_good_stops_the_replay_saying_why(
         assert len(list(csv.DictReader(handle))) == 200 - stored  # exactly those never sent
     end = [json.loads(line) for line in (tmp_path / "j").read_text().splitlines()
            if '"event": "end"' in line]
-    assert end and "advised not to reconnect" in end[-1]["streamFailure"]
+    assert end and "advised not to reconnect" in end[-1]["halted"]
+
+
+async def test_a_password_refused_on_two_records_in_a_row_stops_the_replay(
+        sim: Simulator, tmp_path: Path) -> None:
+    """An administrator changes the password mid-run: every further POST is a failed login
+    with the old one, and a directory locks the account after a few. The replay stops after
+    two records refused with HTTP 401 in a row (exit 6, saying why); the rest go to the
+    resume file, safe to send once the password is right. Before, it went on: one failed
+    login per record, 200 of them here."""
+    env = {**os.environ, "OUTBOUND_CONSOLE_PASSWORD": sim.password}
+    proc = await asyncio.create_subprocess_exec(
+        BIN, "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate",
+        "20", "--url", sim.url, "--user", sim.user, "--resume-dir", str(tmp_path),
+        "--journal", str(tmp_path / "j"), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
+    try:
+        await eventually(lambda: len(sim.store.records) >= 10, timeout=15)
+        posts = sim.store.counters["posts"]
+        sim.change_password("changed-by-an-admin")
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = out.decode()
+    assert proc.returncode == 6, text + err.decode()
+    assert "HTTP 401" in text and "lock the account" in text, text
+    refused = sim.store.counters["unauthenticated"]
+    assert 2 <= refused <= 3, refused  # two in a row; a third may have been on its way
+    stored = len(sim.store.records)
+    assert sim.store.counters["posts"] - posts <= 3 + (stored - 10)
+    [resume] = list(tmp_path.glob("replay-*.resume.csv"))
+    with resume.open() as handle:
+        assert len(list(csv.DictReader(handle))) == 200 - stored  # refused ones included
 
 
 @pytest.mark.parametrize(("faults", "code"), [

@@ -262,22 +262,22 @@ class ReplayResult:
     """Records GWS surely never had: safe to send again (`replay --resume`)."""
     unconfirmed_file: Path | None = None
     """Records GWS may have (accepted or unknown, no acknowledgement): check first."""
-    stream_failure: str = ""
-    """Why the notification stream stopped for good during the run, which stopped it ("" when
-    it did not)."""
+    halted: str = ""
+    """Why the run stopped by itself ("" when it did not): the notification stream stopped for
+    good, or GWS refused the password on records in a row."""
 
     @property
     def files(self) -> list[Path]:
         return [p for p in (self.resume_file, self.unconfirmed_file) if p is not None]
 
     def worst(self) -> str:
-        """The outcome that needs the most care, which decides an exit code: stream_failed
-        (the notification stream stopped for good, which stopped the run), stopped, unknown
-        (may be at GWS: check), not_delivered, failed (refused), notification (an Error
-        notification), no_answer, or acknowledged."""
+        """The outcome that needs the most care, which decides an exit code: halted (the run
+        stopped by itself: the stream stopped for good, or the password refused), stopped,
+        unknown (may be at GWS: check), not_delivered, failed (refused), notification (an
+        Error notification), no_answer, or acknowledged."""
         states = Counter(o.state for o in self.outcomes)
-        if self.stream_failure:
-            return "stream_failed"
+        if self.halted:
+            return "halted"
         if self.stopped:
             return "stopped"
         if states["unknown"] or states["unconfirmed"]:
@@ -370,14 +370,14 @@ class ReplayRun:
         self.progress.stopped = stopped
         summary = summarise(outcomes, time.monotonic() - started)
         result = ReplayResult(self.run_id, self.target, outcomes, summary, self.progress,
-                              stopped, stream_failure=replay.stream_failure)
+                              stopped, halted=replay.halted)
         for path in write_resume(outcomes, self.resume_dir / f"replay-{self.run_id}"):
             if path.name.endswith(".resume.csv"):
                 result.resume_file = path
             else:
                 result.unconfirmed_file = path
         self._journal("end", stopped=stopped, sent=replay.sent,
-                      counts=dict(summary.counts), streamFailure=replay.stream_failure or None,
+                      counts=dict(summary.counts), halted=replay.halted or None,
                       resumeFile=str(result.resume_file) if result.resume_file else None,
                       unconfirmedFile=str(result.unconfirmed_file)
                       if result.unconfirmed_file else None)

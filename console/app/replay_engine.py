@@ -38,6 +38,9 @@ DEFAULT_RATE = 10.0
 DEFAULT_CONCURRENCY = 4
 MAX_RATE = 5000.0
 MAX_CONCURRENCY = 64
+#: Records refused with HTTP 401 in a row after which a replay stops (one may be a passing
+#: fault; each more is a failed login, and a directory locks an account after a few).
+REFUSED_LOGINS_AT_ONCE = 2
 TEMPLATE_COLUMN = "_template"
 SEQ_COLUMN = "_seq"
 #: Columns the console writes into resume/unconfirmed files; not placeholder values.
@@ -323,9 +326,11 @@ class Replay:
         self._waiting: deque[tuple[Job, Tracked]] = deque()  # sent, verdict pending, oldest first
         self._more = asyncio.Event()  # something was added to _waiting, or sending ended
         self._sending_done = False
-        self.stream_failure = ""
-        """Why the notification stream stopped for good, when it did during the run: the run
-        then stopped as Ctrl-C stops it (no acknowledgement could come any more)."""
+        self.halted = ""
+        """Why the run stopped by itself, as Ctrl-C stops it, when it did: the notification
+        stream stopped for good (no acknowledgement could come any more), or GWS refused the
+        password on records in a row (each more POST a failed login)."""
+        self._refused_logins = 0  # records refused with HTTP 401 in a row
 
     def stop(self) -> None:
         """Stop sending (Ctrl-C); what is in flight may still be acknowledged."""
@@ -393,10 +398,31 @@ class Replay:
         # affinity...) brings no acknowledgement any more, and the workers would wait for it
         # to connect again forever: the run stops, saying why.
         failure = await self.engine.until_stream_failed()
-        self.stream_failure = failure.detail
-        log.warning("replay stopped: the notification stream stopped for good: %s",
-                    failure.detail)
+        self._halt(f"the notification stream stopped for good ({failure.detail}); no "
+                   "acknowledgement could come any more")
+
+    def _halt(self, why: str) -> None:
+        if not self.halted:
+            self.halted = why
+            log.warning("replay stopped: %s", why)
         self.stop()
+
+    def _count_refused_login(self, tracked: Tracked) -> None:
+        """Stop after `REFUSED_LOGINS_AT_ONCE` records in a row refused with HTTP 401: every
+        further POST would be one more failed login with the same password, and a directory
+        locks an account after a few."""
+        if tracked.post is None:
+            return  # still in flight (unknown): says nothing about the password
+        if tracked.http_status != 401:
+            self._refused_logins = 0
+            return
+        self._refused_logins += 1
+        if self._refused_logins >= REFUSED_LOGINS_AT_ONCE:
+            user = self.engine.connection.username
+            self._halt(f"GWS refused the user {user!r} and its password (HTTP 401) on "
+                       f"{self._refused_logins} records in a row: stopped, so that more failed "
+                       "logins do not lock the account; check the password (or whether the "
+                       "account was disabled), then resume")
 
     async def _until(self, awaitable: Any) -> None:
         wait = asyncio.ensure_future(awaitable)
@@ -456,6 +482,7 @@ class Replay:
             self._finish(Outcome(job, "unknown", f"{type(exc).__name__}: {exc} (the POST may "
                                  "have reached GWS; check before re-sending)", accepted=True))
             return
+        self._count_refused_login(tracked)
         if tracked.state != "pending":
             self._finish(_outcome(job, tracked))
             return

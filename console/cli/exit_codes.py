@@ -7,12 +7,12 @@
 | 3 | refused by GWS (a reply in which GWS says no: HTTP 4xx/5xx with a GWS body, statusCode != 0) |
 | 4 | an Error notification came back (GWS accepted the POST, OCS failed it) |
 | 5 | no answer: GWS accepted the POST, no acknowledgement within the timeout |
-| 6 | target problem: GWS unreachable (nothing delivered), profile, URL or password problem; a replay stopped because the notification stream stopped for good |
+| 6 | target problem: GWS unreachable (nothing delivered), profile, URL or password problem; a replay that stopped by itself: the notification stream stopped for good, or the password refused on records in a row |
 | 7 | unknown: a POST was sent but its outcome was not seen (reset, timeout, unreadable reply) and no acknowledgement came: GWS may have accepted it; check before re-sending |
 | 8 | not confirmed: a replay to production was not confirmed (answered no, or no terminal to ask on and no --yes); nothing sent |
 | 130 | interrupted (Ctrl-C): replay writes its partial verdict and resume files; send prints its verdict (`unknown` once the POST has left) |
 
-A replay's code names the outcome that needs the most care: the stream stopped for good (6),
+A replay's code names the outcome that needs the most care: it stopped by itself (6),
 interrupted, then unknown, then not delivered, refused, error notification, no answer.
 """
 
@@ -32,8 +32,8 @@ EXIT_UNKNOWN = 7
 EXIT_NOT_CONFIRMED = 8
 EXIT_INTERRUPTED = 130
 
-_BY_WORST = {"stream_failed": EXIT_UNREACHABLE, "stopped": EXIT_INTERRUPTED, "unknown": EXIT_UNKNOWN,
-             "not_delivered": EXIT_UNREACHABLE, "failed": EXIT_REFUSED,
+_BY_WORST = {"halted": EXIT_UNREACHABLE, "stopped": EXIT_INTERRUPTED,
+             "unknown": EXIT_UNKNOWN, "not_delivered": EXIT_UNREACHABLE, "failed": EXIT_REFUSED,
              "notification": EXIT_ERROR_NOTIFICATION, "no_answer": EXIT_NO_ANSWER,
              "acknowledged": EXIT_ACK}
 

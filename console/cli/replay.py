@@ -243,10 +243,8 @@ def _table(result: ReplayResult, out: Printer) -> None:
     """The verdict table, target first (stderr with --json, whose stdout is the results)."""
     stream = sys.stderr if out.as_json else sys.stdout
     lines = []
-    if result.stream_failure:
-        lines.append(f"stopped: the notification stream stopped for good "
-                     f"({result.stream_failure}); no acknowledgement could come any more; "
-                     f"verdict so far ({result.progress.line()})")
+    if result.halted:
+        lines.append(f"stopped: {result.halted}; verdict so far ({result.progress.line()})")
     elif result.stopped:
         lines.append(f"interrupted: sending stopped; verdict so far ({result.progress.line()})")
     rows = [("target", result.target.tag()[1:-1]), ("run", result.run_id),

@@ -37,7 +37,7 @@ STATE_COLOURS = {
     "failed": "#cf222e", "not_delivered": "#cf222e", "invalid": "#cf222e",
     "no_answer": "#bc4c00", "reconnecting": "#bc4c00", "gap": "#bc4c00",
     "unknown": "#8250df", "unconfirmed": "#8250df", "stopped": "#8250df",
-    "stream_failed": "#cf222e",
+    "halted": "#cf222e",
     "pending": "#57606a", "not_sent": "#57606a", "connecting": "#57606a", "closed": "#57606a",
     "SIMULATOR": "#0969da", "PRODUCTION": "#cf222e",
 }
@@ -170,8 +170,7 @@ def result_html(result: ReplayResult) -> str:
     worst = result.worst()
     return (f'<div class="oc-replay">{badge(worst)} <b>replay {html.escape(result.run_id)}</b> '
             f"{html.escape(result.progress.line())}"
-            + (f"<div>stopped: the notification stream stopped for good "
-               f"({html.escape(result.stream_failure)})</div>" if result.stream_failure else "")
+            + (f"<div>stopped: {html.escape(result.halted)}</div>" if result.halted else "")
             + f"<div>{target_line(result.target)}</div>"
             f"<table>{cells}</table>"
             + (f"<ul>{reasons}</ul>" if reasons else "")

@@ -189,6 +189,10 @@ class GwsApp:
                                       f"Method {request.method} not allowed on {request.path}"},
                                      status=405)
 
+    def forget_logins(self) -> None:
+        """Check every Authorization header again (a password was changed)."""
+        self._auth_cache.clear()
+
     def authenticate(self, request: web.Request) -> User | None:
         header = request.headers.get("Authorization")
         if not header:

@@ -5,6 +5,7 @@ behind a small load balancer (sticky on JSESSIONID, or `sticky=False`)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections import Counter
 from pathlib import Path
@@ -145,6 +146,17 @@ class Simulator:
         await self.stop()
 
     # -- run-time control ------------------------------------------------------------------
+    def change_password(self, password: str, user: str | None = None) -> None:
+        """An administrator changed `user`'s password (default: the first user): from now on
+        the old one is refused (HTTP 401), on every node, sessions included."""
+        name = user or self.user
+        changed = dataclasses.replace(self.users[name], password=password)
+        self.users[name] = changed  # the backend reads the same dict
+        if name == self.user:
+            self.password = password
+        for node in self.nodes:
+            node.gws.forget_logins()
+
     def set_faults(self, settings: Any) -> Faults:
         """Apply fault settings on top of the current ones (FaultError when invalid)."""
         return self._use_faults(apply_settings(self.faults, settings))

@@ -1162,9 +1162,8 @@ def not_authenticated(exc: Exception) -> bool:
 def verdict_lines(result: ReplayResult) -> list[str]:
     """The verdict as the CLI's replay prints it: target, run, counts, reasons, files."""
     lines = []
-    if result.stream_failure:
-        lines.append(f"STOPPED: the notification stream stopped for good "
-                     f"({result.stream_failure}); verdict so far ({result.progress.line()})")
+    if result.halted:
+        lines.append(f"STOPPED: {result.halted}; verdict so far ({result.progress.line()})")
     elif result.stopped:
         lines.append(f"STOPPED: verdict so far ({result.progress.line()})")
     rows = [("target", result.target.tag()[1:-1]), ("run", result.run_id),
