@@ -411,8 +411,6 @@ class Replay:
         """Stop after `REFUSED_LOGINS_AT_ONCE` records in a row refused with HTTP 401: every
         further POST would be one more failed login with the same password, and a directory
         locks an account after a few."""
-        if tracked.post is None:
-            return  # still in flight (unknown): says nothing about the password
         if tracked.http_status != 401:
             self._refused_logins = 0
             return
