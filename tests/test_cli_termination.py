@@ -21,14 +21,22 @@ from tests.cli_helpers import BIN, isolated_env
 from tests.conftest import PASSWORD
 
 
+def ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sigint", ["handled", "ignored"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 async def test_watch_stopped_by_a_signal_in_a_flood_keeps_every_event_in_its_journal(
-        sim: Simulator, tmp_path: Path, signum: int) -> None:
+        sim: Simulator, tmp_path: Path, signum: int, sigint: str) -> None:
+    """`ignored`: started as a shell script's background job (`... &`), whose SIGINT the shell
+    ignores: SIGTERM must still stop it (a SIGINT raised again would be ignored too)."""
     journal = tmp_path / "journal.jsonl"
     proc = await asyncio.create_subprocess_exec(
         BIN, "watch", "--json", "--url", sim.url, "--user", sim.user, "--journal", str(journal),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=isolated_env(tmp_path, PASSWORD), cwd=tmp_path)
+        stdin=asyncio.subprocess.DEVNULL, env=isolated_env(tmp_path, PASSWORD), cwd=tmp_path,
+        preexec_fn=ignore_ctrl_c if sigint == "ignored" else None)
     assert proc.stdout is not None and proc.stderr is not None
     printed: list[int] = []
     flood: asyncio.Task[None] | None = None
@@ -44,7 +52,7 @@ async def test_watch_stopped_by_a_signal_in_a_flood_keeps_every_event_in_its_jou
                 elif item.get("type") == "event":
                     printed.append(item["seq"])
             proc.send_signal(signum)  # mid-flood: the journal has lines waiting
-            rest, err = await proc.communicate()
+            rest, err = await asyncio.wait_for(proc.communicate(), 20)
     finally:
         if flood is not None:
             flood.cancel()

@@ -12,7 +12,8 @@ need the interpreter's exit (another thread, output that cannot be flushed), it 
 SystemExit as usual.
 
 A program also stops on SIGTERM (a supervisor, `timeout`, `kill`) and SIGHUP (the SSH session
-that ran it dropped) as it stops on Ctrl-C: each becomes a SIGINT, which every command handles
+that ran it dropped) as it stops on Ctrl-C: each becomes a SIGINT (or, when SIGINT is ignored,
+as in a shell script's background job, Ctrl-C's KeyboardInterrupt), which every command handles
 (`watch` ends, `send` stops waiting and says so, `replay` stops sending and writes its resume
 files). Their default action killed the process where it stood: the journal lines waiting for
 the event loop's next turn were lost, events `watch` had printed among them.
@@ -45,6 +46,11 @@ def started_as_program() -> None:
 def _as_ctrl_c(signum: int, frame: object) -> None:
     # Raised again as SIGINT, so whoever handles Ctrl-C at this moment handles it (asyncio's
     # runner cancelling the command's task, a replay's stop, Python's KeyboardInterrupt).
+    # A program whose SIGINT is ignored (a shell script's background job) or left to its
+    # default action would ignore the signal, or die of it unflushed: Ctrl-C's exception
+    # instead.
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        raise KeyboardInterrupt
     signal.raise_signal(signal.SIGINT)
 
 
