@@ -714,3 +714,26 @@ async def test_a_401_between_good_replies_is_a_passing_fault(
     await events_flow(c, server, "still here")
     assert_healthy(c, server, caplog)
     await c.close()
+
+
+async def test_closing_after_a_refused_password_sends_no_disconnect_and_raises_nothing(
+        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Ctrl-C right after a 401: the disconnect would be one more failed login (and, as the
+    second 401 in a row, it escaped close() as the stream's private stop: the engine's close
+    ended there, the journal and the embedded simulator left open)."""
+    c = open_stream(server, backoff_step=30.0)  # no retry before the close
+    await connected_again(c, 1)
+    refused: list[Seen] = []
+
+    def script(seen: Seen) -> Reply | None:
+        if seen.path.endswith("/notifications"):
+            refused.append(seen)
+            return Reply({"error": "unauthorized"}, status=401)
+        return None
+
+    server.script = script
+    server.publish("/v2/me/outbound", {"wake": "the held connect"})
+    await eventually(lambda: len(refused) == 1)
+    await c.close()  # raises nothing
+    assert [s.channel for s in refused] == ["/meta/connect"]
+    assert not server.seen("/meta/disconnect")

@@ -392,6 +392,7 @@ class ReplayRun:
                                       state="unconfirmed", reason=outcome.reason,
                                       httpStatus=outcome.http_status, post=None)
         self.progress.sent = self._replay.sent
+        self.progress.stopped = self._replay.stopped  # also when it stopped by itself
         self.progress.counts[outcome.state] += 1
         if self.on_outcome is not None:
             self.on_outcome(outcome)

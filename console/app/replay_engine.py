@@ -402,7 +402,7 @@ class Replay:
                    "acknowledgement could come any more")
 
     def _halt(self, why: str) -> None:
-        if not self.halted:
+        if not self.halted and not self.stopped:  # a stop asked for first is the reason
             self.halted = why
             log.warning("replay stopped: %s", why)
         self.stop()
@@ -410,7 +410,8 @@ class Replay:
     def _count_refused_login(self, tracked: Tracked) -> None:
         """Stop after `REFUSED_LOGINS_AT_ONCE` records in a row refused with HTTP 401: every
         further POST would be one more failed login with the same password, and a directory
-        locks an account after a few."""
+        locks an account after a few. POSTs already on their way (at most `concurrency`)
+        still get their answers."""
         if tracked.http_status != 401:
             self._refused_logins = 0
             return

@@ -216,7 +216,13 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     except ConsoleError as exc:  # RecordInvalid or TemplateError: the input, said how
         out.fail(str(exc), EXIT_INVALID)
     resolved = resolve_or_exit(resolved, out)  # the password once the input is known good
-    exit_now(asyncio.run(_send(resolved, fields, no_wait, timeout, out, source)))
+    try:
+        code = asyncio.run(_send(resolved, fields, no_wait, timeout, out, source))
+    except KeyboardInterrupt:
+        # Only when SIGINT is ignored (a script's background job) and SIGTERM stopped it
+        # (console.cli.process): the verdict or "nothing sent" is printed already.
+        code = EXIT_INTERRUPTED
+    exit_now(code)
 
 
 async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,

@@ -31,6 +31,7 @@ from console.app.replay_engine import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.app.target import ResolvedTarget, Target
 from console.cli.commands import Printer, parse_sets, resolve_or_exit
 from console.cli.exit_codes import (
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_NOT_CONFIRMED,
     EXIT_UNREACHABLE,
@@ -164,7 +165,13 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
     out.set_target(target)
     confirmed = _confirm(target, inputs, settings, len(checked.jobs), assume_yes, out)
     resolved = resolve_or_exit(resolved, out)  # the password once the plan is known good
-    code = asyncio.run(_run(resolved, inputs, settings, confirmed, resume_dir or Path("."), out))
+    try:
+        code = asyncio.run(_run(resolved, inputs, settings, confirmed, resume_dir or Path("."),
+                                out))
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before or after the run itself
+        out.note("interrupted", "stopped before the first record or after the verdict: "
+                 f"the journal has what was done{out.tag}")
+        code = EXIT_INTERRUPTED
     sys.exit(code)
 
 
@@ -221,6 +228,10 @@ async def _run(resolved: ResolvedTarget, inputs: ReplayInputs, settings: ReplayS
         run = ReplayRun(opened, inputs, settings, resume_dir=resume_dir,
                         on_outcome=on_outcome, on_progress=progress.update)
         loop = asyncio.get_running_loop()
+        # Put back afterwards (removing a loop's handler leaves SIGTERM to its default action
+        # and SIGINT to Python's): asyncio's runner, or SIGTERM taken as Ctrl-C (cli.process).
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT,
+                                                                    signal.SIGTERM)}
         loop.add_signal_handler(signal.SIGINT, run.stop)
         loop.add_signal_handler(signal.SIGTERM, run.stop)
         try:
@@ -232,8 +243,10 @@ async def _run(resolved: ResolvedTarget, inputs: ReplayInputs, settings: ReplayS
             out.note("error", str(exc))
             return EXIT_NOT_CONFIRMED
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
-            loop.remove_signal_handler(signal.SIGTERM)
+            for signum, handler in previous.items():
+                loop.remove_signal_handler(signum)
+                if handler is not None:
+                    signal.signal(signum, handler)
             progress.close(run.progress)
         _table(result, out)
         return for_replay(result.worst())

@@ -189,10 +189,11 @@ class EventStream:
         await cancel_and_wait(self._task)
         self._task = None
         self.subscribed.clear()
-        if self._client_id is not None and self.failure is None:
+        # Not with the password in doubt (the last reply a 401): one more failed login.
+        if self._client_id is not None and self.failure is None and not self._refused_logins:
             try:
                 await self._exchange([bayeux.disconnect(self._client_id, self._next_id())], 1.0)
-            except (_Failure, asyncio.TimeoutError):
+            except (_Failure, _Stop, asyncio.TimeoutError):
                 pass  # the server forgets the session after its maxInterval anyway
             self._client_id = None
         if self._own_http:

@@ -148,7 +148,8 @@ class Simulator:
     # -- run-time control ------------------------------------------------------------------
     def change_password(self, password: str, user: str | None = None) -> None:
         """An administrator changed `user`'s password (default: the first user): from now on
-        the old one is refused (HTTP 401), on every node, sessions included."""
+        every REST request with the old one is refused (HTTP 401), on every node. A CometD
+        request that brings its HTTP session's cookie is still served by that session."""
         name = user or self.user
         changed = dataclasses.replace(self.users[name], password=password)
         self.users[name] = changed  # the backend reads the same dict
