@@ -57,13 +57,25 @@ async def interrupt_bin(*args: str, env: dict[str, str], cwd: Path,
     """The installed binary (stdin not a terminal), given Ctrl-C (SIGINT) once `ready()`
     holds; (exit code, stdout, stderr). Killed if anything fails meanwhile: no process is
     left behind."""
+    return await bin_after(*args, env=env, cwd=cwd, ready=ready,
+                           then=lambda proc: proc.send_signal(signal.SIGINT),
+                           ready_timeout=ready_timeout, timeout=timeout)
+
+
+async def bin_after(*args: str, env: dict[str, str], cwd: Path,
+                    ready: Callable[[], Any | Awaitable[Any]],
+                    then: Callable[[asyncio.subprocess.Process], None],
+                    ready_timeout: float = 30.0, timeout: float = 30.0) -> tuple[int, str, str]:
+    """The installed binary (stdin not a terminal); once `ready()` holds, `then(process)` (a
+    signal, a fault in the server...); (exit code, stdout, stderr) once it ends, within
+    `timeout`. Killed if anything fails meanwhile: no process is left behind."""
     cwd.mkdir(parents=True, exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
         BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
     try:
         await eventually(ready, timeout=ready_timeout)
-        proc.send_signal(signal.SIGINT)
+        then(proc)
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     finally:
         if proc.returncode is None:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from console.example_templates import DIR as EXAMPLES
 from console.gws.connection import Connection, Secret
 from console.gws.engine import Engine
 from console.sim import Simulator
-from tests.cli_helpers import interrupt_bin
+from tests.cli_helpers import bin_after, interrupt_bin
 from tests.helpers import eventually
 from tests.test_cli_engine import BIN
 
@@ -209,28 +210,28 @@ async def test_ctrl_c_stops_writes_resume_rows_and_resume_sends_nothing_twice(
     assert not sim.store.summary()["duplicateReferenceIds"]
 
 
+async def replay_until(sim: Simulator, tmp_path: Path, change: Callable[[], None],
+                       *extra: str) -> tuple[int, str, str]:
+    """`replay` of 200 records at 20/s; once ten are stored, `change()` (a fault, a new
+    password); (exit code, stdout, stderr) once it ends by itself (killed after 30 s)."""
+    return await bin_after(
+        "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate", "20",
+        *extra, "--url", sim.url, "--user", sim.user, "--resume-dir", str(tmp_path),
+        "--journal", str(tmp_path / "j"),
+        env={**os.environ, "OUTBOUND_CONSOLE_PASSWORD": sim.password}, cwd=tmp_path,
+        ready=lambda: len(sim.store.records) >= 10, ready_timeout=15,
+        then=lambda proc: change())
+
+
 async def test_a_stream_that_stops_for_good_stops_the_replay_saying_why(
         sim: Simulator, tmp_path: Path) -> None:
     """GWS tells the stream not to reconnect (advice reconnect: none) mid-run. No
     acknowledgement can come any more: the replay stops by itself, as Ctrl-C stops it, and
     says why (exit 6). Before, its workers waited for the stream to connect again, forever:
     the progress froze with no word (until Ctrl-C)."""
-    env = {**os.environ, "OUTBOUND_CONSOLE_PASSWORD": sim.password}
-    proc = await asyncio.create_subprocess_exec(
-        BIN, "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate",
-        "20", "--url", sim.url, "--user", sim.user, "--resume-dir", str(tmp_path),
-        "--journal", str(tmp_path / "j"), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
-    try:
-        await eventually(lambda: len(sim.store.records) >= 10, timeout=15)
-        sim.set_faults({"advice_reconnect": "none"})
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    text = out.decode()
-    assert proc.returncode == 6, text + err.decode()
+    code, text, err = await replay_until(
+        sim, tmp_path, lambda: sim.set_faults({"advice_reconnect": "none"}) and None)
+    assert code == 6, text + err
     assert "notification stream stopped for good" in text and "advised not to reconnect" in text
     stored = len(sim.store.records)
     assert 10 <= stored < 200
@@ -249,22 +250,9 @@ async def test_a_password_refused_on_two_records_in_a_row_stops_the_replay(
     two records refused with HTTP 401 in a row (exit 6, saying why); the rest go to the
     resume file, safe to send once the password is right. Before, it went on: one failed
     login per record, 200 of them here."""
-    env = {**os.environ, "OUTBOUND_CONSOLE_PASSWORD": sim.password}
-    proc = await asyncio.create_subprocess_exec(
-        BIN, "replay", str(CALLBACK), "--count", "200", "--set", "phone=5551234", "--rate",
-        "20", "--concurrency", "1", "--url", sim.url, "--user", sim.user, "--resume-dir",
-        str(tmp_path), "--journal", str(tmp_path / "j"), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=tmp_path)
-    try:
-        await eventually(lambda: len(sim.store.records) >= 10, timeout=15)
-        sim.change_password("changed-by-an-admin")
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    text = out.decode()
-    assert proc.returncode == 6, text + err.decode()
+    code, text, err = await replay_until(
+        sim, tmp_path, lambda: sim.change_password("changed-by-an-admin"), "--concurrency", "1")
+    assert code == 6, text + err
     assert "HTTP 401" in text and "lock the account" in text, text
     assert sim.store.counters["unauthenticated"] == 2  # one POST at a time: exactly two
     stored = len(sim.store.records)

@@ -665,15 +665,9 @@ async def test_after_a_small_reply_the_next_connect_goes_at_once_after_a_flood_i
 
 
 # -- credentials refused mid-run ----------------------------------------------------------------
-async def test_a_password_refused_twice_stops_the_stream_instead_of_locking_the_account(
-        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
-    """After a good start GWS answers 401 (the password was changed, the account disabled).
-    Every retry is a failed login with the same password, and directories lock an account
-    after a few: the stream tries once more (a 401 may be a passing fault), then stops, saying
-    why and what to do. Before, it retried every backoff step (up to 60 s) for as long as it
-    ran: ~60 failed logins an hour, in production."""
-    c = open_stream(server)
-    await connected_again(c, 1)
+def refuse_logins(server: HostileServer) -> list[Seen]:
+    """From now on every CometD request is answered HTTP 401 (the password was changed); the
+    requests so refused, as they come."""
     refused: list[Seen] = []
 
     def script(seen: Seen) -> Reply | None:
@@ -683,6 +677,19 @@ async def test_a_password_refused_twice_stops_the_stream_instead_of_locking_the_
         return None
 
     server.script = script
+    return refused
+
+
+async def test_a_password_refused_twice_stops_the_stream_instead_of_locking_the_account(
+        server: HostileServer, caplog: pytest.LogCaptureFixture) -> None:
+    """After a good start GWS answers 401 (the password was changed, the account disabled).
+    Every retry is a failed login with the same password, and directories lock an account
+    after a few: the stream tries once more (a 401 may be a passing fault), then stops, saying
+    why and what to do. Before, it retried every backoff step (up to 60 s) for as long as it
+    ran: ~60 failed logins an hour, in production."""
+    c = open_stream(server)
+    await connected_again(c, 1)
+    refused = refuse_logins(server)
     await eventually(lambda: c.stream.failed.is_set(), timeout=10)
     assert len(refused) == 2
     [failed] = c.statuses("failed")
@@ -723,15 +730,7 @@ async def test_closing_after_a_refused_password_sends_no_disconnect_and_raises_n
     ended there, the journal and the embedded simulator left open)."""
     c = open_stream(server, backoff_step=30.0)  # no retry before the close
     await connected_again(c, 1)
-    refused: list[Seen] = []
-
-    def script(seen: Seen) -> Reply | None:
-        if seen.path.endswith("/notifications"):
-            refused.append(seen)
-            return Reply({"error": "unauthorized"}, status=401)
-        return None
-
-    server.script = script
+    refused = refuse_logins(server)
     server.publish("/v2/me/outbound", {"wake": "the held connect"})
     await eventually(lambda: len(refused) == 1)
     await c.close()  # raises nothing
