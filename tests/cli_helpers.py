@@ -65,14 +65,16 @@ async def interrupt_bin(*args: str, env: dict[str, str], cwd: Path,
 async def bin_after(*args: str, env: dict[str, str], cwd: Path,
                     ready: Callable[[], Any | Awaitable[Any]],
                     then: Callable[[asyncio.subprocess.Process], None],
-                    ready_timeout: float = 30.0, timeout: float = 30.0) -> tuple[int, str, str]:
+                    ready_timeout: float = 30.0, timeout: float = 30.0,
+                    preexec_fn: Callable[[], None] | None = None) -> tuple[int, str, str]:
     """The installed binary (stdin not a terminal); once `ready()` holds, `then(process)` (a
     signal, a fault in the server...); (exit code, stdout, stderr) once it ends, within
-    `timeout`. Killed if anything fails meanwhile: no process is left behind."""
+    `timeout`. Killed if anything fails meanwhile: no process is left behind. `preexec_fn`
+    runs in the child before the binary (e.g. to ignore SIGINT as a background job does)."""
     cwd.mkdir(parents=True, exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
         BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
+        stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd, preexec_fn=preexec_fn)
     try:
         await eventually(ready, timeout=ready_timeout)
         then(proc)

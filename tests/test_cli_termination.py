@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from console.sim import Simulator
-from tests.cli_helpers import BIN, isolated_env
+from tests.cli_helpers import BIN, CALLBACK, bin_after, isolated_env
 from tests.conftest import PASSWORD
+from tests.hostile import Hang, HostileServer
 
 
 def ignore_ctrl_c() -> None:
@@ -67,3 +68,24 @@ async def test_watch_stopped_by_a_signal_in_a_flood_keeps_every_event_in_its_jou
                  if line.get("kind") == "event"}
     assert set(printed) <= journaled, sorted(set(printed) - journaled)[:10]
     assert len(journaled) >= len(printed) >= 3000
+
+
+@pytest.mark.parametrize("sigint", ["handled", "ignored"])
+async def test_send_stopped_by_sigterm_with_its_post_in_flight_says_unknown_and_exits_130(
+        tmp_path: Path, sigint: str) -> None:
+    """The POST has left and its reply never comes; SIGTERM. As after Ctrl-C: the verdict is
+    `unknown` (never refused: GWS may have the record), exit 130. With SIGINT ignored (a
+    script's background job) Ctrl-C's exception escaped `asyncio.run` and click said
+    "Aborted!", exit 1."""
+    async with HostileServer(timeout_ms=2000) as server:
+        server.script = lambda seen: Hang() if seen.path == "/api/v2/me/outbound-records" \
+            else None
+        code, out, err = await bin_after(
+            "send", "--url", server.url, "--user", "agent", "--template", str(CALLBACK),
+            "--set", "phone=5551234",
+            env=isolated_env(tmp_path, "pw"), cwd=tmp_path,
+            ready=lambda: server.seen_path("/api/v2/me/outbound-records"),
+            then=lambda proc: proc.send_signal(signal.SIGTERM),
+            preexec_fn=ignore_ctrl_c if sigint == "ignored" else None)
+    assert code == 130, (code, out, err)
+    assert "unknown" in out and "Aborted" not in err, (out, err)
