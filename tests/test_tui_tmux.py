@@ -355,9 +355,8 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_quits_the_console_as_quit_does_without_asking(
-        tmp_path: Path, sockets: list[str], signum: int) -> None:
+def test_sigterm_quits_the_console_as_quit_does_without_asking(
+        tmp_path: Path, sockets: list[str]) -> None:
     """No one is there to answer "unsaved changes?": the console quits as after `y`, its
     terminal restored and its embedded simulator stopped. Before, the signal's default action
     killed it where it stood (the screen left in the alternate buffer, the journal's waiting
@@ -370,11 +369,39 @@ def test_a_signal_quits_the_console_as_quit_does_without_asking(
     pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
     simulator = children_of(pid)
     assert simulator, "the embedded simulator runs in a child process"
-    os.kill(pid, signum)
+    os.kill(pid, signal.SIGTERM)
     status = exit_status(socket)
     assert status == "0/", (status, screen(socket))
     assert "Traceback" not in screen(socket)
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{child}").exists() for child in simulator):
-        assert time.monotonic() < deadline, "the embedded simulator outlived the console"
+    gone(simulator, "the embedded simulator outlived the console")
+
+
+def gone(pids: list[int], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in
+              Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+              for pid in pids):
+        assert time.monotonic() < deadline, what
         time.sleep(0.1)
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_a_dropped_terminal_ends_the_console_and_its_simulator(
+        tmp_path: Path, sockets: list[str], busy: bool) -> None:
+    """The SSH session drops (here: the tmux server is killed under the console, which gets
+    SIGHUP and a terminal that is gone). The console ends within seconds, its journal
+    written, its embedded simulator stopped. With an orderly quit on SIGHUP it could sleep
+    forever instead: Textual's output thread died on the dead terminal and the next frames
+    blocked its event loop (`busy`: keys arriving as the terminal goes)."""
+    socket = start(tmp_path)
+    sockets.append(socket)
+    wait_for(socket, "connected")
+    pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
+    simulator = children_of(pid)
+    if busy:
+        tmux(socket, "send-keys", "-t", "oc", *list("134 Campaign1 CallingList1 5551234" * 3))
+    tmux(socket, "kill-server")
+    gone([pid], "the console outlived its terminal")
+    gone(simulator, "the embedded simulator outlived the console")
+    journal = (tmp_path / "journal.jsonl").read_text().splitlines()
+    assert all(line.endswith("}") for line in journal)  # whole lines only

@@ -46,7 +46,8 @@ import platformdirs
 
 from console.domain.jsontext import make_encoder, quote
 
-__all__ = ["Journal", "default_journal_dir", "redact", "has_secret_key", "secret_key"]
+__all__ = ["Journal", "default_journal_dir", "redact", "has_secret_key", "secret_key",
+           "flush_all"]
 
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|cookie|credential|api[-_]?key",
                          re.IGNORECASE)
@@ -346,7 +347,8 @@ _OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
 
 
 @atexit.register
-def _flush_all() -> None:
+def flush_all() -> None:
+    """Write every open journal's waiting lines (at exit, or before ending a process at once)."""
     for journal in list(_OPEN):
         try:
             journal.flush()

@@ -606,22 +606,36 @@ class OutboundApp(App[None]):
         await self._quit_if(True)
 
     def _quit_on_signals(self) -> None:
-        """SIGTERM (kill, a supervisor) and SIGHUP (the SSH session dropped) quit as `y` to
-        the quit question does: nobody is there to answer it. A replay stops, writes its
-        files and then the console quits; the terminal is restored, the embedded simulator
-        stopped, the journal closed. Their default action killed the process where it stood."""
+        """SIGTERM (kill, a supervisor) quits as `y` to the quit question does, since nobody
+        is there to answer it: a replay stops, writes its files, then the console quits, its
+        terminal restored, the embedded simulator stopped, the journal closed. If that has not
+        ended the process within `SIGNAL_GRACE_S`, it ends anyway, the journal flushed.
+
+        SIGHUP (the SSH session dropped) leaves no terminal: Textual can neither draw nor
+        restore it, and its output thread dies on the first write, after which the next
+        frames block the event loop for good (seen: consoles left sleeping after their tmux
+        server was killed). So the journal's waiting lines are written at once and the process
+        ends (status 129): a replay's files then come from the journal (`replay --rebuild`),
+        the embedded simulator stops as its stdin closes. The default action of either signal
+        killed the process where it stood, the journal's waiting lines lost."""
         import signal
 
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(signum, self._signalled)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
-                return
+        try:
+            loop.add_signal_handler(signal.SIGTERM, self._signalled)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            return
+        # A plain handler, not the loop's: it must run even if the loop is stuck on a frame.
+        signal.signal(signal.SIGHUP, _hung_up)
 
     def _signalled(self) -> None:
+        import threading
+
         if not self._quit_after_replay:
             self.call_later(self._stop_and_quit, True)
+        watchdog = threading.Timer(SIGNAL_GRACE_S, _end_now, (143,))
+        watchdog.daemon = True
+        watchdog.start()
 
     async def _stop_and_quit(self, yes: bool | None) -> None:
         if not yes:
@@ -1148,6 +1162,25 @@ def _import_engine(simulator: bool) -> None:
         sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
     if simulator:
         import console.sim  # noqa: F401
+
+
+#: How long a SIGTERM's orderly quit may take (a replay's grace for acknowledgements, its
+#: files, the engine's close) before the process ends anyway.
+SIGNAL_GRACE_S = 15.0
+
+
+def _end_now(status: int) -> None:
+    """End the process at once, the journals' waiting lines written first."""
+    import os
+
+    from console.domain.journal import flush_all
+
+    flush_all()
+    os._exit(status)
+
+
+def _hung_up(signum: int, frame: object) -> None:
+    _end_now(128 + signum)
 
 
 def not_authenticated(exc: Exception) -> bool:
