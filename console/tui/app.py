@@ -615,9 +615,10 @@ class OutboundApp(App[None]):
         restore it, and its output thread dies on the first write, after which the next
         frames block the event loop for good (seen: consoles left sleeping after their tmux
         server was killed). So the journal's waiting lines are written at once and the process
-        ends (status 129): a replay's files then come from the journal (`replay --rebuild`),
-        the embedded simulator stops as its stdin closes. The default action of either signal
-        killed the process where it stood, the journal's waiting lines lost."""
+        ends (status 129): a replay's files then come from the journal (`replay
+        --resume-from-journal`), the embedded simulator stops as its stdin closes, a
+        contact-centre session the console started is not ended. The default action of either
+        signal killed the process where it stood, the journal's waiting lines lost."""
         import signal
 
         loop = asyncio.get_running_loop()
