@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,6 +17,42 @@ PASSWORD = "pw-for-tests-7Qx"
 HOME_VARIABLES = {"HOME": "home", "XDG_CONFIG_HOME": "home/.config",
                   "XDG_STATE_HOME": "home/.local/state", "XDG_DATA_HOME": "home/.local/share",
                   "XDG_CACHE_HOME": "home/.cache", "OUTBOUND_CONSOLE_HOME": "console-home"}
+
+
+def left_behind(basetemp: str) -> list[str]:
+    """Processes this test session started that still run: their environment (every test's
+    HOME is in the session's temporary folder, see `isolated_home`) or their folder is in it.
+    Zombies are left out (their parent reaps them)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            mine = basetemp.encode() in (entry / "environ").read_bytes() or \
+                os.readlink(entry / "cwd").startswith(basetemp)
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")[:200]
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if mine:
+            found.append(f"{entry.name}: {command.decode(errors='replace')}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the last test, nothing a test started still runs (a console, a simulator, a tmux
+    server, a node server): a console that sleeps on after its terminal went was found only
+    by chance once. Processes get 15 s to finish exiting."""
+    yield
+    basetemp = str(tmp_path_factory.getbasetemp())
+    deadline = time.monotonic() + 15
+    left = left_behind(basetemp)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = left_behind(basetemp)
+    assert not left, "processes started by the tests still run:\n" + "\n".join(left)
 
 
 @pytest.fixture(autouse=True)
