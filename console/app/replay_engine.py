@@ -26,6 +26,7 @@ from console.domain.model import AddRecord
 from console.domain.rows import Row
 from console.domain.templates import Template, TemplateError, unused_names
 from console.errors import DuplicateReference, RecordInvalid
+from console.gws.connection import REFUSED_LOGINS_AT_ONCE, refused_logins
 from console.gws.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,6 @@ DEFAULT_RATE = 10.0
 DEFAULT_CONCURRENCY = 4
 MAX_RATE = 5000.0
 MAX_CONCURRENCY = 64
-#: Records refused with HTTP 401 in a row after which a replay stops (one may be a passing
-#: fault; each more is a failed login, and a directory locks an account after a few).
-REFUSED_LOGINS_AT_ONCE = 2
 TEMPLATE_COLUMN = "_template"
 SEQ_COLUMN = "_seq"
 #: Columns the console writes into resume/unconfirmed files; not placeholder values.
@@ -417,11 +415,8 @@ class Replay:
             return
         self._refused_logins += 1
         if self._refused_logins >= REFUSED_LOGINS_AT_ONCE:
-            user = self.engine.connection.username
-            self._halt(f"GWS refused the user {user!r} and its password (HTTP 401) on "
-                       f"{self._refused_logins} records in a row: stopped, so that more failed "
-                       "logins do not lock the account; check the password (or whether the "
-                       "account was disabled), then resume")
+            self._halt(refused_logins(self.engine.connection.username,
+                                      f"on {self._refused_logins} records in a row", "resume"))
 
     async def _until(self, awaitable: Any) -> None:
         wait = asyncio.ensure_future(awaitable)

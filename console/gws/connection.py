@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Connection", "Secret", "DEFAULT_CHANNELS"]
+__all__ = ["Connection", "Secret", "DEFAULT_CHANNELS", "REFUSED_LOGINS_AT_ONCE",
+           "refused_logins"]
 
 from console.profile import (
     DEFAULT_CHANNELS,  # noqa: E402  (one definition, re-exported)
@@ -39,6 +40,19 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._value)
 
+
+#: HTTP 401 replies in a row after which the console stops sending with these credentials (the
+#: stream; a replay's records): each more is a failed login with the same password, and a
+#: directory locks an account after a few. One may be a passing fault.
+REFUSED_LOGINS_AT_ONCE = 2
+
+
+def refused_logins(user: str, in_a_row: str, then: str) -> str:
+    """Why the console stopped after `REFUSED_LOGINS_AT_ONCE` refusals (`in_a_row`: "2 times
+    in a row", "on 2 records in a row"), and what to do `then`."""
+    return (f"GWS refused the user {user!r} and its password (HTTP 401) {in_a_row}: stopped, "
+            "so that more failed logins do not lock the account; check the password (or "
+            f"whether the account was disabled), then {then}")
 
 @dataclass(frozen=True)
 class Connection:

@@ -56,7 +56,7 @@ from console.domain.events import Event, StatusKind, StreamItem, StreamStatus
 from console.errors import GwsOutcomeUnknown
 from console.gws import bayeux
 from console.gws.bayeux import Advice, MalformedReply, MetaReply
-from console.gws.connection import Connection
+from console.gws.connection import REFUSED_LOGINS_AT_ONCE, Connection, refused_logins
 from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
 from console.tasks import cancel_and_wait
 
@@ -81,9 +81,6 @@ _COALESCE_AT = 32
 _QUICK_S = 1.0
 #: New sessions forgotten at once, in a row, that mean "no session affinity": give up.
 _FORGOTTEN_AT_ONCE = 3
-#: 401 replies in a row after which the stream stops: each retry is a failed login with the
-#: same password, and a directory locks an account after a few (one 401 may be a passing fault).
-_REFUSED_LOGINS_AT_ONCE = 2
 
 log = logging.getLogger("console.gws.stream")
 log.addHandler(logging.NullHandler())  # the journal records every status; logging is opt-in
@@ -351,12 +348,9 @@ class EventStream:
         status = reply.status_code
         elapsed = time.monotonic() - started
         self._refused_logins = self._refused_logins + 1 if status == 401 else 0
-        if self._refused_logins >= _REFUSED_LOGINS_AT_ONCE:
-            user = self.connection.username
-            raise _Stop(f"GWS refused the user {user!r} and its password (HTTP 401) "
-                        f"{self._refused_logins} times in a row; stopped, so that more failed "
-                        "logins do not lock the account. Check the password (or whether the "
-                        "account was disabled), then start again")
+        if self._refused_logins >= REFUSED_LOGINS_AT_ONCE:
+            raise _Stop(refused_logins(self.connection.username,
+                                       f"{self._refused_logins} times in a row", "start again"))
         if status != 200:
             log.warning("HTTP %s from %s: %s", status, self._url, bayeux.snippet(raw))
             raise _Failure(f"HTTP {status} {_http_hint(status)}: {bayeux.snippet(raw, 80)}",
