@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.sim import BayeuxSettings, Simulator
-from tests.helpers import Gws, RawBayeux
+from tests.helpers import Gws, RawBayeux, process_ended
 
 PASSWORD = "pw-for-tests-7Qx"
 
@@ -27,9 +27,9 @@ def left_behind(basetemp: str) -> list[str]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
+        if process_ended(int(entry.name)):
+            continue
         try:
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
             mine = basetemp.encode() in (entry / "environ").read_bytes() or \
                 os.readlink(entry / "cwd").startswith(basetemp)
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")[:200]

@@ -154,3 +154,38 @@ class Collector:
     async def close(self) -> None:
         await self.stream.close()
         await asyncio.wait_for(self.task, 5)
+
+
+def process_ended(pid: int) -> bool:
+    """The process is gone, or a zombie (exited; its parent has yet to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def ended_within(pids: list[int], timeout: float) -> bool:
+    """Every process in `pids` ended (`process_ended`) within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not all(process_ended(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def simulator_children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` and that run the simulator child."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"console.sim.child" in cmdline:
+            found.append(int(entry.name))
+    return found

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,37 +19,8 @@ import pytest
 
 from console.app.early_sim import EarlySimulator
 from console.app.target import TargetOptions, connect, resolve_target
+from tests.helpers import ended_within, simulator_children
 from tests.test_tui_tmux import exit_status, start, tmux, wait_for
-
-
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is `pid` and that run the simulator child."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"console.sim.child" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def _gone(pid: int, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state == "Z":  # exited; its parent (tmux's pane or init) reaps it
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -62,7 +32,7 @@ def console(tmp_path: Path) -> Iterator[tuple[str, int, int, str]]:
         url = re.search(r"http://127\.0\.0\.1:\d+", shown)
         assert url is not None, shown
         pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
-        children = _children(pid)
+        children = simulator_children(pid)
         assert len(children) == 1, children
         yield socket, pid, children[0], url.group(0)
     finally:
@@ -78,14 +48,14 @@ def test_the_console_talks_to_its_child_simulator_which_ends_when_it_quits(
     assert state["httpSessions"] >= 1 and state["bayeux"]["sessions"]
     tmux(socket, "send-keys", "-t", "oc", "C-q")
     assert exit_status(socket) == "0/"
-    assert _gone(child), "the simulator outlived the console"
+    assert ended_within([child], 15.0), "the simulator outlived the console"
 
 
 def test_a_killed_console_leaves_no_simulator_behind(
         console: tuple[str, int, int, str]) -> None:
     _, pid, child, _ = console
     os.kill(pid, signal.SIGKILL)
-    assert _gone(child), "the simulator outlived a console killed with -9"
+    assert ended_within([child], 15.0), "the simulator outlived a console killed with -9"
 
 
 async def test_connect_takes_the_early_child_once_then_starts_its_own() -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from console import __version__
+from tests.helpers import process_ended
 from tests.test_cli_engine import BIN, FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,19 +222,11 @@ class Tmux:
         """Wait until the pane's program has exited (tmux 3.3 sometimes leaves it a zombie
         with the pane alive, so its process is what is looked at)."""
         pid = int(self("display", "-p", "-t", target, "#{pane_pid}"))
-        wait_until(lambda: ended(pid), f"the program in {target} to exit:\n{self.screen(target)}",
+        wait_until(lambda: process_ended(pid), f"the program in {target} to exit:\n{self.screen(target)}",
                    timeout)
 
     def close(self) -> None:
         self("kill-server")
-
-
-def ended(pid: int) -> bool:
-    """The process is gone, or a zombie (exited; its parent has yet to reap it)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def quoted(*argv: str | Path) -> str:
@@ -458,7 +451,7 @@ def test_a_hang_up_ends_the_program(host: JumpHost) -> None:
     session.wait_for("Ctrl-C to stop")
     pid = int(session("display", "-p", "-t", "oc", "#{pane_pid}"))
     session.close()
-    wait_until(lambda: ended(pid), "the simulator to end after its terminal hung up")
+    wait_until(lambda: process_ended(pid), "the simulator to end after its terminal hung up")
 
 
 def test_replay_stops_on_ctrl_c_and_writes_its_resume_file(host: JumpHost) -> None:

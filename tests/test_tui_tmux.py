@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ended_within, simulator_children
 from tests.test_cli_engine import BIN
 from tests.tui_helpers import profiles_copy
 
@@ -348,13 +349,6 @@ def test_a_burst_of_keys_lands_where_slow_typing_lands(
 
 
 # -- stopped by a signal: SIGTERM (kill, a supervisor) or SIGHUP (the SSH session dropped) ----
-def children_of(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
 def test_sigterm_quits_the_console_as_quit_does_without_asking(
         tmp_path: Path, sockets: list[str]) -> None:
     """No one is there to answer "unsaved changes?": the console quits as after `y`, its
@@ -367,22 +361,13 @@ def test_sigterm_quits_the_console_as_quit_does_without_asking(
     tmux(socket, "send-keys", "-t", "oc", "1")  # the form has unsaved changes
     wait_for(socket, "1")
     pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
-    simulator = children_of(pid)
+    simulator = simulator_children(pid)
     assert simulator, "the embedded simulator runs in a child process"
     os.kill(pid, signal.SIGTERM)
     status = exit_status(socket)
     assert status == "0/", (status, screen(socket))
     assert "Traceback" not in screen(socket)
-    gone(simulator, "the embedded simulator outlived the console")
-
-
-def gone(pids: list[int], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while any(Path(f"/proc/{pid}").exists() and "Z" not in
-              Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-              for pid in pids):
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
+    assert ended_within(simulator, 10.0), "the embedded simulator outlived the console"
 
 
 @pytest.mark.parametrize("busy", [False, True])
@@ -397,11 +382,11 @@ def test_a_dropped_terminal_ends_the_console_and_its_simulator(
     sockets.append(socket)
     wait_for(socket, "connected")
     pid = int(tmux(socket, "display", "-p", "-t", "oc", "#{pane_pid}").strip())
-    simulator = children_of(pid)
+    simulator = simulator_children(pid)
     if busy:
         tmux(socket, "send-keys", "-t", "oc", *list("134 Campaign1 CallingList1 5551234" * 3))
     tmux(socket, "kill-server")
-    gone([pid], "the console outlived its terminal")
-    gone(simulator, "the embedded simulator outlived the console")
+    assert ended_within([pid], 10.0), "the console outlived its terminal"
+    assert ended_within(simulator, 10.0), "the embedded simulator outlived the console"
     journal = (tmp_path / "journal.jsonl").read_text().splitlines()
     assert all(line.endswith("}") for line in journal)  # whole lines only
