@@ -38,6 +38,30 @@ def options(sim: Simulator, tmp_path: Path) -> TargetOptions:
     return TargetOptions(url=sim.url, user=sim.user, journal=tmp_path / "j.jsonl")
 
 
+async def test_the_progress_counts_a_record_sent_before_its_acknowledgement(
+        sim: Simulator, tmp_path: Path) -> None:
+    """Found in the console: with slow acknowledgements it said "0/50 sent" while GWS had 27,
+    and after a stop called them "not sent" (`sent` was counted at each verdict)."""
+    sim.set_faults({"ack_delay_ms": 3000})
+    resolved = resolve_target(options(sim, tmp_path), password=sim.password)
+    seen: list[int] = []
+    async with await open_target(resolved, ack_timeout_s=10.0) as opened:
+        run = ReplayRun(opened, load_inputs([str(CALLBACK)], count=20,
+                                            sets={"phone": "5551234"}),
+                        ReplaySettings(rate=500, concurrency=4, timeout_s=10.0),
+                        resume_dir=tmp_path, on_progress=lambda p: seen.append(p.sent))
+        task = asyncio.create_task(run.run())
+        await eventually(lambda: sim.store.counters["posts"] >= 4, timeout=10)
+        at_gws = sim.store.counters["posts"]
+        assert not run.progress.counts  # no verdict yet...
+        assert run.progress.sent >= at_gws  # ...but what left is counted as sent
+        assert seen and max(seen) >= at_gws  # and a progress bar was told
+        assert run.progress.line().startswith(f"{run.progress.sent}/20 sent")
+        run.stop()
+        result = await task
+    assert result.progress.sent == sim.store.counters["posts"]
+
+
 async def test_a_replay_stopped_half_way_gives_a_partial_verdict_files_and_history(
         sim: Simulator, tmp_path: Path) -> None:
     sim.set_faults({"ack_delay_ms": 100})

@@ -53,7 +53,7 @@ async def test_verdicts_match_the_simulator_under_faults(sim: Simulator) -> None
     summary = summarise(outcomes)
     assert summary.counts["acknowledged"] == states["acknowledged"]
     assert summary.p50_ms is not None and summary.max_ms is not None
-    safe, unsure = resume_rows(outcomes)
+    safe, unsure = resume_rows(outcomes, "demo | demo | SIMULATOR")
     assert len(safe) == len(http_failed)  # GWS never accepted them: safe to send again
     assert len(unsure) == fates["drop"] + fates["error"]
 

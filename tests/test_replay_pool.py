@@ -41,7 +41,7 @@ async def test_a_stop_while_only_acknowledgements_are_awaited_gives_a_partial_ve
         outcomes = await asyncio.wait_for(task, 3.0)
     assert [o.state for o in outcomes] == ["unconfirmed"] * 5
     assert all(o.accepted and not o.safe_to_resend for o in outcomes)
-    safe, unsure = resume_rows(outcomes)
+    safe, unsure = resume_rows(outcomes, "demo | demo | SIMULATOR")
     assert not safe and len(unsure) == 5
 
 
@@ -87,7 +87,7 @@ async def test_a_failure_of_ours_while_sending_is_unknown_never_safe(sim: Simula
                                            "acknowledged"]
     assert outcomes[1].accepted and not outcomes[1].safe_to_resend
     assert "boom after the POST" in outcomes[1].reason
-    safe, unsure = resume_rows(outcomes)
+    safe, unsure = resume_rows(outcomes, "demo | demo | SIMULATOR")
     assert not safe and len(unsure) == 1
 
 

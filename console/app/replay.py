@@ -34,6 +34,8 @@ from console.app.replay_engine import (
     DEFAULT_RATE,
     MAX_CONCURRENCY,
     MAX_RATE,
+    MISSING_COLUMN,
+    TARGET_COLUMN,
     TEMPLATE_COLUMN,
     Outcome,
     Plan,
@@ -45,6 +47,7 @@ from console.app.replay_engine import (
     write_resume,
 )
 from console.app.send import STAND_IN_DEVICE
+from console.domain.journal import REDACTED
 from console.domain.rows import Row, RowsError, read_rows, write_rows
 from console.domain.templates import (
     Template,
@@ -62,7 +65,7 @@ if TYPE_CHECKING:
 __all__ = ["ReplayInputError", "NotConfirmed", "ReplayInputs", "ReplaySettings",
            "Confirmation", "ReplayProgress", "ReplayResult", "ReplayRun", "RebuiltRun",
            "load_inputs", "plan_replay", "needs_confirmation", "rebuild_from_journal",
-           "new_run_id", "STAND_IN_DEVICE"]
+           "new_run_id", "STAND_IN_DEVICE", "target_cell", "resume_command", "resume_mismatch"]
 
 UNCONFIRMED_COLUMNS = ("_referenceId", "_state")
 
@@ -91,6 +94,9 @@ class ReplayInputs:
     """Placeholder values (or fields) for every record; win over the rows."""
     resumed: bool = False
     """The rows come from a resume file (`--resume`)."""
+    resume_target: str = ""
+    """The rows' `_target` (`target_cell`), in a file an earlier replay wrote: where its
+    records were going ("" for other rows, or a file from before that column)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,11 @@ def load_inputs(template_refs: Sequence[str] = (), *, rows: Path | None = None,
         table = read_rows(source) if source is not None else None
     except (TemplateError, RowsError) as exc:
         raise ReplayInputError(str(exc)) from None
+    resume_target = ""
+    if source is not None:
+        assert table is not None
+        _refuse_missing(source, table)
+        resume_target = _target_of(source, table)  # also a resume file given as --rows
     if resume is not None:
         assert table is not None
         _refuse_unconfirmed(resume, table)
@@ -139,7 +150,67 @@ def load_inputs(template_refs: Sequence[str] = (), *, rows: Path | None = None,
             loaded = _templates_of(resume, table, dirs)
     if not loaded:
         raise ReplayInputError("name at least one template (or --resume a resume file)")
-    return ReplayInputs(loaded, table, source, count, dict(sets or {}), resumed=resume is not None)
+    return ReplayInputs(loaded, table, source, count, dict(sets or {}), resumed=resume is not None,
+                        resume_target=resume_target)
+
+
+def target_cell(target: dict[str, Any]) -> str:
+    """A resume file's `_target`, from a target's JSON (`Target.as_json()`, or as journaled):
+    `profile | user | url`, the url `SIMULATOR` for the embedded simulator (its port changes
+    with every start)."""
+    where = "SIMULATOR" if target.get("simulator") else str(target.get("url") or "").rstrip("/")
+    return f"{target.get('profile')} | {target.get('user')} | {where}"
+
+
+def resume_command(path: Path, target: dict[str, Any]) -> str:
+    """The command that resumes `path` on the target it was written for: the profile by name
+    (`-p`), or `--url`/`--user` when the run was given those instead of a profile."""
+    if target.get("profile") == "(flags)":
+        chosen = f"--url {target.get('url')} --user {target.get('user')}"
+    else:
+        chosen = f"-p {target.get('profile')}"
+    return f"replay --resume {path} {chosen}"
+
+
+def resume_mismatch(inputs: ReplayInputs, target: Target) -> str | None:
+    """Why `inputs` (a resume file) must not go to `target`, or None: a resume file is sent
+    only where its records were going (a Ctrl-C'd production replay resumed on the default
+    target would go to the simulator and be reported as done)."""
+    wanted = inputs.resume_target
+    if not wanted or wanted == target_cell(target.as_json()):
+        return None
+    profile, _, rest = wanted.partition(" | ")
+    user, _, url = rest.partition(" | ")
+    where = "the embedded simulator" if url == "SIMULATOR" else url
+    command = resume_command(inputs.rows_path or Path("FILE"),
+                             {"profile": profile, "user": user, "url": url})
+    return (f"{inputs.rows_path}: its records were going to profile {profile}, user {user}, "
+            f"{where}; this replay goes to {target.describe().removeprefix('target: ')}. "
+            f"Resume it on its own target: {command}")
+
+
+def _target_of(path: Path, table: list[Row]) -> str:
+    """The one `_target` of a resume file's rows ("" when it has none)."""
+    targets = {str(row.get(TARGET_COLUMN) or "") for row in table}
+    if len(targets) > 1:
+        raise ReplayInputError(f"{path}: rows for {len(targets)} different targets in "
+                               f"{TARGET_COLUMN} ({', '.join(sorted(targets))}); a resume file "
+                               "is for one target: split it")
+    return targets.pop() if targets else ""
+
+
+def _refuse_missing(path: Path, table: list[Row]) -> None:
+    """A row rebuilt from the journal whose values the journal could not keep is refused
+    until they are filled in (sent as it is, GWS would get the text "[redacted]")."""
+    for row in table:
+        missing = str(row.get(MISSING_COLUMN) or "").strip()
+        if missing:
+            raise ReplayInputError(
+                f"{path}:{row.line}: {missing} not known: the journal did not keep "
+                f"{'that value' if ',' not in missing else 'those values'} (a column whose name "
+                "looks like a credential, or a value holding the password, is written "
+                f"{REDACTED}). Fill in the real value from your rows file and empty "
+                f"{MISSING_COLUMN} on that row, then resume; nothing sent")
 
 
 def _refuse_unconfirmed(path: Path, table: list[Row]) -> None:
@@ -320,6 +391,9 @@ class ReplayRun:
         self.run_id = run_id or new_run_id()
         with bulk_collection():  # thousands of new objects, none of them garbage
             plan = plan_replay(inputs, opened.engine.session.device_path)
+        mismatch = resume_mismatch(inputs, opened.target)
+        if mismatch is not None:
+            plan.problems.insert(0, mismatch)
         self.plan = plan
         """Every record, checked: `plan.problems` non-empty means `run()` refuses."""
         self.progress = ReplayProgress(len(self.plan.jobs))
@@ -358,7 +432,7 @@ class ReplayRun:
         engine = self.opened.engine
         self._replay = replay = Replay(engine, self.plan.jobs, rate=s.rate,
                                        concurrency=s.concurrency, timeout_s=s.timeout_s,
-                                       on_outcome=self._outcome)
+                                       on_outcome=self._outcome, on_sent=self._sent)
         self._journal_plan()
         if self._stop_asked:
             replay.stop()
@@ -371,7 +445,8 @@ class ReplayRun:
         summary = summarise(outcomes, time.monotonic() - started)
         result = ReplayResult(self.run_id, self.target, outcomes, summary, self.progress,
                               stopped, halted=replay.halted)
-        for path in write_resume(outcomes, self.resume_dir / f"replay-{self.run_id}"):
+        for path in write_resume(outcomes, self.resume_dir / f"replay-{self.run_id}",
+                                 target_cell(self.target.as_json())):
             if path.name.endswith(".resume.csv"):
                 result.resume_file = path
             else:
@@ -382,6 +457,11 @@ class ReplayRun:
                       unconfirmedFile=str(result.unconfirmed_file)
                       if result.unconfirmed_file else None)
         return result
+
+    def _sent(self, sent: int) -> None:
+        self.progress.sent = sent
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
 
     def _outcome(self, outcome: Outcome) -> None:
         assert self._replay is not None
@@ -436,6 +516,9 @@ class RebuiltRun:
     """Records GWS surely never had."""
     unconfirmed_file: Path | None = None
     """Records GWS may have: check first."""
+    missing: int = 0
+    """Rows of those files with values the journal did not keep (named in their `_missing`
+    column; refused until filled in)."""
 
 
 def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
@@ -490,9 +573,13 @@ def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
     unsure: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     sent = 0
+    cell = target_cell(run["target"]) if isinstance(run["target"], dict) else ""
     for planned in run["planned"]:
         ref = str(planned.get("referenceId", ""))
         row = dict(planned.get("row") or {})
+        lost = [k for k, v in row.items() if REDACTED in str(v)]
+        row = {**({TARGET_COLUMN: cell} if cell else {}), **row,
+               **({MISSING_COLUMN: ", ".join(lost)} if lost else {})}
         seen = refs.get(ref, {})
         if "request" not in seen:
             safe.append(row)
@@ -502,14 +589,16 @@ def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
         state, reason = _fate(seen)
         if state == "acknowledged":
             counts["acknowledged"] += 1
-        elif state in ("refused", "not_delivered"):
+            continue
+        if state in ("refused", "not_delivered"):
             safe.append(row)
             counts["resume"] += 1
         else:
             unsure.append({**row, "_referenceId": ref, "_state": state, "_reason": reason})
             counts["unconfirmed"] += 1
+    missing = sum(1 for row in (*safe, *unsure) if MISSING_COLUMN in row)
     rebuilt = RebuiltRun(chosen, run["target"], len(run["planned"]), sent, counts,
-                         run["ended"])
+                         run["ended"], missing=missing)
     folder = resume_dir or Path(run.get("dir") or ".")
     stem = folder / f"replay-{chosen}"
     if safe:

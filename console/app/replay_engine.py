@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Job", "Outcome", "Plan", "Replay", "plan", "make_plan", "summarise", "resume_rows",
            "write_resume", "DEFAULT_RATE", "DEFAULT_CONCURRENCY", "MAX_RATE", "MAX_CONCURRENCY",
-           "TEMPLATE_COLUMN", "SEQ_COLUMN", "META_COLUMNS", "SAFE_STATES"]
+           "TEMPLATE_COLUMN", "SEQ_COLUMN", "TARGET_COLUMN", "MISSING_COLUMN", "META_COLUMNS",
+           "SAFE_STATES"]
 
 DEFAULT_RATE = 10.0
 DEFAULT_CONCURRENCY = 4
@@ -41,8 +42,15 @@ MAX_RATE = 5000.0
 MAX_CONCURRENCY = 64
 TEMPLATE_COLUMN = "_template"
 SEQ_COLUMN = "_seq"
+#: Where the records were going (`profile | user | url`, see console.app.replay.target_cell):
+#: a resume file is refused by a replay to any other target.
+TARGET_COLUMN = "_target"
+#: Columns whose values a file rebuilt from the journal lacks (the journal redacted them):
+#: such a row is refused until they are filled in.
+MISSING_COLUMN = "_missing"
 #: Columns the console writes into resume/unconfirmed files; not placeholder values.
-META_COLUMNS = frozenset({TEMPLATE_COLUMN, SEQ_COLUMN, "_referenceId", "_state", "_reason"})
+META_COLUMNS = frozenset({TEMPLATE_COLUMN, SEQ_COLUMN, TARGET_COLUMN, MISSING_COLUMN,
+                          "_referenceId", "_state", "_reason"})
 State = Literal["acknowledged", "failed", "no_answer", "unknown", "not_delivered", "not_sent",
                 "invalid", "unconfirmed"]
 #: Outcomes GWS surely never had: sending them again cannot add anything twice.
@@ -303,7 +311,8 @@ class Replay:
 
     def __init__(self, engine: Engine, jobs: list[Job], *, rate: float = DEFAULT_RATE,
                  concurrency: int = DEFAULT_CONCURRENCY, timeout_s: float = 10.0,
-                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 on_sent: Callable[[int], None] | None = None) -> None:
         if not 0 < rate <= MAX_RATE:
             raise ValueError(f"--rate must be between 0 and {MAX_RATE:g} records/s")
         if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -314,6 +323,9 @@ class Replay:
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.on_outcome = on_outcome
+        self.on_sent = on_sent
+        """Called with `sent` whenever it changes: a POST left before its verdict is known
+        (a progress that counted verdicts only showed records GWS had as not sent)."""
         self.outcomes: dict[int, Outcome] = {}
         self.sent = 0
         """POSTs started (each may have reached GWS)."""
@@ -460,10 +472,14 @@ class Replay:
     async def _send(self, job: Job) -> None:
         assert job.record is not None
         self.sent += 1
+        if self.on_sent is not None:
+            self.on_sent(self.sent)
         try:
             tracked = await self.engine.send(job.record)
         except DuplicateReference as exc:
             self.sent -= 1  # refused before anything was sent
+            if self.on_sent is not None:
+                self.on_sent(self.sent)
             self._finish(Outcome(job, "not_sent", str(exc)))
             return
         except asyncio.CancelledError:
@@ -574,16 +590,18 @@ def _short(reason: str) -> str:
     return reason.split(" (HTTP")[0][:160]
 
 
-def resume_rows(outcomes: list[Outcome]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def resume_rows(outcomes: list[Outcome], target: str
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows to resume with: (GWS surely never had them — safe to send again; GWS may have
     them — check before sending again). `_template` is the template file's absolute path, so
-    the file works from any folder; `_seq` keeps `${seq}` as it was."""
+    the file works from any folder; `_seq` keeps `${seq}` as it was; `_target` says where
+    they were going."""
     safe: list[dict[str, Any]] = []
     unsure: list[dict[str, Any]] = []
     for outcome in outcomes:
         if outcome.state in ("acknowledged", "invalid"):
             continue
-        row = job_row(outcome.job)
+        row = {TARGET_COLUMN: target, **job_row(outcome.job)}
         if outcome.safe_to_resend:
             safe.append(row)
         else:
@@ -608,11 +626,12 @@ def _resolved(path: Path, cwd: str) -> str:
     return str(path.resolve())
 
 
-def write_resume(outcomes: list[Outcome], stem: Path) -> list[Path]:
-    """`<stem>.resume.csv` and `<stem>.unconfirmed.csv`, each only when it has rows."""
+def write_resume(outcomes: list[Outcome], stem: Path, target: str) -> list[Path]:
+    """`<stem>.resume.csv` and `<stem>.unconfirmed.csv`, each only when it has rows; `target`
+    is their `_target`."""
     from console.domain.rows import write_rows
 
-    safe, unsure = resume_rows(outcomes)
+    safe, unsure = resume_rows(outcomes, target)
     written: list[Path] = []
     if safe:
         path = stem.with_name(stem.name + ".resume.csv")

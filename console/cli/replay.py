@@ -26,6 +26,8 @@ from console.app.replay import (
     load_inputs,
     plan_replay,
     rebuild_from_journal,
+    resume_command,
+    resume_mismatch,
 )
 from console.app.replay_engine import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.app.target import ResolvedTarget, Target
@@ -52,10 +54,15 @@ class _Progress:
         self.started = time.monotonic()
         self.last_line = 0.0
 
-    def update(self, progress: ReplayProgress) -> None:
+    def update(self, progress: ReplayProgress, last: bool = False) -> None:
         now = time.monotonic()
         rate = progress.sent / max(now - self.started, 1e-6)
         if self.tty:
+            # Called at every send and every verdict: redrawn at most 20 times a second (a
+            # thin link), and once more at the end.
+            if now - self.last_line < 0.05 and not last:
+                return
+            self.last_line = now
             width = 30
             filled = int(width * progress.sent / max(progress.planned, 1))
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.line()}  "
@@ -67,6 +74,7 @@ class _Progress:
 
     def close(self, progress: ReplayProgress) -> None:
         if self.tty:
+            self.update(progress, last=True)
             sys.stderr.write("\n")
         if progress.stopped:
             sys.stderr.write(f"progress {progress.line()}\n")
@@ -151,6 +159,9 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
                              profiles_dir=options.profiles_dir)
     except ReplayInputError as exc:
         out.fail(str(exc), EXIT_INVALID)
+    mismatch = resume_mismatch(inputs, target)  # before any password prompt
+    if mismatch is not None:
+        out.fail(f"nothing sent: {mismatch}", EXIT_INVALID)
     # Checked before connecting (and before any password prompt): the session's device only
     # changes devicePath, which every plan gets the same way.
     device = resolved.profile.device_path or STAND_IN_DEVICE
@@ -267,7 +278,7 @@ def _table(result: ReplayResult, out: Printer) -> None:
     lines += [f"  {n} x {reason}" for reason, n in result.summary.reasons.most_common(10)]
     if result.resume_file is not None:
         lines.append(f"rows written to {result.resume_file} (GWS never had them, safe to send "
-                     f"again): replay --resume {result.resume_file}")
+                     f"again): {resume_command(result.resume_file, result.target.as_json())}")
     if result.unconfirmed_file is not None:
         lines.append(f"rows written to {result.unconfirmed_file} (GWS may have them: accepted "
                      "or outcome unknown, no acknowledgement; check each by its referenceId "
@@ -298,9 +309,14 @@ def _rebuild(journal: Path, run_id: str | None, resume_dir: Path | None, out: Pr
             f"{rebuilt.sent} sent; {counts}"]
     if rebuilt.resume_file:
         text.append(f"rows written to {rebuilt.resume_file} (GWS never had them, safe to send "
-                    f"again): replay --resume {rebuilt.resume_file}")
+                    f"again): {resume_command(rebuilt.resume_file, target)}")
     if rebuilt.unconfirmed_file:
         text.append(f"rows written to {rebuilt.unconfirmed_file} (GWS may have them; check "
                     "each by its referenceId before sending again)")
+    if rebuilt.missing:
+        text.append(f"{rebuilt.missing} of those rows lack values the journal did not keep "
+                    "(named in their _missing column): fill them in from your rows file "
+                    "before resuming")
+    obj["missing"] = rebuilt.missing
     out.emit(obj, "\n".join(text))
     return 0

@@ -47,11 +47,13 @@ import platformdirs
 from console.domain.jsontext import make_encoder, quote
 
 __all__ = ["Journal", "default_journal_dir", "redact", "has_secret_key", "secret_key",
-           "flush_all"]
+           "flush_all", "REDACTED"]
 
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|cookie|credential|api[-_]?key",
                          re.IGNORECASE)
-_REDACTED = "[redacted]"
+#: What a secret (or the value of a credential-looking key) is replaced by in a line.
+REDACTED = "[redacted]"
+_REDACTED = REDACTED
 # Key name -> names a credential. Keys repeat (GWS sends the same few dozen), so the regex
 # runs once per distinct name; bounded so a stream of random keys cannot grow it forever.
 _KEY_CACHE: dict[str, bool] = {}
