@@ -264,3 +264,27 @@ def test_the_body_given_out_is_a_copy_all_the_way_down() -> None:
     assert record.body()["otherFields"] == {"Ticket": "T-1"}
     assert json.loads(record.body_json())["otherFields"] == {"Ticket": "T-1"}
     assert record.body_view()["phoneNumber"] != "0"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("callingList", "CallingList1\rX"),  # a Windows paste, or a CSV cell with a stray CR
+    ("campaignName", "Campaign\x1b[2J1"),
+    ("phoneNumber", "555\x001234"),
+    ("timeZone", "GMT\x9b"),
+])
+def test_a_control_character_in_a_text_field_is_refused_naming_it(field: str,
+                                                                    value: str) -> None:
+    """Found by a newcomer: a `\\r` in callingList was accepted and sent (GWS would store it),
+    and the server's answer quoting it rewrote the terminal line."""
+    with pytest.raises(RecordInvalid) as caught:
+        AddRecord.parse({**sample_request(), field: value})
+    text = str(caught.value)
+    assert field in text and "without control characters" in text and "retype it" in text
+
+
+def test_a_control_character_in_an_other_field_name_is_refused() -> None:
+    with pytest.raises(RecordInvalid, match="field names without control characters"):
+        AddRecord.parse({**sample_request(), "otherFields": {"Tic\rket": "1"}})
+    # A value may hold a tab or a newline (free text): kept as given.
+    record = AddRecord.parse({**sample_request(), "otherFields": {"Note": "a\tb\nc"}})
+    assert record.body()["otherFields"]["Note"] == "a\tb\nc"

@@ -31,6 +31,7 @@ from console.cli.options import (
     with_target,
 )
 from console.cli.process import exit_now
+from console.cli.terminal_text import terminal_safe
 from console.domain.events import Event, StreamStatus
 from console.errors import ConsoleError, ProfileError, RecordInvalid
 from console.profiles import list_profiles, search_path
@@ -113,7 +114,7 @@ class Printer:
         self.target = target
         self._target_json = json.dumps(target.as_json(), ensure_ascii=False)
         if announce and not self.as_json:
-            click.echo(target.describe(), err=True)
+            click.echo(terminal_safe(target.describe()), err=True)
 
     @property
     def tag(self) -> str:
@@ -127,7 +128,7 @@ class Printer:
         if self.as_json:
             click.echo(self.json_line(json.dumps(obj, ensure_ascii=False, default=str)))
         else:
-            click.echo(text, err=err)
+            click.echo(terminal_safe(text), err=err)  # server text never drives the terminal
 
     def note(self, kind: str, text: str, **extra: Any) -> None:
         self.emit({"type": kind, "message": text, **extra}, f"{kind}: {text}",

@@ -40,6 +40,7 @@ from console.cli.exit_codes import (
     for_replay,
 )
 from console.cli.options import target_options, with_target
+from console.cli.terminal_text import terminal_safe
 from console.errors import ConsoleError
 
 __all__ = ["replay"]
@@ -283,7 +284,7 @@ def _table(result: ReplayResult, out: Printer) -> None:
         lines.append(f"rows written to {result.unconfirmed_file} (GWS may have them: accepted "
                      "or outcome unknown, no acknowledgement; check each by its referenceId "
                      "before sending again)")
-    stream.write("\n".join(lines) + "\n")
+    stream.write(terminal_safe("\n".join(lines)) + "\n")
     stream.flush()
 
 

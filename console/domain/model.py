@@ -47,6 +47,8 @@ _DIGITS = re.compile(r"^\+?[0-9][0-9 ()./-]*$")
 _DIGITS_EXT = re.compile(r"^\+?[0-9][0-9 ()./,#x-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DEVICE = re.compile(r"^/devices/[A-Za-z0-9._:-]+$")
+# C0 controls, DEL and C1 controls: never meant in a campaign, list, phone or field name.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: GWS/Configuration Server DBIDs are 32-bit signed integers.
 MAX_DBID = 2**31 - 1
 #: `otherFields` integers: what a Java long (GWS) holds.
@@ -236,7 +238,17 @@ def _text(value: Any) -> Any:
         value = value.strip()
         if not value:
             raise ValueError("empty")
-        _bounded(_unicode(value, "text"), MAX_TEXT)
+        _bounded(_unicode(_printable(value, "text"), "text"), MAX_TEXT)
+    return value
+
+
+def _printable(value: str, what: str) -> str:
+    """`value` unless it holds a control character (a `\r` from a Windows paste or a CSV
+    cell, an ESC from a terminal): sent, GWS would store it in the calling list."""
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise _Refusal(f"{what} without control characters: {found.group()!r} at position "
+                       f"{found.start() + 1}; retype it")
     return value
 
 
@@ -291,7 +303,7 @@ def _other(value: Any) -> Any:
     for key, item in value.items():
         if not isinstance(key, str) or not key.strip():
             raise ValueError("field names must be text")
-        _bounded(_unicode(key, "field names"), MAX_TEXT)
+        _bounded(_unicode(_printable(key, "field names"), "field names"), MAX_TEXT)
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise ValueError(f"{key}: not text or a number")
         if isinstance(item, str):
