@@ -164,3 +164,23 @@ async def test_the_notebook_api_opens_its_target_like_the_cli(tmp_path: Path) ->
     lines = journal_lines(tmp_path / "n.jsonl")
     assert {e["target"]["simulator"] for e in lines} == {True}
     assert {e["target"]["profile"] for e in lines} == {"demo"}
+
+
+async def test_a_resume_file_for_another_target_is_a_plan_problem_for_every_skin(
+        sim: Simulator, tmp_path: Path) -> None:
+    """The console and a notebook resume through ReplayRun: a resume file written for another
+    target is refused there too, before anything is sent."""
+    resume = tmp_path / "replay-x.resume.csv"
+    resume.write_text(f"_target,_template,_seq,phone\n"
+                      f"prod | agent7 | https://gws.example.com:8090,{CALLBACK},1,5550001\n")
+    resolved = resolve_target(options(sim, tmp_path), password=sim.password)
+    async with await open_target(resolved) as opened:
+        run = ReplayRun(opened, load_inputs(resume=resume), resume_dir=tmp_path)
+        assert not run.plan.ok
+        assert run.plan.problems[0].startswith(
+            f"{resume}: its records were going to profile prod, user agent7, "
+            "https://gws.example.com:8090; this replay goes to profile (flags)")
+        assert f"replay --resume {resume} -p prod" in run.plan.problems[0]
+        with pytest.raises(ReplayInputError):
+            await run.run()
+    assert sim.store.counters["posts"] == 0
