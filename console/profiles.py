@@ -9,7 +9,9 @@ the user config dir (`platformdirs`). The `demo` profile (built in, and shipped 
 Checked when read, so a mistake shows as file:line and its fix, never as a traceback at
 connect time: `tls.ca_bundle` must load as PEM CA certificates, `tls.client_cert` as a PEM
 certificate with its unencrypted private key; `timeout` is a finite number of seconds up to
-`MAX_TIMEOUT_S`; a key given twice is refused (console.domain.yamlfile).
+`MAX_TIMEOUT_S`; a key given twice is refused (console.domain.yamlfile); a profile is the
+embedded simulator or a URL, never both, and the simulator takes no `environment:`; names
+(`username`, the variable of `password_from: env:`) are not empty.
 """
 
 from __future__ import annotations
