@@ -102,7 +102,7 @@ def start_console(profile_name: str | None = None, profiles_dir: Path | None = N
     if template_name is not None:
         # Before the console opens: a template that cannot be used is refused, not ignored.
         template = find_start_template(template_name, profiles_dir)
-    if profile_name is None and url is None:
+    if profile_name is None and url is None and user is None:
         # The embedded simulator: nothing to resolve, so nothing heavy to import yet.
         from console.profile import DEMO
 

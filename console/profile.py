@@ -3,6 +3,7 @@ console shows its first screen before anything heavier is loaded."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from console.gws.connection import Connection, Secret
 
 __all__ = ["Profile", "ContactCenterSession", "DEMO", "DEFAULT_CHANNELS", "PASSWORD_ENV",
-           "PRODUCTION_NAMES"]
+           "PRODUCTION_NAMES", "is_production"]
 
 #: Wherever the AddRecord notifications may arrive: `/v2/me/*` covers /v2/me/outbound (the
 #: acknowledgement [doc: Create Record]) and /v2/me/devices, where a real node most likely
@@ -40,8 +41,22 @@ class ContactCenterSession:
     def describe(self) -> dict[str, Any]:
         return {"start": self.start, "place": self.place, "device_path": self.device_path,
                 "end_on_exit": self.end_on_exit}
-#: `environment:` values that mean production.
+
+
+#: The words that make an `environment:` production (see `is_production`).
 PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
+#: Between words: anything but letters and digits, a letter-digit change (`prod2`), a lower-
+#: to upper-case change (`euProd`).
+_WORD_BREAK = re.compile(r"[\W_]+|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[a-z])(?=[A-Z])")
+
+
+def is_production(environment: str | None) -> bool:
+    """The one definition of production (the guard, the PRODUCTION badge and marker, the
+    journal's target): any word of the environment (`_WORD_BREAK`), in any case, is a
+    production name: `production-eu`, `EU_PROD`, `prod2`, `live 2`, and also `pre-prod`
+    (asking once too often is the safe mistake); `preprod`, `staging` are not."""
+    return any(word.casefold() in PRODUCTION_NAMES
+               for word in _WORD_BREAK.split(environment or ""))
 
 
 @dataclass(frozen=True)
@@ -80,15 +95,16 @@ class Profile:
     """The console's stream repaints per second (0.0: unlimited; None: 2 under SSH, unlimited
     otherwise; see console.tui.repaint)."""
     environment: str = ""
-    """What this GWS is for (`production`, `staging`, `test`, `lab`...); `production` makes
-    the console ask before bulk sends and mark every screen PRODUCTION."""
+    """What this GWS is for (`production`, `eu-prod`, `staging`, `lab`...); a production one
+    (`is_production`) makes the console ask before bulk sends and mark every screen
+    PRODUCTION."""
     path: Path | None = field(default=None, compare=False)
     """Where it was read from (None: built in or from flags)."""
 
     @property
     def production(self) -> bool:
-        """The profile says it points at production (`environment: production` or `prod`)."""
-        return self.environment.strip().lower() in PRODUCTION_NAMES
+        """The profile says it points at production (`is_production`)."""
+        return is_production(self.environment)
 
     def describe(self) -> dict[str, Any]:
         """What `profiles show` prints: everything, secrets excluded by construction."""

@@ -9,13 +9,16 @@ the user config dir (`platformdirs`). The `demo` profile (built in, and shipped 
 Checked when read, so a mistake shows as file:line and its fix, never as a traceback at
 connect time: `tls.ca_bundle` must load as PEM CA certificates, `tls.client_cert` as a PEM
 certificate with its unencrypted private key; `timeout` is a finite number of seconds up to
-`MAX_TIMEOUT_S`; a key given twice is refused (console.domain.yamlfile).
+`MAX_TIMEOUT_S`; a key given twice is refused (console.domain.yamlfile); a profile is the
+embedded simulator or a URL, never both, and the simulator takes no `environment:`; names
+(`username`, the variable of `password_from: env:`) are not empty.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import ssl
 from pathlib import Path
 from typing import Callable
@@ -26,10 +29,10 @@ from console.domain.placeholders import mark_secret_env
 from console.domain.urls import has_credentials, safe_url
 from console.errors import ProfileError
 from console.gws.connection import DEFAULT_CHANNELS, Secret
-from console.profile import DEMO, ContactCenterSession, Profile
+from console.profile import DEMO, ContactCenterSession, Profile, is_production
 
 __all__ = ["Profile", "search_path", "load_profile", "list_profiles", "resolve_password",
-           "PASSWORD_ENV", "DEMO"]
+           "missing_password", "PASSWORD_ENV", "DEMO"]
 
 from console.profile import PASSWORD_ENV  # noqa: E402
 
@@ -91,6 +94,11 @@ def read_profile(path: Path) -> Profile:
     try:
         data, lines = load_yaml_mapping(path)
     except YamlError as exc:
+        # `password_from: env:` is no YAML a reader understands ("mapping values are not
+        # allowed"): say what it means instead.
+        empty = _empty_env_line(path)
+        if empty is not None:
+            raise ProfileError(_EMPTY_ENV.format(where=f"{path}:{empty}")) from None
         raise ProfileError(str(exc)) from None
 
     def where(key: str) -> str:
@@ -114,6 +122,25 @@ def read_profile(path: Path) -> Profile:
     if simulator not in (False, True, "embedded"):
         raise ProfileError(f"{where('simulator')}: simulator must be 'embedded' or false")
     url = text("url")
+    if simulator and "url" in data:
+        server = safe_url(url) if url else "a GWS"
+        raise ProfileError(f"{where('url')}: url: and simulator: embedded contradict each "
+                           f"other (the embedded simulator would answer, {server} never "
+                           "would): remove simulator: to use that GWS, or remove url: to use "
+                           "the embedded simulator")
+    environment = text("environment", "") or ""
+    if simulator and environment.strip():
+        never = ", never production" if is_production(environment) else ""
+        raise ProfileError(f"{where('environment')}: environment: {environment} does not apply "
+                           f"to simulator: embedded (the embedded simulator is always marked "
+                           f"SIMULATOR{never}): remove environment:, or remove simulator: and "
+                           f"give the url: of the {environment} GWS")
+    username = text("username", "demo" if simulator else None)
+    if "username" in data and not (username or "").strip():
+        raise ProfileError(f"{where('username')}: username is empty: give the GWS user "
+                           "(e.g. username: agent007), or remove the line"
+                           + (" (the simulator's user is demo)" if simulator
+                              else " and give the user with --user"))
     if not simulator and not url:
         raise ProfileError(f"{path}: a profile needs url: (e.g. https://gws.example.com:8090) "
                            "or simulator: embedded")
@@ -124,8 +151,9 @@ def read_profile(path: Path) -> Profile:
     if url and not url.startswith(("http://", "https://")):
         raise ProfileError(f"{where('url')}: url must start with https:// or http://, got {url!r}")
     password_from = text("password_from", f"env:{PASSWORD_ENV}") or ""
-    if not (password_from in ("keyring", "prompt") or password_from.startswith("env:")
-            and len(password_from) > 4):
+    if password_from.startswith("env:") and not password_from[4:].strip():
+        raise ProfileError(_EMPTY_ENV.format(where=where("password_from")))
+    if not (password_from in ("keyring", "prompt") or password_from.startswith("env:")):
         raise ProfileError(f"{where('password_from')}: password_from must be env:NAME, keyring "
                            f"or prompt, got {password_from!r}")
     channels = data.get("channels", list(DEFAULT_CHANNELS))
@@ -180,13 +208,30 @@ def read_profile(path: Path) -> Profile:
     if password_from.startswith("env:"):
         mark_secret_env(password_from[4:])  # ${env:...} in a template never reads it
     return Profile(
-        name=path.stem, url=url, username=text("username", "demo" if simulator else None),
+        name=path.stem, url=url, username=username,
         password_from=password_from, device_path=device, channels=tuple(channels),
         verify=verify, ca_bundle=file_of("ca_bundle"), client_cert=file_of("client_cert"),
         timeout_s=float(timeout), proxy_from_env=proxy_from_env,
         simulator=bool(simulator), contact_center=contact_center,
         description=text("description", "") or "",
-        environment=text("environment", "") or "", max_repaint_rate=repaint, path=path)
+        environment=environment, max_repaint_rate=repaint, path=path)
+
+
+_EMPTY_ENV = ("{where}: password_from: env: names no variable: give the one that holds the "
+              "password, e.g. password_from: env:MY_GWS_PW (or keyring, or prompt)")
+_EMPTY_ENV_LINE = re.compile(r"\s*password_from\s*:\s*['\"]?env:['\"]?\s*(#.*)?")
+
+
+def _empty_env_line(path: Path) -> int | None:
+    """The line of a `password_from: env:` (no variable named) in `path`, if there is one."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if _EMPTY_ENV_LINE.fullmatch(line):
+            return number
+    return None
 
 
 def _contact_center(raw: object, where: str) -> ContactCenterSession | None:
@@ -289,6 +334,19 @@ def resolve_password(profile: Profile, prompt: Callable[[str], str] | None) -> S
                 return Secret(value)
     if prompt is not None:
         return Secret(prompt(password_label(profile)))
-    hint = source[4:] if source.startswith("env:") else PASSWORD_ENV
-    raise ProfileError(f"no password for profile {profile.name!r}: set {hint} (or "
-                       f"{PASSWORD_ENV}) in the environment, or run from a terminal to be asked")
+    raise missing_password(profile)
+
+
+def missing_password(profile: Profile, problem: str = "no password") -> ProfileError:
+    """What to do when `profile` has no password: set the variable its password_from names
+    (or OUTBOUND_CONSOLE_PASSWORD), or run from a terminal to be asked."""
+    variable = profile.password_from[4:] if profile.password_from.startswith("env:") else ""
+    if variable and variable != PASSWORD_ENV:
+        where = f"set {variable} (the profile's password_from) or {PASSWORD_ENV}"
+    else:
+        where = f"set {PASSWORD_ENV}"
+    if profile.password_from == "keyring":
+        where = (f"store it in the keyring (service outbound-console, user "
+                 f"{profile.name}:{profile.username}), {where}")
+    return ProfileError(f"{problem} for profile {profile.name!r}: {where} in the environment, "
+                        "or run from a terminal to be asked")

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from console.domain.urls import has_credentials, safe_url
 from console.errors import ConsoleError, ProfileError
 from console.gws.connection import Connection, Secret
-from console.profile import PRODUCTION_NAMES, Profile
-from console.profiles import load_profile, resolve_password, search_path
+from console.profile import Profile, is_production
+from console.profiles import load_profile, missing_password, resolve_password, search_path
 
 if TYPE_CHECKING:  # the engine is imported when a target is opened, not when it is resolved
     from console.app.early_sim import EarlySimulator
@@ -114,12 +114,14 @@ class Target:
 
     @property
     def production(self) -> bool:
-        """The profile says production: bulk sends ask first, every output says PRODUCTION."""
-        return (self.environment or "").strip().lower() in PRODUCTION_NAMES
+        """The profile says production (`is_production`): bulk sends ask first, every output
+        says PRODUCTION."""
+        return is_production(self.environment)
 
     @property
     def marker(self) -> str:
-        """SIMULATOR, PRODUCTION, the environment in capitals, or '' when unknown."""
+        """SIMULATOR, PRODUCTION (for every production environment, `eu-prod` too: the word
+        the guard goes by), else the environment in capitals, or '' when unknown."""
         if self.simulator:
             return "SIMULATOR"
         if self.production:
@@ -162,6 +164,9 @@ def choose_profile(name: str | None, profiles_dir: Path | None, url: str | None,
     elif profile.url:
         _refuse_credentials(profile.url, f"profile {profile.name!r}")
     if user is not None:
+        if not user.strip():
+            raise ProfileError(f"--user is empty ({user!r}): give the GWS user (e.g. --user "
+                               "agent007), or leave --user out to use the profile's username")
         profile = replace(profile, username=user)
     if not profile.simulator and not profile.username:
         raise ProfileError(f"no GWS user for {profile.name!r}: give --user or the profile's "
@@ -201,9 +206,7 @@ class ResolvedTarget:
         else:
             secret = resolve_password(self.profile, prompt)
         if not secret.reveal():
-            raise ProfileError(f"no password for profile {self.profile.name!r}: set "
-                               "OUTBOUND_CONSOLE_PASSWORD (or the profile's password_from), or "
-                               "run from a terminal to be asked")
+            raise missing_password(self.profile)  # none typed, or no terminal to ask on
         return replace(self, password=secret)
 
     def answer(self, label: str) -> str:

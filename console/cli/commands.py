@@ -108,13 +108,22 @@ class Printer:
         self.as_json = as_json
         self.target: Target | None = None
         self._target_json = "null"
+        self._announced: Target | None = None
 
     def set_target(self, target: Target, announce: bool = True) -> None:
         """From now on, every line names `target`; a human run says it once on stderr."""
         self.target = target
         self._target_json = json.dumps(target.as_json(), ensure_ascii=False)
-        if announce and not self.as_json:
+        if announce and not self.as_json and self._announced != target:
+            self._announced = target
             click.echo(terminal_safe(target.describe()), err=True)
+
+    def target_failed(self, message: str) -> None:
+        """A failure to open the target: said after the `target:` line (printed now if it was
+        not yet), so that the error never leaves the server in doubt."""
+        if self.target is not None:
+            self.set_target(self.target)
+        self.note("error", message)
 
     @property
     def tag(self) -> str:
@@ -165,13 +174,22 @@ class Printer:
 def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
                     need_password: bool = True) -> ResolvedTarget:
     """The target (and its password), or exit 6 with the reason (the same code for every
-    command). Given a ResolvedTarget, only the password is taken."""
+    command). Given a ResolvedTarget, only the password is taken. Without a password, the
+    error follows the `target:` line."""
     try:
-        if isinstance(options, ResolvedTarget):
-            return options.with_password(prompt=terminal_password)
-        return resolve_target(options, prompt=terminal_password, need_password=need_password)
+        resolved = options if isinstance(options, ResolvedTarget) else resolve_target(
+            options, need_password=False)
     except ProfileError as exc:
         out.fail(str(exc), EXIT_UNREACHABLE)
+    if not need_password:
+        return resolved
+    try:  # no terminal: no prompt, and the error names the profile's variable
+        return resolved.with_password(
+            prompt=terminal_password if sys.stdin.isatty() else None)
+    except ProfileError as exc:
+        out.set_target(resolved.target, announce=False)
+        out.target_failed(str(exc))
+        sys.exit(EXIT_UNREACHABLE)
 
 
 @click.command()
@@ -232,18 +250,26 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
     from console.domain.model import AddRecord
 
     try:
-        opened = await open_target(resolved, ack_timeout_s=timeout, stream=not no_wait)
+        opened = await open_target(resolved, ack_timeout_s=timeout, stream=not no_wait,
+                                   start=False)
     except ConsoleError as exc:
-        out.note("error", str(exc))
+        out.target_failed(str(exc))
         return EXIT_UNREACHABLE
-    except asyncio.CancelledError:  # Ctrl-C while logging in: nothing was sent
+    except asyncio.CancelledError:  # Ctrl-C while starting the simulator: nothing was sent
         _uncancel()
-        out.set_target(resolved.target, announce=False)
         return _nothing_sent(out)
-    resume_collection()  # the imports are done (console.app.heap)
     async with opened:
-        out.set_target(opened.target)
+        out.set_target(opened.target)  # before logging in: a failure names the server
         engine = opened.engine
+        try:
+            await engine.open()
+        except ConsoleError as exc:
+            out.target_failed(str(exc))
+            return EXIT_UNREACHABLE
+        except asyncio.CancelledError:  # Ctrl-C while logging in: nothing was sent
+            _uncancel()
+            return _nothing_sent(out)
+        resume_collection()  # the imports are done (console.app.heap)
         assert engine.me is not None
         for warning in engine.me.warnings:
             out.note("warning", warning)
@@ -355,6 +381,7 @@ def watch(ctx: click.Context, profile_name: str | None, profiles_dir: Path | Non
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
     out = Printer(as_json)
     resolved = resolve_or_exit(options, out)
+    out.set_target(resolved.target, announce=False)
     try:
         sys.exit(asyncio.run(_watch(resolved, channels or None, out)))
     except KeyboardInterrupt:
@@ -381,7 +408,7 @@ async def _watch(resolved: ResolvedTarget, channels: tuple[str, ...] | None,
             if failed.done() and not failed.cancelled():
                 return EXIT_UNREACHABLE  # the stream stopped for good: its status said why
     except ConsoleError as exc:
-        out.note("error", str(exc))
+        out.target_failed(str(exc))
         return EXIT_UNREACHABLE
     return 0
 

@@ -201,6 +201,9 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
                                             parse_setting_assignments(settings))
     except ValueError as exc:  # FaultError and SettingError name the key and the fix
         raise click.UsageError(str(exc)) from None
+    if not user_name.strip():
+        raise click.BadParameter("the user is empty: give a name (e.g. --user agent007), or "
+                                 "leave --user out for demo", param_hint="'--user'")
     if nodes == 1 and not sticky:
         raise click.UsageError("--no-sticky needs --nodes 2 or more (one node has no balancer)")
     password = os.environ.get(SIM_PASSWORD_ENV)
