@@ -49,7 +49,7 @@ from console.domain.yamlfile import YamlError, parse_yaml, read_utf8
 from console.errors import ConsoleError, RecordInvalid
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
-           "template_dirs", "resolve_template", "unused_names", "suggest", "SCHEMA", "FIELDS"]
+           "template_dirs", "template_path", "resolve_template", "unused_names", "suggest", "SCHEMA", "FIELDS"]
 
 SCHEMA = 1
 TOP_KEYS = ("schema", "name", "description", "request", "defaults")
@@ -57,7 +57,7 @@ FIELDS = ("chainId", "applicationId", "campaignName", "callingList", "phoneNumbe
           "phoneType", "from", "until", "otherFields", "devicePath", "referenceId")
 REQUIRED = ("applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
             "phoneType", "from", "until")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")  # fullmatch: `$` lets a "\n" through
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 Mark = tuple[int, int]
 
@@ -169,7 +169,15 @@ def _marks(node: yaml.Node, prefix: str = "") -> dict[str, Mark]:
 def load_template(path: Path) -> Template:
     """Read and check one template file."""
     try:
-        data, node = parse_yaml(read_utf8(path), path, forbid_aliases=True)
+        text = read_utf8(path)
+    except YamlError as exc:
+        raise TemplateError(str(exc)) from None
+    return _from_text(text, path)
+
+
+def _from_text(text: str, path: Path) -> Template:
+    try:
+        data, node = parse_yaml(text, path, forbid_aliases=True)
     except YamlError as exc:
         raise TemplateError(str(exc)) from None
     if not isinstance(data, dict) or node is None:
@@ -221,7 +229,7 @@ def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) 
             raise TemplateError(f"{where(str(key))}: unknown key {key!r}{_suggest(key, TOP_KEYS)}; "
                                 f"a template has {', '.join(TOP_KEYS)}")
     name = data.get("name") or (path.stem if path else "template")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise TemplateError(f"{where('name')}: name must be text of letters, digits, space, "
                             f"'.', '_' or '-', got {name!r}")
     description = data.get("description") or ""
@@ -365,14 +373,33 @@ def dump_template(template: Template) -> str:
 
 
 def save_template(template: Template, path: Path) -> Template:
-    """Write `template` to `path` (checked first); returns it as read back."""
+    """Write `template` to `path` (give one from `template_path`); returns it as it will read
+    back. The text is checked as a loaded file before anything is written: a template that
+    would not load is never left behind."""
     check_request(replace(template, path=path))
     text = dump_template(template)
+    saved = _from_text(text, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # never a half-written template
-    return load_template(path)
+    return saved
+
+
+def template_path(base: Path, campaign: str, calling_list: str, name: str) -> Path:
+    """`base/<campaign>/<calling_list>/<name>.yaml`, each part one folder or file name inside
+    `base`; TemplateError naming the part and the fix otherwise (checked before anything is
+    written: `..`, a path separator or an absolute path would write elsewhere)."""
+    for what, part in (("campaign", campaign), ("calling list", calling_list)):
+        if not part.strip() or part in (".", "..") or any(
+                c in part for c in "/\\") or not part.isprintable():
+            raise TemplateError(f"{what} {part!r} cannot be a folder name (it must not be empty, "
+                                "'.' or '..', nor hold '/', '\\' or control characters): "
+                                "templates are kept in <campaign>/<calling list>/ folders")
+    if not _NAME.fullmatch(name):
+        raise TemplateError(f"name must be text of letters, digits, space, '.', '_' or '-' "
+                            f"starting with a letter or digit, got {name!r}")
+    return base / campaign / calling_list / f"{name}.yaml"
 
 
 # -- finding -------------------------------------------------------------------------------
