@@ -40,6 +40,7 @@ from console.domain.model import AddRecord
 from console.domain.placeholders import (
     BUILT_INS,
     PlaceholderError,
+    check_syntax,
     env_names_in,
     expand,
     names_in,
@@ -295,15 +296,19 @@ def check_request(template: Template) -> None:
                                 f"number{' or a mapping' if key == 'otherFields' else ''}, "
                                 f"got {value!r}")
     for key, value in request.items():
-        # A secret variable is refused on sight, not only when expanded: also by a dry run.
+        # A bad `${` or a secret variable is refused on sight, not only when expanded: also by
+        # a dry run.
         items = [(f"{key}.{k}", v) for k, v in value.items()] if isinstance(value, dict) \
             else [(str(key), value)]
         for where, item in items:
-            for name in env_names_in(item) if isinstance(item, str) else []:
-                try:
+            if not isinstance(item, str):
+                continue
+            try:
+                check_syntax(item)  # a typo such as `${ticket` is never sent as text
+                for name in env_names_in(item):
                     refuse_secret(name)
-                except PlaceholderError as exc:
-                    raise TemplateError(f"{template.where('request.' + where)}: {exc}") from None
+            except PlaceholderError as exc:
+                raise TemplateError(f"{template.where('request.' + where)}: {exc}") from None
     missing = [f for f in REQUIRED if request.get(f) in (None, "")]
     if missing:
         raise TemplateError(f"{template.where('request')}: missing required field"
