@@ -27,6 +27,7 @@ still loads. Files are read with `yaml.safe_load` only; every error names file:l
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -56,10 +57,12 @@ SCHEMA = 1
 TOP_KEYS = ("schema", "name", "description", "request", "defaults")
 FIELDS = ("chainId", "applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
           "phoneType", "from", "until", "otherFields", "devicePath", "referenceId")
+#: Fields the model takes as text only; a number written there is taken as its text.
+TEXT_FIELDS = frozenset({"campaignName", "callingList", "phoneNumber", "timeZone", "phoneType",
+                         "devicePath", "referenceId"})
 REQUIRED = ("applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
             "phoneType", "from", "until")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")  # fullmatch: `$` lets a "\n" through
-_CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 Mark = tuple[int, int]
 
 
@@ -133,7 +136,7 @@ class Template:
         # A --set/rows value named like a field overrides it.
         for key, value in values.items():
             if key in FIELDS:
-                rendered[key] = value
+                rendered[key] = _as_text(key, value)  # a YAML rows `phoneNumber: 5551234`
         return rendered
 
     def build(self, values: dict[str, Any], seq: int = 1,
@@ -184,25 +187,18 @@ def _from_text(text: str, path: Path) -> Template:
     if not isinstance(data, dict) or node is None:
         raise TemplateError(f"{path}:1:1: a template is a mapping with schema, name, "
                             "description and request (see `outbound-console templates new`)")
-    _keep_clock_times(data, node)
     return _from_data(data, _marks(node), path)
 
 
-def _keep_clock_times(data: dict[Any, Any], node: yaml.Node) -> None:
-    """YAML 1.1 reads an unquoted `8:30` as the base-60 number 510; a person meant 08:30.
-    Plain scalars that look like a clock time keep the text they were written as."""
-    def walk(value: Any, value_node: yaml.Node) -> Any:
-        if isinstance(value_node, yaml.MappingNode) and isinstance(value, dict):
-            for key_node, child in value_node.value:
-                key = key_node.value
-                if key in value:
-                    value[key] = walk(value[key], child)
-        elif (isinstance(value_node, yaml.ScalarNode) and not value_node.style  # plain
-              and isinstance(value, int) and _CLOCK.match(value_node.value)):
-            return value_node.value
-        return value
-
-    walk(data, node)
+def _as_text(key: str, value: Any) -> Any:
+    """A number given for a text field (`phoneNumber: 5551234`, `campaignName: 2024`) taken as
+    its text: the YAML loader keeps a number only when it writes back as typed, so this is
+    exactly what was typed (`0005551234` is already text). A non-finite number is left for
+    the model to refuse."""
+    if key in TEXT_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value):
+        return str(value)
+    return value
 
 
 def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) -> Template:
@@ -246,7 +242,8 @@ def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) 
             for k, v in defaults.items()):
         raise TemplateError(f"{where('defaults')}: defaults must map placeholder names to text "
                             "or numbers")
-    template = Template(name=name, request=dict(request), description=description,
+    request = {k: _as_text(str(k), v) for k, v in request.items()}
+    template = Template(name=name, request=request, description=description,
                         defaults=dict(defaults), schema=schema, path=path, marks=marks)
     check_request(template)
     return template
