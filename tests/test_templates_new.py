@@ -146,3 +146,14 @@ async def test_the_notebook_form_save_keeps_inside_the_templates_folder(tmp_path
         assert not list(tmp_path.rglob("evil.yaml"))
     finally:
         await console.close()
+
+
+async def test_a_file_that_cannot_be_written_is_an_error_and_leaves_nothing(
+        tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    code, out, err = await run_bin("templates", "new", "--campaign", "C", "--calling-list", "L",
+                                   "--name", "a" * 300, env=isolated_env(tmp_path), cwd=work)
+    assert code == 2 and "Traceback" not in err, err
+    assert err.startswith("Error: profiles/templates/C/L/aaa") and \
+        "cannot write the template: File name too long" in err, err
+    assert not (work / "profiles").exists()

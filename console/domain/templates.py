@@ -26,6 +26,7 @@ still loads. Files are read with `yaml.safe_load` only; every error names file:l
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
@@ -381,10 +382,20 @@ def save_template(template: Template, path: Path) -> Template:
     check_request(replace(template, path=path))
     text = dump_template(template)
     saved = _from_text(text, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # never a half-written template
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)  # never a half-written template
+    except OSError as exc:  # a read-only folder, a full disk, a name too long
+        # Leave nothing behind: the temporary file, then the folders made, deepest first.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # (a name too long fails here too)
+        with contextlib.suppress(OSError):
+            for folder in created:
+                folder.rmdir()
+        raise TemplateError(f"{path}: cannot write the template: {exc.strerror}") from None
     return saved
 
 
