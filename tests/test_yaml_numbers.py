@@ -129,3 +129,21 @@ async def test_a_replay_dry_run_sends_what_the_rows_file_says(tmp_path: Path) ->
               if line.get("type") == "dry_run"]
     assert [(b["phoneNumber"], b["otherFields"]["Ticket"]) for b in bodies] == \
         [("0005551234", "12.50"), ("+15551234", "0012")]
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ("true", "phoneNumber must be text or a number, got True"), (".nan", "phoneNumber: got nan"),
+    ("-.inf", "phoneNumber: got -inf")])
+def test_a_boolean_or_non_finite_number_in_a_text_field_is_still_refused(
+        tmp_path: Path, typed: str, words: str) -> None:
+    from console.domain.templates import TemplateError
+
+    text = GOOD.replace("phoneNumber: ${phone}", f"phoneNumber: {typed}")
+    with pytest.raises(TemplateError, match=rf"t.yaml:10:3: {words}"):
+        load_template(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("typed", [".inf", "-.Inf", "+.INF", ".NaN"])
+def test_yamls_own_infinity_and_nan_stay_numbers(typed: str) -> None:
+    data, _ = parse_yaml(f"a: {typed}\n", Path("x.yaml"))
+    assert isinstance(data["a"], float) and not math.isfinite(data["a"])
