@@ -28,9 +28,9 @@ from typing import Any
 
 from console.profile import PASSWORD_ENV
 
-__all__ = ["PLACEHOLDER", "PlaceholderError", "names_in", "env_names_in", "expand", "check_syntax",
-           "BUILT_INS", "SECRET_ENV", "SECRET_LIST_ENV", "mark_secret_env", "secret_env",
-           "refuse_secret"]
+__all__ = ["PLACEHOLDER", "PlaceholderError", "names_in", "env_names_in", "expand",
+           "check_syntax", "BUILT_INS", "SECRET_ENV", "SECRET_LIST_ENV", "mark_secret_env",
+           "secret_env", "refuse_secret"]
 
 #: `$${`, `${name}` / `${name:arg}`, or (group 3) a `${` that forms neither: an error.
 PLACEHOLDER = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::([^}]*))?\}|(\$\{)")

@@ -52,7 +52,8 @@ from console.domain.yamlfile import YamlError, parse_yaml, read_utf8
 from console.errors import ConsoleError, RecordInvalid
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
-           "template_dirs", "template_path", "resolve_template", "unused_names", "suggest", "SCHEMA", "FIELDS"]
+           "template_dirs", "template_path", "resolve_template", "unused_names", "suggest",
+           "SCHEMA", "FIELDS", "TEXT_FIELDS"]
 
 SCHEMA = 1
 TOP_KEYS = ("schema", "name", "description", "request", "defaults")
