@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from console.cli.exit_codes import EXIT_INVALID
 from console.cli.options import profiles_dir_of
 from console.domain.templates import (
     Template,
@@ -18,6 +19,7 @@ from console.domain.templates import (
     resolve_template,
     save_template,
     template_dirs,
+    template_path,
 )
 from console.profiles import search_path
 
@@ -33,6 +35,12 @@ def _dirs(profiles_dir: Path | None) -> list[Path]:
     """Template folders for --profiles given before or after the command."""
     return template_dirs(search_path(profiles_dir_of(click.get_current_context(),
                                                      profiles_dir)))
+
+
+class _Invalid(click.ClickException):
+    """Bad input: exit 2, as the README's table says (nothing was written)."""
+
+    exit_code = EXIT_INVALID
 
 
 @click.group()
@@ -128,10 +136,14 @@ def validate(names: tuple[str, ...], profiles_dir: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(campaign: str, calling_list: str, name: str, application_id: int, directory: Path,
         force: bool) -> None:
-    """Write a starter template to edit."""
-    path = directory / campaign / calling_list / f"{name}.yaml"
+    """Write a starter template to edit (exit 2 and nothing written when a name cannot be
+    used or the file exists)."""
+    try:
+        path = template_path(directory, campaign, calling_list, name)
+    except TemplateError as exc:
+        raise _Invalid(str(exc)) from None
     if path.exists() and not force:
-        raise click.ClickException(f"{path} exists (use --force to overwrite)")
+        raise _Invalid(f"{path} exists (use --force to overwrite)")
     template = Template(
         name=name, description=f"AddRecord to {campaign} / {calling_list}.\n"
         "Give the phone number with --set phone=... or a rows file.\n",
@@ -141,5 +153,5 @@ def new(campaign: str, calling_list: str, name: str, application_id: int, direct
     try:
         saved = save_template(template, path)
     except TemplateError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _Invalid(str(exc)) from None
     click.echo(f"wrote {saved.path}")

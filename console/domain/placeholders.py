@@ -4,13 +4,15 @@ Sources, in order: values given for this record (`--set name=value`, a rows-file
 then the built-ins — `${env:NAME}` (the environment), `${uuid}` (a fresh id), `${now}` /
 `${now:FORMAT}` (the current UTC time, ISO 8601 or strftime), `${today}` (YYYY-MM-DD),
 `${seq}` (the record's number in the run, from 1). `$${` writes a literal `${`.
-A placeholder with no value is an error that names it.
+A placeholder with no value is an error that names it; so is a `${` that does not form one
+(`${ticket`, `${ ticket }`, `${env:}`): a typo is never sent as literal text.
 
 `${env:NAME}` never expands a secret (also in the README): the console's own password
 variables, the variable a profile's `password_from: env:NAME` names (once that profile has
 been read), any variable listed in `OUTBOUND_CONSOLE_SECRET_ENV`, any variable whose name
 says it holds a secret (PASSWORD, PASSWD, SECRET, TOKEN, CREDENTIAL, PRIVATE, APIKEY, or a
-`_`-separated word PASS, PW, KEY, AUTH, COOKIE), and any variable holding the same value as
+`_`-separated word PASS, PW, KEY, AUTH, COOKIE, or PWD beside another word as in MYSQL_PWD:
+the shell's own `PWD` is the working folder), and any variable holding the same value as
 one of those. A secret value is never written into a record, a dry run or an error.
 """
 
@@ -27,10 +29,13 @@ from typing import Any
 from console.profile import PASSWORD_ENV
 
 __all__ = ["PLACEHOLDER", "PlaceholderError", "names_in", "env_names_in", "expand",
-           "BUILT_INS", "SECRET_ENV", "SECRET_LIST_ENV", "mark_secret_env", "secret_env",
-           "refuse_secret"]
+           "check_syntax", "BUILT_INS", "SECRET_ENV", "SECRET_LIST_ENV", "mark_secret_env",
+           "secret_env", "refuse_secret"]
 
-PLACEHOLDER = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::([^}]*))?\}")
+#: `$${`, `${name}` / `${name:arg}`, or (group 3) a `${` that forms neither: an error.
+PLACEHOLDER = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::([^}]*))?\}|(\$\{)")
+#: What `${env:NAME}` may name: any name the environment can hold (`-` included), no spaces.
+_VARIABLE = re.compile(r"[^\s=]+")
 BUILT_INS = frozenset({"uuid", "now", "today", "seq", "env"})
 #: The console's own secrets (the second is `console.cli.SIM_PASSWORD_ENV`, not imported:
 #: the CLI module is heavy; a test keeps the two in step).
@@ -39,7 +44,8 @@ SECRET_ENV = frozenset({PASSWORD_ENV, "OUTBOUND_CONSOLE_SIM_PASSWORD"})
 SECRET_LIST_ENV = "OUTBOUND_CONSOLE_SECRET_ENV"
 _SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|PRIVATE|APIKEY"
-    r"|(?:^|[^A-Z0-9])(?:PASS|PW|KEY|AUTH|COOKIE)(?:$|[^A-Z0-9])", re.IGNORECASE)
+    r"|(?:^|[^A-Z0-9])(?:PASS|PW|KEY|AUTH|COOKIE)(?:$|[^A-Z0-9])"
+    r"|[^A-Z0-9]PWD(?:$|[^A-Z0-9])|^PWD[^A-Z0-9]", re.IGNORECASE)
 # Variables named by the profiles read in this process (`password_from: env:NAME`).
 _marked: set[str] = set()
 
@@ -62,6 +68,38 @@ def env_names_in(text: str) -> list[str]:
     return [m.group(2) or "" for m in PLACEHOLDER.finditer(text) if m.group(1) == "env"]
 
 
+def _malformed(text: str, start: int) -> PlaceholderError:
+    """The error for the `${` at `start` that forms no placeholder, quoting it."""
+    end = text.find("}", start)
+    shown = text[start:end + 1] if 0 <= end < start + 40 else text[start:start + 20]
+    return PlaceholderError("", f"{shown!r} is not a placeholder: write ${{name}} (letters, "
+                            "digits, '_', '.', '-'; no spaces) with its closing '}', or $${ "
+                            "for a literal ${")
+
+
+def _env_name(arg: str | None) -> str:
+    """The variable a `${env:NAME}` names; PlaceholderError when it names none."""
+    if not arg:
+        raise PlaceholderError("env", "${env:NAME} is missing the variable name: write "
+                               "${env:NAME} with NAME the environment variable to read")
+    if not _VARIABLE.fullmatch(arg):
+        raise PlaceholderError("env", f"${{env:{arg}}}: {arg!r} is not an environment variable "
+                               "name (no spaces or '=')")
+    return arg
+
+
+def check_syntax(text: str) -> None:
+    """PlaceholderError for the first `${` in `text` that is not a usable placeholder (a typo
+    such as `${ticket` or `${ ticket }`, or an `${env:}` naming no variable)."""
+    if "${" not in text:
+        return
+    for match in PLACEHOLDER.finditer(text):
+        if match.group(3):
+            raise _malformed(text, match.start())
+        if match.group(1) == "env":
+            _env_name(match.group(2))
+
+
 def mark_secret_env(name: str) -> None:
     """Never expand `name` (a profile's `password_from: env:NAME` calls this)."""
     _marked.add(name)
@@ -73,7 +111,7 @@ def _secret_name(name: str) -> bool:
 
 
 def _listed() -> set[str]:
-    return set(re.split(r"[\s,]+", os.environ.get(SECRET_LIST_ENV, "")))
+    return {name for name in re.split(r"[\s,]+", os.environ.get(SECRET_LIST_ENV, "")) if name}
 
 
 def secret_env(name: str) -> str | None:
@@ -110,8 +148,7 @@ def _value(name: str, arg: str | None, values: Mapping[str, Any], seq: int,
     if name in values and arg is None:
         return str(values[name])
     if name == "env":
-        if not arg:
-            raise PlaceholderError(name, "${env:NAME} needs a variable name")
+        arg = _env_name(arg)
         refuse_secret(arg)
         if arg not in os.environ:
             raise PlaceholderError(name, f"${{env:{arg}}}: the environment variable {arg} is "
@@ -140,6 +177,8 @@ def expand(value: Any, values: Mapping[str, Any], seq: int = 1,
         def replace(match: re.Match[str]) -> str:
             if match.group(0) == "$${":
                 return "${"
+            if match.group(3):
+                raise _malformed(value, match.start())
             return _value(match.group(1), match.group(2), values, seq, moment)
 
         return PLACEHOLDER.sub(replace, value)

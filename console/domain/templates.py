@@ -26,7 +26,9 @@ still loads. Files are read with `yaml.safe_load` only; every error names file:l
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -40,6 +42,7 @@ from console.domain.model import AddRecord
 from console.domain.placeholders import (
     BUILT_INS,
     PlaceholderError,
+    check_syntax,
     env_names_in,
     expand,
     names_in,
@@ -49,16 +52,19 @@ from console.domain.yamlfile import YamlError, parse_yaml, read_utf8
 from console.errors import ConsoleError, RecordInvalid
 
 __all__ = ["Template", "TemplateError", "load_template", "save_template", "find_templates",
-           "template_dirs", "resolve_template", "unused_names", "suggest", "SCHEMA", "FIELDS"]
+           "template_dirs", "template_path", "resolve_template", "unused_names", "suggest",
+           "SCHEMA", "FIELDS", "TEXT_FIELDS"]
 
 SCHEMA = 1
 TOP_KEYS = ("schema", "name", "description", "request", "defaults")
 FIELDS = ("chainId", "applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
           "phoneType", "from", "until", "otherFields", "devicePath", "referenceId")
+#: Fields the model takes as text only; a number written there is taken as its text.
+TEXT_FIELDS = frozenset({"campaignName", "callingList", "phoneNumber", "timeZone", "phoneType",
+                         "devicePath", "referenceId"})
 REQUIRED = ("applicationId", "campaignName", "callingList", "phoneNumber", "timeZone",
             "phoneType", "from", "until")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
-_CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")  # fullmatch: `$` lets a "\n" through
 Mark = tuple[int, int]
 
 
@@ -132,7 +138,7 @@ class Template:
         # A --set/rows value named like a field overrides it.
         for key, value in values.items():
             if key in FIELDS:
-                rendered[key] = value
+                rendered[key] = _as_text(key, value)  # a YAML rows `phoneNumber: 5551234`
         return rendered
 
     def build(self, values: dict[str, Any], seq: int = 1,
@@ -169,31 +175,32 @@ def _marks(node: yaml.Node, prefix: str = "") -> dict[str, Mark]:
 def load_template(path: Path) -> Template:
     """Read and check one template file."""
     try:
-        data, node = parse_yaml(read_utf8(path), path, forbid_aliases=True)
+        text = read_utf8(path)
+    except YamlError as exc:
+        raise TemplateError(str(exc)) from None
+    return _from_text(text, path)
+
+
+def _from_text(text: str, path: Path) -> Template:
+    try:
+        data, node = parse_yaml(text, path, forbid_aliases=True)
     except YamlError as exc:
         raise TemplateError(str(exc)) from None
     if not isinstance(data, dict) or node is None:
         raise TemplateError(f"{path}:1:1: a template is a mapping with schema, name, "
                             "description and request (see `outbound-console templates new`)")
-    _keep_clock_times(data, node)
     return _from_data(data, _marks(node), path)
 
 
-def _keep_clock_times(data: dict[Any, Any], node: yaml.Node) -> None:
-    """YAML 1.1 reads an unquoted `8:30` as the base-60 number 510; a person meant 08:30.
-    Plain scalars that look like a clock time keep the text they were written as."""
-    def walk(value: Any, value_node: yaml.Node) -> Any:
-        if isinstance(value_node, yaml.MappingNode) and isinstance(value, dict):
-            for key_node, child in value_node.value:
-                key = key_node.value
-                if key in value:
-                    value[key] = walk(value[key], child)
-        elif (isinstance(value_node, yaml.ScalarNode) and not value_node.style  # plain
-              and isinstance(value, int) and _CLOCK.match(value_node.value)):
-            return value_node.value
-        return value
-
-    walk(data, node)
+def _as_text(key: str, value: Any) -> Any:
+    """A number given for a text field (`phoneNumber: 5551234`, `campaignName: 2024`) taken as
+    its text: the YAML loader keeps a number only when it writes back as typed, so this is
+    exactly what was typed (`0005551234` is already text). A non-finite number is left for
+    the model to refuse."""
+    if key in TEXT_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value):
+        return str(value)
+    return value
 
 
 def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) -> Template:
@@ -221,7 +228,7 @@ def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) 
             raise TemplateError(f"{where(str(key))}: unknown key {key!r}{_suggest(key, TOP_KEYS)}; "
                                 f"a template has {', '.join(TOP_KEYS)}")
     name = data.get("name") or (path.stem if path else "template")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise TemplateError(f"{where('name')}: name must be text of letters, digits, space, "
                             f"'.', '_' or '-', got {name!r}")
     description = data.get("description") or ""
@@ -237,7 +244,8 @@ def _from_data(data: dict[Any, Any], marks: dict[str, Mark], path: Path | None) 
             for k, v in defaults.items()):
         raise TemplateError(f"{where('defaults')}: defaults must map placeholder names to text "
                             "or numbers")
-    template = Template(name=name, request=dict(request), description=description,
+    request = {k: _as_text(str(k), v) for k, v in request.items()}
+    template = Template(name=name, request=request, description=description,
                         defaults=dict(defaults), schema=schema, path=path, marks=marks)
     check_request(template)
     return template
@@ -287,15 +295,19 @@ def check_request(template: Template) -> None:
                                 f"number{' or a mapping' if key == 'otherFields' else ''}, "
                                 f"got {value!r}")
     for key, value in request.items():
-        # A secret variable is refused on sight, not only when expanded: also by a dry run.
+        # A bad `${` or a secret variable is refused on sight, not only when expanded: also by
+        # a dry run.
         items = [(f"{key}.{k}", v) for k, v in value.items()] if isinstance(value, dict) \
             else [(str(key), value)]
         for where, item in items:
-            for name in env_names_in(item) if isinstance(item, str) else []:
-                try:
+            if not isinstance(item, str):
+                continue
+            try:
+                check_syntax(item)  # a typo such as `${ticket` is never sent as text
+                for name in env_names_in(item):
                     refuse_secret(name)
-                except PlaceholderError as exc:
-                    raise TemplateError(f"{template.where('request.' + where)}: {exc}") from None
+            except PlaceholderError as exc:
+                raise TemplateError(f"{template.where('request.' + where)}: {exc}") from None
     missing = [f for f in REQUIRED if request.get(f) in (None, "")]
     if missing:
         raise TemplateError(f"{template.where('request')}: missing required field"
@@ -365,14 +377,43 @@ def dump_template(template: Template) -> str:
 
 
 def save_template(template: Template, path: Path) -> Template:
-    """Write `template` to `path` (checked first); returns it as read back."""
+    """Write `template` to `path` (give one from `template_path`); returns it as it will read
+    back. The text is checked as a loaded file before anything is written: a template that
+    would not load is never left behind."""
     check_request(replace(template, path=path))
     text = dump_template(template)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = _from_text(text, path)
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # never a half-written template
-    return load_template(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)  # never a half-written template
+    except OSError as exc:  # a read-only folder, a full disk, a name too long
+        # Leave nothing behind: the temporary file, then the folders made, deepest first.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # (a name too long fails here too)
+        with contextlib.suppress(OSError):
+            for folder in created:
+                folder.rmdir()
+        raise TemplateError(f"{path}: cannot write the template: {exc.strerror}") from None
+    return saved
+
+
+def template_path(base: Path, campaign: str, calling_list: str, name: str) -> Path:
+    """`base/<campaign>/<calling_list>/<name>.yaml`, each part one folder or file name inside
+    `base`; TemplateError naming the part and the fix otherwise (checked before anything is
+    written: `..`, a path separator or an absolute path would write elsewhere)."""
+    for what, part in (("campaign", campaign), ("calling list", calling_list)):
+        if not part.strip() or part in (".", "..") or any(
+                c in part for c in "/\\") or not part.isprintable():
+            raise TemplateError(f"{what} {part!r} cannot be a folder name (it must not be empty, "
+                                "'.' or '..', nor hold '/', '\\' or control characters): "
+                                "templates are kept in <campaign>/<calling list>/ folders")
+    if not _NAME.fullmatch(name):
+        raise TemplateError(f"name must be text of letters, digits, space, '.', '_' or '-' "
+                            f"starting with a letter or digit, got {name!r}")
+    return base / campaign / calling_list / f"{name}.yaml"
 
 
 # -- finding -------------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """Reading YAML files safely, with line numbers for every key (for errors that point at it).
 
 Every file goes through `yaml.SafeLoader`'s constructor (libyaml's parser when PyYAML has it),
-stricter in three ways (also in the README): a key given twice in one mapping is refused,
+with YAML 1.1's guesses narrowed (also in the README): an unquoted value is a number only when
+the number writes back as the text typed (`134`, `-3`, `12.5`; not `0134`, `+1555`, `0x86`,
+`1:2:3`, `1_000`, `12.50`, which stay that text), and true/false only when spelled `true` or
+`false` (`yes`, `no`, `on`, `off`, a country code `NO` stay text). Stricter in three ways
+(also in the README): a key given twice in one mapping is refused,
 naming both lines (YAML would keep the last one silently); nesting deeper than `MAX_DEPTH` is
 refused (nothing we read needs more, and deep nesting is how a file makes a parser recurse);
 a file larger than its limit is refused before it is read (`MAX_FILE_BYTES` for templates,
@@ -10,6 +14,7 @@ profiles and fault files; rows files have their own, see `console.domain.rows`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 __all__ = ["YamlError", "load_yaml_mapping", "parse_yaml", "read_utf8", "yaml_events",
-           "scalar_value", "line_of", "check_size", "MAX_FILE_BYTES", "MAX_DEPTH"]
+           "scalar_value", "plain_tag", "line_of", "check_size", "MAX_FILE_BYTES", "MAX_DEPTH"]
 
 #: Templates, profiles and fault files are a few hundred bytes; a page of description fits.
 MAX_FILE_BYTES = 1024 * 1024
@@ -25,6 +30,12 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_DECIMAL = re.compile(r"0|-?[1-9][0-9]*")  # an int that str() writes back as typed
+_BOOLS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+_SPECIAL_FLOATS = frozenset({".inf", ".nan"})
 _DEEP = f"nested too deeply (at most {MAX_DEPTH} levels of mappings and lists): flatten it"
 # libyaml's parser when present: the pure-Python one takes ~100x longer on big files.
 if TYPE_CHECKING:
@@ -37,11 +48,41 @@ class YamlError(ValueError):
     """A YAML file that cannot be used; the message starts with file:line:column."""
 
 
+def plain_tag(tag: str, value: str) -> str:
+    """The tag YAML 1.1 resolved for the unquoted, untagged scalar `value`, narrowed: a number
+    only when it writes back as `value` (a phone number `0005551234` would lose its zeros,
+    `0x86` become 134, `1:2:3` become 3723), a boolean only when spelled true or false (`NO`,
+    Norway, would become False). Anything else stays the text typed, never a silent change.
+    `.inf` / `.nan` stay numbers: they are YAML's own spelling, refused wherever a finite
+    number is needed."""
+    if tag == _INT:
+        return tag if _DECIMAL.fullmatch(value) else _STR
+    if tag == _FLOAT:
+        if value.lower().lstrip("+-") in _SPECIAL_FLOATS:
+            return tag
+        try:
+            same = repr(float(value)) == value  # 12.5 -> 12.5; 12.50, 1.0e3, 1_0.5 do not
+        except ValueError:
+            same = False
+        return tag if same else _STR
+    if tag == _BOOL:
+        return tag if value in _BOOLS else _STR
+    return tag
+
+
 class _StrictLoader(_Base):
-    """`SafeLoader` that refuses a key given twice in one mapping and remembers the node it
-    is building (for the line of a value its constructor cannot read)."""
+    """`SafeLoader` that refuses a key given twice in one mapping, keeps numbers and booleans
+    that would not write back as typed as text (`plain_tag`), and remembers the node it is
+    building (for the line of a value its constructor cannot read)."""
 
     last_node: yaml.Node | None = None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        base: Callable[[Any, Any, Any], str] = super().resolve  # untyped in the stubs
+        tag = base(kind, value, implicit)
+        if kind is yaml.ScalarNode and implicit[0]:  # plain, no tag given
+            return plain_tag(tag, value)
+        return tag
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         self.last_node = node
@@ -217,6 +258,8 @@ def scalar_value(event: yaml.ScalarEvent, path: Path) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
         tag = _resolve(yaml.ScalarNode, event.value, event.implicit)
+        if event.implicit[0]:
+            tag = plain_tag(tag, event.value)
     if tag == _STR:
         return event.value  # most values: no node, no constructor
     start: Any = event.start_mark

@@ -33,6 +33,7 @@ from console.domain.templates import (
     find_templates,
     save_template,
     template_dirs,
+    template_path,
 )
 from console.errors import ConsoleError, DuplicateReference, RecordInvalid
 from console.notebook.reprs import target_line, tracked_html
@@ -332,10 +333,10 @@ class RecordForm(w.VBox):  # type: ignore[misc]
             values.pop("devicePath")
         dirs = self._dirs()
         base = next((d for d in dirs if d.is_dir()), dirs[-1])
-        path = base / str(values.get("campaignName") or "no-campaign") / \
-            str(values.get("callingList") or "no-list") / f"{name}.yaml"
         description = self.loaded.description if self.loaded else ""
         try:
+            path = template_path(base, str(values.get("campaignName") or "no-campaign"),
+                                 str(values.get("callingList") or "no-list"), name)
             self.loaded = save_template(Template(name=name, request=values,
                                                  description=description), path)
         except TemplateError as exc:

@@ -209,7 +209,9 @@ class GwsApp:
             return None
         name, sep, password = decoded.partition(":")
         user = self.backend.users.get(name)
-        if not sep or user is None or not secrets.compare_digest(user.password, password):
+        # Bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 401).
+        if not sep or user is None or not secrets.compare_digest(
+                user.password.encode("utf-8"), password.encode("utf-8")):
             return None
         self._auth_cache[header] = user
         return user

@@ -924,6 +924,7 @@ class OutboundApp(App[None]):
             TemplateError,
             save_template,
             template_dirs,
+            template_path,
         )
         from console.profiles import search_path
 
@@ -938,9 +939,9 @@ class OutboundApp(App[None]):
         calling_list = str(values.get("callingList") or "no-list")
         dirs = template_dirs(search_path(self.profiles_dir))
         base = next((d for d in dirs if d.is_dir()), dirs[-1])
-        path = base / campaign / calling_list / f"{name}.yaml"
         description = self.loaded_template.description if self.loaded_template else ""
         try:
+            path = template_path(base, campaign, calling_list, name)  # never outside base
             saved = save_template(Template(name=name, request=values, description=description),
                                   path)
         except TemplateError as exc:
