@@ -27,7 +27,7 @@ from console.errors import (
     GwsStatusError,
 )
 from console.gws.connection import Connection
-from console.gws.transport import GwsHttp, Posted, ReplyTooLarge, transport_failure
+from console.gws.transport import FAILURES, GwsHttp, Posted, ReplyTooLarge, transport_failure
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 
@@ -284,7 +284,7 @@ class GwsSession:
         delivered) and GwsOutcomeUnknown (a POST that may have reached GWS)."""
         try:
             response, raw = await send()
-        except httpx.TransportError as exc:
+        except FAILURES as exc:
             raise transport_failure(exc, method, url, self.connection.timeout_s) from None
         except ReplyTooLarge as exc:
             message = (f"{method} {url}: HTTP {exc.status} with a reply longer than "

@@ -57,7 +57,7 @@ from console.errors import GwsOutcomeUnknown
 from console.gws import bayeux
 from console.gws.bayeux import Advice, MalformedReply, MetaReply
 from console.gws.connection import REFUSED_LOGINS_AT_ONCE, Connection, refused_logins
-from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
+from console.gws.transport import FAILURES, GwsHttp, ReplyTooLarge, transport_failure
 from console.tasks import cancel_and_wait
 
 __all__ = ["EventStream", "MAX_MESSAGE_BYTES", "MAX_REPLY_BYTES"]
@@ -221,11 +221,20 @@ class EventStream:
                 except _Failure as failure:
                     delay = self._failed(str(failure), failure.delivered)
         except _Stop as stop:
-            self.subscribed.clear()
-            self.failure = StreamStatus("failed", str(stop), time.time())
-            self._state = "failed"
-            self._put(self.failure)
-            self.failed.set()
+            self._stop(str(stop))
+        except Exception as exc:  # never a dead task behind a "connected" status
+            log.exception("the CometD stream stopped on an unexpected error")
+            self._stop(f"the stream stopped on an unexpected error ({type(exc).__name__}: "
+                       f"{bayeux.snippet(str(exc), 120)}); restart to try again, and report "
+                       "this with the journal")
+
+    def _stop(self, why: str) -> None:
+        """Stop for good: status `failed`, saying why."""
+        self.subscribed.clear()
+        self.failure = StreamStatus("failed", why, time.time())
+        self._state = "failed"
+        self._put(self.failure)
+        self.failed.set()
 
     async def _handshake(self) -> float:
         message_id = self._next_id()
@@ -342,7 +351,7 @@ class EventStream:
             raise _Failure(f"a reply (HTTP {exc.status}) longer than "
                            f"{self._max_reply_bytes / 1048576:g} MiB was dropped unread",
                            delivered=True) from None
-        except httpx.TransportError as exc:
+        except FAILURES as exc:
             error = transport_failure(exc, "POST", self._url, wait_s)
             raise _Failure(str(error), isinstance(error, GwsOutcomeUnknown)) from None
         status = reply.status_code

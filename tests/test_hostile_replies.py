@@ -1,0 +1,145 @@
+"""Replies a misbehaving server or gateway sends, on real loopback sockets (tests/hostile.py):
+a compressed reply whose body is not compressed, a 5xx whose JSON is not GWS's, connects
+answered at once with messages the stream ignores, CometD 2.x/3.x wordings of a forgotten
+session, a reply that trickles in past the timeout, Retry-After. Each is sorted (unknown,
+refused, a failed exchange with a backoff), never a traceback, a dead stream or a hammering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from console.domain.model import AddRecord
+from console.errors import GwsError, GwsOutcomeUnknown
+from console.gws.connection import Connection, Secret
+from console.gws.session import GwsSession
+from console.gws.stream import EventStream
+from console.gws.transport import AiohttpTransport
+from tests.cli_helpers import isolated_env, journal_lines, run_bin
+from tests.helpers import Collector, eventually, sample_request
+from tests.hostile import HostileServer, Reply, Seen
+from tests.test_cli_engine import FIELDS
+
+CHANNELS = ("/v2/me/outbound", "/me/internal")
+ADD = "/api/v2/me/outbound-records"
+NOT_GZIP = Reply(b"this is not gzip", headers=["Content-Encoding: gzip"])
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[HostileServer]:
+    async with HostileServer(timeout_ms=1000, max_interval_ms=5000) as hostile:
+        yield hostile
+
+
+def connection(server: HostileServer, **options: Any) -> Connection:
+    return Connection(server.url, "agent", Secret("pw"), channels=CHANNELS, **options)
+
+
+def open_stream(server: HostileServer, **options: Any) -> Collector:
+    settings: dict[str, Any] = {"max_network_delay": 0.5, "backoff_step": 0.25,
+                                "max_backoff": 2.0, **options}
+    return Collector(EventStream(connection(server), **settings))
+
+
+def on_post(reply: Reply) -> Any:
+    return lambda seen: reply if seen.method == "POST" and seen.path == ADD else None
+
+
+def record() -> AddRecord:
+    return AddRecord.parse(sample_request())
+
+
+def cli(server: HostileServer, tmp_path: Path, command: str, *args: str) -> Any:
+    return run_bin(command, "--url", server.url, "--user", "agent", "--journal",
+                   str(tmp_path / "j.jsonl"), *args, env=isolated_env(tmp_path, "pw"),
+                   cwd=tmp_path / "run")
+
+
+# -- 1. a compressed reply that is not -------------------------------------------------------
+@pytest.mark.parametrize("bulk", [False, True], ids=["h11", "aiohttp"])
+async def test_a_post_answered_with_broken_gzip_is_unknown(server: HostileServer,
+                                                           bulk: bool) -> None:
+    server.script = on_post(NOT_GZIP)
+    conn = connection(server)
+    async with GwsSession(conn, AiohttpTransport(conn) if bulk else None) as session:
+        with pytest.raises(GwsOutcomeUnknown, match="the reply could not be read"):
+            await session.add_record(record())
+    assert len(server.seen_path(ADD)) == 1
+
+
+async def test_start_up_answered_with_broken_gzip_is_a_clear_error(
+        server: HostileServer) -> None:
+    server.script = lambda seen: NOT_GZIP if seen.path == "/api/v2/me" else None
+    with pytest.raises(GwsError, match="GET .*the reply could not be read"):
+        async with GwsSession(connection(server)):
+            pass
+
+
+async def test_send_with_broken_gzip_says_unknown_and_exits_7(server: HostileServer,
+                                                              tmp_path: Path) -> None:
+    server.script = on_post(NOT_GZIP)
+    code, out, err = await cli(server, tmp_path, "send", *FIELDS, "--timeout", "1")
+    assert code == 7, out + err
+    assert "Traceback" not in err and ": unknown: " in out.splitlines()[-1]
+    [verdict] = [e for e in journal_lines(tmp_path / "j.jsonl") if e["kind"] == "verdict"]
+    assert verdict["state"] == "unknown"
+
+
+@pytest.mark.parametrize("channel", ["/meta/handshake", "/meta/connect"])
+async def test_broken_gzip_on_the_stream_is_a_failed_exchange_never_a_dead_stream(
+        server: HostileServer, channel: str) -> None:
+    bad = {"left": 2}
+
+    def script(seen: Seen) -> Reply | None:
+        # The handshake's, or a held connect's (after the first), reply is broken twice.
+        if seen.channel == channel and bad["left"] and (
+                channel == "/meta/handshake" or seen.messages[0].get("advice") is None):
+            bad["left"] -= 1
+            return NOT_GZIP
+        return None
+
+    server.script = script
+    c = open_stream(server)
+    try:
+        await eventually(lambda: len([s for s in c.statuses("reconnecting")
+                                      if "could not be read" in s.detail]) >= 2, timeout=15)
+        await eventually(lambda: c.stream.state == "connected", timeout=15)
+        assert server.publish("/v2/me/outbound", {"tag": "after"}) >= 1
+        await eventually(lambda: any(e.data.get("tag") == "after" for e in c.events),
+                         timeout=10)
+        assert c.stream._task is not None and not c.stream._task.done()
+        assert not c.stream.failed.is_set()
+    finally:
+        await c.close()
+
+
+async def test_an_unexpected_error_ends_the_stream_with_failed_saying_why(
+        server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.gws import bayeux
+
+    real = bayeux.meta_reply
+    planted = {"on": False}
+
+    def broken(messages: list[dict[str, Any]], channel: str, *args: Any, **kw: Any) -> Any:
+        if planted["on"] and channel == "/meta/connect":
+            raise KeyError("planted")
+        return real(messages, channel, *args, **kw)
+
+    monkeypatch.setattr(bayeux, "meta_reply", broken)
+    c = open_stream(server)
+    try:
+        await eventually(lambda: c.stream.state == "connected", timeout=15)
+        planted["on"] = True
+        await asyncio.wait_for(c.stream.failed.wait(), 15)
+        assert c.stream.state == "failed"
+        [failed] = c.statuses("failed")
+        assert "unexpected error" in failed.detail and "KeyError" in failed.detail
+    finally:
+        await c.close()
