@@ -75,11 +75,14 @@ async def test_a_post_answered_with_broken_gzip_is_unknown(server: HostileServer
 
 
 async def test_start_up_answered_with_broken_gzip_is_a_clear_error(
-        server: HostileServer) -> None:
+        server: HostileServer, tmp_path: Path) -> None:
     server.script = lambda seen: NOT_GZIP if seen.path == "/api/v2/me" else None
     with pytest.raises(GwsError, match="GET .*the reply could not be read"):
         async with GwsSession(connection(server)):
             pass
+    code, out, err = await cli(server, tmp_path, "send", *FIELDS, "--timeout", "1")
+    assert code == 6, out + err
+    assert "Traceback" not in err and "the reply could not be read" in err
 
 
 async def test_send_with_broken_gzip_says_unknown_and_exits_7(server: HostileServer,

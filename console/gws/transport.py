@@ -234,9 +234,11 @@ def transport_failure(exc: httpx.TransportError | httpx.DecodingError, method: s
     saying what failed and what to check."""
     reason = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.DecodingError):
+        then = "GWS may have acted on it" if method == "POST" else \
+            "is a proxy or gateway in between rewriting replies?"
         return GwsOutcomeUnknown(f"{method} {url}: sent, but the reply could not be read (its "
                                  f"Content-Encoding does not match its body: {reason:.120}); "
-                                 "GWS may have acted on it")
+                                 + then)
     if isinstance(exc, _NOTHING_SENT):
         if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
             return GwsUnreachable(f"{method} {url}: no connection within {timeout_s:g} s (check "
