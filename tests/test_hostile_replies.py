@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 from console.domain.model import AddRecord
-from console.errors import GwsError, GwsOutcomeUnknown
+from console.errors import GwsError, GwsHttpError, GwsOutcomeUnknown
 from console.gws.connection import Connection, Secret
 from console.gws.session import GwsSession
 from console.gws.stream import EventStream
 from console.gws.transport import AiohttpTransport
-from tests.cli_helpers import isolated_env, journal_lines, run_bin
+from tests.cli_helpers import CALLBACK, isolated_env, journal_lines, run_bin
 from tests.helpers import Collector, eventually, sample_request
 from tests.hostile import HostileServer, Reply, Seen
 from tests.test_cli_engine import FIELDS
@@ -146,3 +146,44 @@ async def test_an_unexpected_error_ends_the_stream_with_failed_saying_why(
         assert "unexpected error" in failed.detail and "KeyError" in failed.detail
     finally:
         await c.close()
+
+
+# -- 2. a 5xx whose JSON is not GWS's ---------------------------------------------------------
+GATEWAY_JSON = {
+    "504 gateway": Reply({"error": "Gateway Timeout"}, status=504),
+    "502 kong": Reply({"message": "An invalid response was received from the upstream server"},
+                      status=502),
+    "500 empty": Reply({}, status=500),
+    "500 statusCode 0": Reply({"statusCode": 0}, status=500),
+    "503 statusCode not GWS's": Reply({"statusCode": 503, "statusMessage": "busy"}, status=503),
+}
+
+
+@pytest.mark.parametrize("name", list(GATEWAY_JSON))
+async def test_a_5xx_whose_json_is_not_a_gws_answer_is_unknown(server: HostileServer,
+                                                               name: str) -> None:
+    server.script = on_post(GATEWAY_JSON[name])
+    async with GwsSession(connection(server)) as session:
+        with pytest.raises(GwsOutcomeUnknown, match="not a GWS answer"):
+            await session.add_record(record())
+
+
+async def test_a_5xx_with_a_gws_status_code_is_still_refused(server: HostileServer) -> None:
+    server.script = on_post(Reply({"statusCode": 4, "statusMessage": "internal"}, status=500))
+    async with GwsSession(connection(server)) as session:
+        with pytest.raises(GwsHttpError, match="statusCode 4") as refused:
+            await session.add_record(record())
+    assert not isinstance(refused.value, GwsOutcomeUnknown)
+
+
+async def test_send_and_replay_never_call_a_gateway_5xx_refused_nor_safe_to_resend(
+        server: HostileServer, tmp_path: Path) -> None:
+    server.script = on_post(GATEWAY_JSON["504 gateway"])
+    code, out, err = await cli(server, tmp_path, "send", *FIELDS, "--timeout", "1")
+    assert code == 7, out + err
+    assert ": unknown: " in out.splitlines()[-1] and "retry later" not in out
+    code, out, err = await cli(server, tmp_path, "replay", str(CALLBACK), "--count", "3",
+                               "--set", "phone=5551234", "--timeout", "1")
+    assert code == 7, out + err
+    assert not list((tmp_path / "run").glob("replay-*.resume.csv"))
+    assert len(list((tmp_path / "run").glob("replay-*.unconfirmed.csv"))) == 1
