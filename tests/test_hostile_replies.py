@@ -187,3 +187,114 @@ async def test_send_and_replay_never_call_a_gateway_5xx_refused_nor_safe_to_rese
     assert code == 7, out + err
     assert not list((tmp_path / "run").glob("replay-*.resume.csv"))
     assert len(list((tmp_path / "run").glob("replay-*.unconfirmed.csv"))) == 1
+
+
+# -- 3. connects answered at once with messages that are ignored -----------------------------
+def answered_at_once_with(extra: dict[str, Any]) -> Any:
+    """Every connect answered at once, successfully, with `extra` beside the answer."""
+    def script(seen: Seen) -> Reply | None:
+        if seen.channel != "/meta/connect":
+            return None
+        message = seen.messages[0]
+        return Reply([extra, {"channel": "/meta/connect", "id": message.get("id"),
+                              "successful": True,
+                              "advice": {"reconnect": "retry", "interval": 0, "timeout": 1000}}])
+    return script
+
+
+@pytest.mark.parametrize("extra", [{"data": {"x": 1}}, {"channel": "/v2/me/x", "data": "s"}],
+                         ids=["no channel", "data a string"])
+async def test_ignored_messages_do_not_make_the_stream_poll_at_once_nor_flood_statuses(
+        server: HostileServer, extra: dict[str, Any]) -> None:
+    server.script = answered_at_once_with(extra)
+    c = open_stream(server)
+    try:
+        await eventually(lambda: c.stream.state == "connected", timeout=15)
+        start = time.monotonic()
+        first = len(server.seen("/meta/connect"))
+        await asyncio.sleep(3.0)
+        connects = len(server.seen("/meta/connect")) - first
+        spent = time.monotonic() - start
+        ignored = [s for s in c.statuses() if "malformed message" in s.detail]
+        # At least 1 s after each connect answered empty at once (ignored messages are not
+        # events): about 3 connects, never hundreds; statuses at most one a second.
+        assert connects <= spent + 2, connects
+        assert len(ignored) <= spent + 2, len(ignored)
+        assert not c.events
+    finally:
+        await c.close()
+    ignored = [s for s in c.statuses() if "malformed message" in s.detail]
+    answered = len([r for r in server.seen("/meta/connect") if r.answered_at])
+    # Every one counted (but the last reply, which the close may have cut off unread).
+    assert answered - 1 <= sum(s.extra["ignored"] for s in ignored) <= answered
+    assert "without a channel" in ignored[-1].detail or "data is not an object" in \
+        ignored[-1].detail
+
+
+async def test_many_ignored_messages_in_a_burst_are_one_status_with_their_count(
+        server: HostileServer) -> None:
+    sent = {"done": False}
+
+    def script(seen: Seen) -> Reply | None:
+        if seen.channel == "/meta/connect" and seen.messages[0].get("advice") is None \
+                and not sent["done"]:
+            sent["done"] = True
+            message = seen.messages[0]
+            return Reply([*({"channel": "/v2/me/x", "data": n} for n in range(500)),
+                          {"channel": "/meta/connect", "id": message.get("id"),
+                           "successful": True}])
+        return None
+
+    server.script = script
+    c = open_stream(server)
+    try:
+        await eventually(lambda: sent["done"], timeout=15)
+        await eventually(lambda: sum(s.extra.get("ignored", 0) for s in c.statuses()) == 500,
+                         timeout=10)
+        ignored = [s for s in c.statuses() if "malformed message" in s.detail]
+        assert len(ignored) <= 2 and "499 malformed messages" in ignored[-1].detail
+    finally:
+        await c.close()
+
+
+# -- 4. a forgotten session, in other servers' words ------------------------------------------
+def refuse(channel: str, error: str, advice: dict[str, Any] | None) -> Any:
+    """Every `channel` message refused with `error` (and `advice`, when given)."""
+    def script(seen: Seen) -> Reply | None:
+        if seen.channel != channel:
+            return None
+        answers = []
+        for message in seen.messages:
+            answer = {"channel": channel, "id": message.get("id"), "successful": False,
+                      "error": error}
+            if channel == "/meta/subscribe":
+                answer["subscription"] = message.get("subscription")
+            if advice is not None:
+                answer["advice"] = advice
+            answers.append(answer)
+        return Reply(answers)
+    return script
+
+
+HANDSHAKE = {"reconnect": "handshake", "interval": 0}
+
+
+@pytest.mark.parametrize(("channel", "error", "advice"), [
+    ("/meta/subscribe", "402::Unknown client", HANDSHAKE),
+    ("/meta/connect", "402::Unknown client", HANDSHAKE),
+    ("/meta/subscribe", "403::Unknown client", HANDSHAKE),
+    ("/meta/connect", "402::Unknown client", None),
+], ids=["subscribe 402 advice", "connect 402 advice", "subscribe 403 advice",
+        "connect bare 402"])
+async def test_sessions_forgotten_in_any_wording_stop_the_stream_after_three(
+        server: HostileServer, channel: str, error: str, advice: dict[str, Any] | None) -> None:
+    server.script = refuse(channel, error, advice)
+    c = open_stream(server)
+    try:
+        await asyncio.wait_for(c.stream.failed.wait(), 30)
+        [failed] = c.statuses("failed")
+        assert "3 in a row" in failed.detail and error in failed.detail
+        assert "sticky" in failed.detail
+        assert len(server.seen("/meta/handshake")) == 3
+    finally:
+        await c.close()
