@@ -298,3 +298,18 @@ async def test_sessions_forgotten_in_any_wording_stop_the_stream_after_three(
         assert len(server.seen("/meta/handshake")) == 3
     finally:
         await c.close()
+
+
+# -- 5. the timeout is a deadline for the whole reply -----------------------------------------
+@pytest.mark.parametrize("bulk", [False, True], ids=["h11", "aiohttp"])
+async def test_a_reply_trickling_in_past_the_timeout_is_unknown(server: HostileServer,
+                                                                bulk: bool) -> None:
+    # 17 bytes, one every 0.4 s: each read is well within the 1 s timeout, the reply is not.
+    server.script = on_post(Reply(b'{"statusCode": 0}', trickle_s=0.4))
+    conn = connection(server, timeout_s=1.0)
+    async with GwsSession(conn, AiohttpTransport(conn) if bulk else None) as session:
+        started = time.monotonic()
+        with pytest.raises(GwsOutcomeUnknown, match="no answer within 1 s"):
+            await session.add_record(record())
+    report = time.monotonic() - started
+    print(f"\nHOSTILE trickle ({'aiohttp' if bulk else 'h11'}): gave up after {report:.2f} s")
