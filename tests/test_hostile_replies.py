@@ -313,3 +313,35 @@ async def test_a_reply_trickling_in_past_the_timeout_is_unknown(server: HostileS
             await session.add_record(record())
     report = time.monotonic() - started
     print(f"\nHOSTILE trickle ({'aiohttp' if bulk else 'h11'}): gave up after {report:.2f} s")
+
+
+# -- 6. Retry-After ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("status", "asked", "cap", "expected"), [
+    (429, "2", 3.0, 2.0),  # honoured (the backoff alone would wait 0.25 s)
+    (503, "3600", 1.5, 1.5),  # capped at max_backoff
+], ids=["429 honoured", "503 capped"])
+async def test_retry_after_on_a_connect_is_waited_capped_at_the_max_backoff(
+        server: HostileServer, status: int, asked: str, cap: float, expected: float) -> None:
+    told = {"at": 0.0}
+
+    def script(seen: Seen) -> Reply | None:
+        if seen.channel == "/meta/connect" and seen.messages[0].get("advice") is None \
+                and not told["at"]:
+            told["at"] = time.monotonic()
+            return Reply({"error": "slow down"}, status=status, headers=[f"Retry-After: {asked}"])
+        return None
+
+    server.script = script
+    c = open_stream(server, max_backoff=cap)
+    try:
+        await eventually(lambda: told["at"], timeout=15)
+        await eventually(lambda: [r for r in server.requests if r.at > told["at"]],
+                         timeout=expected + 10)
+        after = min(r.at for r in server.requests if r.at > told["at"]) - told["at"]
+        assert after >= expected - 0.05, after
+        [waiting] = [s for s in c.statuses("reconnecting") if "Retry-After" in s.detail]
+        assert f"next attempt in {expected:g} s" in waiting.detail
+        assert ("capped" in waiting.detail) == (float(asked) > cap)
+        await eventually(lambda: c.stream.state == "connected", timeout=15)
+    finally:
+        await c.close()

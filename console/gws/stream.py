@@ -20,7 +20,8 @@
   its reply kept); a longer reply is dropped unread past the limit (a gap, and a failure).
 - Failures (no answer, reset, HTTP error, a reply that is not Bayeux, a reply over the
   limit) never raise: each adds `backoff_step` (1 s) to the wait before the next
-  request, up to `max_backoff` (60 s). The backoff returns to 0 only after a connect that the
+  request, up to `max_backoff` (60 s); an HTTP error with `Retry-After` (429, 503) waits at
+  least what it asks, up to `max_backoff` too. The backoff returns to 0 only after a connect that the
   server held (or that brought events): the first connect after a handshake, answered at once
   by design, proves nothing, so a server that fails right after every handshake sees request
   bursts ever further apart. A connect answered empty in under a second is followed by a wait
@@ -47,6 +48,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
 import time
@@ -95,10 +97,12 @@ log.addHandler(logging.NullHandler())  # the journal records every status; loggi
 class _Failure(Exception):
     """One exchange that did not give a usable answer."""
 
-    def __init__(self, reason: str, delivered: bool) -> None:
+    def __init__(self, reason: str, delivered: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.delivered = delivered
         """The request may have reached the server (its reply, and events in it, are lost)."""
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (an HTTP Retry-After), None when it did not."""
 
 
 class _Stop(Exception):
@@ -229,7 +233,7 @@ class EventStream:
                     else:
                         delay = await self._connect()
                 except _Failure as failure:
-                    delay = self._failed(str(failure), failure.delivered)
+                    delay = self._failed(str(failure), failure.delivered, failure.retry_after)
         except _Stop as stop:
             self._stop(str(stop))
         except Exception as exc:  # never a dead task behind a "connected" status
@@ -378,7 +382,8 @@ class EventStream:
         if status != 200:
             log.warning("HTTP %s from %s: %s", status, self._url, bayeux.snippet(raw))
             raise _Failure(f"HTTP {status} {_http_hint(status)}: {bayeux.snippet(raw, 80)}",
-                           delivered=True)
+                           delivered=True,
+                           retry_after=_retry_after(reply.headers.get("Retry-After")))
         try:
             messages, oversized = bayeux.parse_reply(raw, self._max_message_bytes)
         except MalformedReply as exc:
@@ -427,13 +432,19 @@ class EventStream:
                 "sticky sessions on JSESSIONID). Point the profile's url at one node, or have "
                 "the balancer made sticky; nothing was subscribed")
 
-    def _failed(self, reason: str, delivered: bool) -> float:
-        """Note a failed exchange; the wait before the next request."""
+    def _failed(self, reason: str, delivered: bool, retry_after: float | None = None) -> float:
+        """Note a failed exchange; the wait before the next request (at least what the
+        server's Retry-After asked, up to `max_backoff`)."""
         if delivered and self.subscribed.is_set() and self._last_ok is not None:
             self._open_gap()  # the lost reply may have carried events
         self._backoff = min(self._backoff + self._backoff_step, self._max_backoff)
         delay = self._advice.interval_ms / 1000.0 + self._backoff
-        self._status("reconnecting", f"{reason}; next attempt in {delay:g} s")
+        asked = ""
+        if retry_after is not None and retry_after > delay:
+            delay = min(retry_after, self._max_backoff)
+            asked = f" (the server asked for {retry_after:g} s with Retry-After" + (
+                f", capped at {self._max_backoff:g} s)" if retry_after > delay else ")")
+        self._status("reconnecting", f"{reason}; next attempt in {delay:g} s{asked}")
         return delay
 
     def _drop_session(self) -> None:
@@ -519,6 +530,23 @@ def _server_dropped(answer: dict[str, Any]) -> int:
     dropped = sim.get("dropped") if isinstance(sim, dict) else None
     return dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0 \
         else 0
+
+
+def _retry_after(value: str | None) -> float | None:
+    """An HTTP Retry-After (seconds, or an HTTP date) as seconds from now; None when absent or
+    unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _http_hint(status: int) -> str:
