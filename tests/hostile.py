@@ -66,6 +66,8 @@ class Reply:
     content_type: str = "application/json"
     headers: list[str] = field(default_factory=list)
     """More header lines (`Name: value`)."""
+    trickle_s: float = 0.0
+    """When > 0, the body is written one byte at a time, this many seconds apart."""
 
 
 @dataclass
@@ -250,11 +252,19 @@ class HostileServer:
                     await self._hang(reader)
                     _reset(writer)
                     return
-                status, content, extra = answer
+                status, content, extra, trickle_s = answer
                 head_out = [f"HTTP/1.1 {status} X", f"Content-Length: {len(content)}",
                             *extra]
                 try:
-                    writer.write(("\r\n".join(head_out) + "\r\n\r\n").encode("latin-1") + content)
+                    head_bytes = ("\r\n".join(head_out) + "\r\n\r\n").encode("latin-1")
+                    if trickle_s > 0:
+                        writer.write(head_bytes)
+                        for byte in content:
+                            await writer.drain()
+                            await asyncio.sleep(trickle_s)
+                            writer.write(bytes([byte]))
+                    else:
+                        writer.write(head_bytes + content)
                     await writer.drain()
                 except ConnectionError:
                     return
@@ -275,7 +285,7 @@ class HostileServer:
             client_gone.cancel()
             self._hanging.discard(hanging)
 
-    async def _answer(self, seen: Seen) -> tuple[int, bytes, list[str]] | Reset | Hang:
+    async def _answer(self, seen: Seen) -> tuple[int, bytes, list[str], float] | Reset | Hang:
         if self._blackhole:
             return Hang()
         action: Action | None = None
@@ -292,25 +302,25 @@ class HostileServer:
             content = body if isinstance(body, bytes) else (
                 body.encode() if isinstance(body, str) else json.dumps(body).encode())
             return action.status, content, [f"Content-Type: {action.content_type}",
-                                            *action.headers]
+                                            *action.headers], action.trickle_s
         if seen.path.endswith("/notifications"):
             try:
                 replies = await self._bayeux(seen.messages)
             except _Swallowed:
                 return Hang()
-            return 200, json.dumps(replies).encode(), ["Content-Type: application/json"]
+            return 200, json.dumps(replies).encode(), ["Content-Type: application/json"], 0.0
         if seen.method == "GET" and seen.path == "/api/v2/me":
             user = {"userName": "agent", "devices": [{"id": "d1", "path": "/devices/d1"}],
                     "features": ["api-voice-outbound"]}
             return 200, json.dumps({"statusCode": 0, "user": user}).encode(), [
                 "Content-Type: application/json", "Set-Cookie: JSESSIONID=S1; Path=/",
-                "X-CSRF-HEADER: X-CSRF-TOKEN", "X-CSRF-TOKEN: T1"]
+                "X-CSRF-HEADER: X-CSRF-TOKEN", "X-CSRF-TOKEN: T1"], 0.0
         if seen.method == "POST" and seen.path == "/api/v2/me/outbound-records":
             if seen.headers.get("x-csrf-token") != "T1":
                 return 403, b'{"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}', [
-                    "Content-Type: application/json"]
-            return 200, b'{"statusCode": 0}', ["Content-Type: application/json"]
-        return 404, b'{"statusCode": 6}', ["Content-Type: application/json"]
+                    "Content-Type: application/json"], 0.0
+            return 200, b'{"statusCode": 0}', ["Content-Type: application/json"], 0.0
+        return 404, b'{"statusCode": 6}', ["Content-Type: application/json"], 0.0
 
     # -- Bayeux ----------------------------------------------------------------------------
     def _advice(self) -> dict[str, Any]:

@@ -9,7 +9,10 @@ transport, which knows proxies and CONNECT tunnels.
 Failures are httpx's exceptions, sorted as `transport_failure` needs them: a connection never
 made (refused, DNS, TLS handshake, connect timeout) is ConnectError / ConnectTimeout, nothing
 sent; anything once the request may have been written is WriteError, ReadError, ReadTimeout
-or RemoteProtocolError: the outcome is unknown. A connection goes back to the pool only when
+or RemoteProtocolError: the outcome is unknown. httpx's `read` timeout bounds the whole exchange
+once connected (writing the request, and the reply to its last byte), not each read: a reply
+that trickles in a byte at a time is a ReadTimeout at the deadline, as on the aiohttp path
+(`AiohttpTransport._timeout`). A connection goes back to the pool only when
 its exchange ended cleanly (the whole reply read); one the server has closed meanwhile is
 never reused.
 """
@@ -85,6 +88,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
         except h11.LocalProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc), request=request) from exc
         conn = await self._connection(request, timeouts.get("connect"))
+        read = timeouts.get("read")
+        # One deadline for the exchange (None: none), not one per read.
+        deadline = None if read is None else asyncio.get_running_loop().time() + read
         done = False
         try:
             try:
@@ -103,13 +109,13 @@ class Http11Transport(httpx.AsyncBaseTransport):
             except OSError as exc:
                 raise httpx.WriteError(_reason(exc), request=request) from exc
             while True:
-                event = await _next_event(conn, request, timeouts.get("read"))
+                event = await _next_event(conn, request, deadline)
                 if isinstance(event, h11.Response):
                     break
                 # An InformationalResponse (1xx) precedes the real one.
             response = httpx.Response(
                 event.status_code, headers=event.headers.raw_items(),
-                stream=_Body(self, conn, request, timeouts.get("read")),
+                stream=_Body(self, conn, request, deadline),
                 extensions={"http_version": b"HTTP/1.1", "reason_phrase": event.reason})
             done = True
             return response
@@ -174,17 +180,17 @@ class _Body(httpx.AsyncByteStream):
     its end, and is closed when the reader stops before."""
 
     def __init__(self, owner: Http11Transport, conn: _Conn, request: httpx.Request,
-                 timeout: float | None) -> None:
+                 deadline: float | None) -> None:
         self._owner = owner
         self._conn = conn
         self._request = request
-        self._timeout = timeout
+        self._deadline = deadline
         self._settled = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             while True:
-                event = await _next_event(self._conn, self._request, self._timeout)
+                event = await _next_event(self._conn, self._request, self._deadline)
                 if isinstance(event, h11.Data):
                     yield bytes(event.data)
                 elif isinstance(event, h11.EndOfMessage):
@@ -202,8 +208,9 @@ class _Body(httpx.AsyncByteStream):
             self._owner._drop(self._conn)
 
 
-async def _next_event(conn: _Conn, request: httpx.Request, timeout: float | None) -> h11.Event:
-    """The next part of the reply, reading as needed (httpx's read exceptions on failure)."""
+async def _next_event(conn: _Conn, request: httpx.Request, deadline: float | None) -> h11.Event:
+    """The next part of the reply, reading as needed until `deadline` (the event loop's clock;
+    None: no limit), httpx's read exceptions on failure."""
     while True:
         try:
             event = conn.h11.next_event()
@@ -211,10 +218,11 @@ async def _next_event(conn: _Conn, request: httpx.Request, timeout: float | None
             raise httpx.RemoteProtocolError(str(exc), request=request) from exc
         if event is h11.NEED_DATA:
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout_at(deadline):
                     data = await conn.reader.read(_CHUNK)
             except TimeoutError:
-                raise httpx.ReadTimeout("read timed out", request=request) from None
+                raise httpx.ReadTimeout("no complete reply within the timeout",
+                                        request=request) from None
             except OSError as exc:
                 raise httpx.ReadError(_reason(exc), request=request) from exc
             try:

@@ -27,7 +27,7 @@ from console.errors import (
     GwsStatusError,
 )
 from console.gws.connection import Connection
-from console.gws.transport import GwsHttp, Posted, ReplyTooLarge, transport_failure
+from console.gws.transport import FAILURES, GwsHttp, Posted, ReplyTooLarge, transport_failure
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 
@@ -284,7 +284,7 @@ class GwsSession:
         delivered) and GwsOutcomeUnknown (a POST that may have reached GWS)."""
         try:
             response, raw = await send()
-        except httpx.TransportError as exc:
+        except FAILURES as exc:
             raise transport_failure(exc, method, url, self.connection.timeout_s) from None
         except ReplyTooLarge as exc:
             message = (f"{method} {url}: HTTP {exc.status} with a reply longer than "
@@ -298,7 +298,8 @@ class GwsSession:
     def _check(self, reply: _Reply, what: str, posted: bool = False) -> dict[str, Any]:
         """The reply's JSON body when it is a success; a clear exception otherwise. With
         `posted`, a reply that says nothing readable about the outcome (a 2xx or 5xx that is not
-        GWS JSON, a 2xx without a statusCode) is GwsOutcomeUnknown: GWS may have acted on it."""
+        GWS JSON, a 2xx without a statusCode, a 5xx whose JSON carries no GWS statusCode other
+        than 0) is GwsOutcomeUnknown: GWS may have acted on it."""
         try:
             body = json.loads(reply.text)
         except ValueError:
@@ -324,7 +325,14 @@ class GwsSession:
         if reply.status == 403 and _is_csrf(reply.text):
             raise CsrfError(f"{what}: HTTP 403 {CSRF_MESSAGE}", 403)
         if reply.status >= 500:
-            # A server or load-balancer failure, whatever statusCode rides along: retryable.
+            if posted and not _gws_refusal(code):
+                # JSON, but not GWS's word: a gateway's (`{"error": "Gateway Timeout"}`,
+                # Kong's `{"message": ...}`) or an empty `{}` says nothing about the record.
+                raise GwsOutcomeUnknown(f"{what}: HTTP {reply.status} {reply.reason} and a reply "
+                                        f"that is not a GWS answer ({body!r:.120}: no GWS "
+                                        "statusCode saying no): the outcome is unknown, GWS "
+                                        "may have acted on it")
+            # GWS said no (a failed request changed nothing), whatever the status: retryable.
             extra = f"; {explain_status(code, message)}" if isinstance(code, int) else ""
             raise GwsHttpError(f"{what}: HTTP {reply.status} {reply.reason}{extra}"
                                f"{_http_hint(reply.status)}", reply.status,
@@ -368,6 +376,13 @@ class _Reply:
     def headers(self) -> httpx.Headers:
         """The reply's headers (built when asked: a bulk POST's reply never needs them)."""
         return self.source.headers
+
+
+def _gws_refusal(code: Any) -> bool:
+    """`code` is a statusCode GWS uses to say no (an integer of STATUS_MEANINGS other than 0):
+    only then is a 5xx GWS's own answer, and its promise holds that nothing changed."""
+    return isinstance(code, int) and not isinstance(code, bool) and code != 0 \
+        and code in STATUS_MEANINGS
 
 
 def _is_csrf(text: str) -> bool:

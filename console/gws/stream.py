@@ -20,17 +20,21 @@
   its reply kept); a longer reply is dropped unread past the limit (a gap, and a failure).
 - Failures (no answer, reset, HTTP error, a reply that is not Bayeux, a reply over the
   limit) never raise: each adds `backoff_step` (1 s) to the wait before the next
-  request, up to `max_backoff` (60 s). The backoff returns to 0 only after a connect that the
+  request, up to `max_backoff` (60 s); an HTTP error with `Retry-After` (429, 503) waits at
+  least what it asks, up to `max_backoff` too. The backoff returns to 0 only after a connect that the
   server held (or that brought events): the first connect after a handshake, answered at once
   by design, proves nothing, so a server that fails right after every handshake sees request
   bursts ever further apart. A connect answered empty in under a second is followed by a wait
-  of at least 1 s: no server can make the stream poll faster than once a second.
+  of at least 1 s: no server can make the stream poll faster than once a second. Messages
+  ignored as malformed (no channel, `data` not an object) are not events here: a reply of
+  nothing else is empty. They are reported at most once a second, with how many.
 - Gaps: events may be missing from the last good connect on, when a connect failed after it
   may have reached the server (its reply, with events, may be lost), when a new session had
   to be opened, or when a reply was dropped for its size; the gap is reported from-to when
   events flow again. A server that says it dropped events (`ext.sim.dropped`) is a gap too.
 - A session the server forgets at once (handshake accepted, then its subscribe or first
-  connect answered `402::session_unknown`) three times in a row means the requests land on
+  connect refused with advice `reconnect: handshake`, or a bare 402: `402::session_unknown`,
+  CometD's `402::Unknown client`; the advice decides, not the wording) three times in a row means the requests land on
   different GWS nodes: a load balancer without session affinity. The stream stops (`failed`,
   saying so and what to do) instead of opening sessions that can never work.
 - Two HTTP 401 replies in a row stop it too (`failed`, naming the user): each retry would be a
@@ -44,6 +48,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
 import time
@@ -57,7 +62,7 @@ from console.errors import GwsOutcomeUnknown
 from console.gws import bayeux
 from console.gws.bayeux import Advice, MalformedReply, MetaReply
 from console.gws.connection import REFUSED_LOGINS_AT_ONCE, Connection, refused_logins
-from console.gws.transport import GwsHttp, ReplyTooLarge, transport_failure
+from console.gws.transport import FAILURES, GwsHttp, ReplyTooLarge, transport_failure
 from console.tasks import cancel_and_wait
 
 __all__ = ["EventStream", "MAX_MESSAGE_BYTES", "MAX_REPLY_BYTES"]
@@ -79,6 +84,9 @@ _COALESCE_S = 0.002
 _COALESCE_AT = 32
 #: A connect answered empty faster than this (when the server could hold it) was not held.
 _QUICK_S = 1.0
+#: Malformed messages are reported at most once per this many seconds (with how many were
+#: ignored meanwhile): a server sending nothing else must not flood the output and journal.
+_IGNORED_EVERY_S = 1.0
 #: New sessions forgotten at once, in a row, that mean "no session affinity": give up.
 _FORGOTTEN_AT_ONCE = 3
 
@@ -89,10 +97,12 @@ log.addHandler(logging.NullHandler())  # the journal records every status; loggi
 class _Failure(Exception):
     """One exchange that did not give a usable answer."""
 
-    def __init__(self, reason: str, delivered: bool) -> None:
+    def __init__(self, reason: str, delivered: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.delivered = delivered
         """The request may have reached the server (its reply, and events in it, are lost)."""
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (an HTTP Retry-After), None when it did not."""
 
 
 class _Stop(Exception):
@@ -132,6 +142,9 @@ class EventStream:
         self._closed = False
         self._forgotten = 0  # sessions in a row forgotten right after their handshake
         self._refused_logins = 0  # 401 replies in a row
+        self._ignored = 0  # malformed messages not reported yet
+        self._ignored_why = ""  # what was wrong with the latest of them
+        self._ignored_reported = -_IGNORED_EVERY_S  # time.monotonic() of the last report
         self.handshakes = 0
         """How many successful handshakes this stream made (1 + re-handshakes)."""
         self.server_dropped = 0
@@ -186,6 +199,7 @@ class EventStream:
         await cancel_and_wait(self._task)
         self._task = None
         self.subscribed.clear()
+        self._report_ignored(now=True)
         # Not with the password in doubt (the last reply a 401): one more failed login.
         if self._client_id is not None and self.failure is None and not self._refused_logins:
             try:
@@ -219,13 +233,22 @@ class EventStream:
                     else:
                         delay = await self._connect()
                 except _Failure as failure:
-                    delay = self._failed(str(failure), failure.delivered)
+                    delay = self._failed(str(failure), failure.delivered, failure.retry_after)
         except _Stop as stop:
-            self.subscribed.clear()
-            self.failure = StreamStatus("failed", str(stop), time.time())
-            self._state = "failed"
-            self._put(self.failure)
-            self.failed.set()
+            self._stop(str(stop))
+        except Exception as exc:  # never a dead task behind a "connected" status
+            log.exception("the CometD stream stopped on an unexpected error")
+            self._stop(f"the stream stopped on an unexpected error ({type(exc).__name__}: "
+                       f"{bayeux.snippet(str(exc), 120)}); restart to try again, and report "
+                       "this with the journal")
+
+    def _stop(self, why: str) -> None:
+        """Stop for good: status `failed`, saying why."""
+        self.subscribed.clear()
+        self.failure = StreamStatus("failed", why, time.time())
+        self._state = "failed"
+        self._put(self.failure)
+        self.failed.set()
 
     async def _handshake(self) -> float:
         message_id = self._next_id()
@@ -261,7 +284,8 @@ class EventStream:
         if refused:
             for answer in refused.values():
                 self._obey_none(answer, "the server refused a subscription")
-            self._check_forgotten(any(_unknown_session(a) for a in refused.values()))
+            forgotten = [a for a in refused.values() if _unknown_session(a)]
+            self._check_forgotten(bool(forgotten), forgotten[0].error if forgotten else "")
             self._drop_session()
             words = ", ".join(f"{c} ({a.error})" for c, a in refused.items())
             return self._failed(f"subscription refused: {words}", False)
@@ -276,15 +300,19 @@ class EventStream:
         messages, raw, elapsed = await self._exchange(
             [bayeux.connect(self._client_id, message_id, answer_at_once=first)], wait)
         events = [m for m in messages if not str(m.get("channel", "")).startswith("/meta/")]
+        delivered = 0
         try:
             answer = self._meta(messages, "/meta/connect", message_id, raw)
         finally:
-            await self._deliver(events)  # whatever came is handed out, even beside bad meta
+            # Whatever came is handed out, even beside bad meta. Only the events handed out
+            # count below: a malformed message ignored is no reason to come back at once.
+            delivered = await self._deliver(events)
+            self._report_ignored(now=False)
         if not answer.successful:
             if answer.advice is not None:
                 self._advice = self._advice.updated(answer.advice)
             self._obey_none(answer, "the server ended the session")
-            self._check_forgotten(first and _unknown_session(answer))
+            self._check_forgotten(first and _unknown_session(answer), answer.error)
             reconnect = answer.advice.get("reconnect") if answer.advice else None
             if reconnect != "retry":  # told to, or refused without advice: a new session
                 self._drop_session()
@@ -301,7 +329,7 @@ class EventStream:
             self.server_dropped += dropped
             self._put(StreamStatus("gap", f"the server dropped {dropped} events from this "
                                    "session's queue", now, now, now, {"dropped": dropped}))
-        quick = not first and not events and elapsed < _QUICK_S
+        quick = not first and not delivered and elapsed < _QUICK_S
         if not first and not quick:
             self._backoff = 0.0  # the server held it, or sent events: it is working
         if self._state != "connected":
@@ -310,7 +338,7 @@ class EventStream:
                                        now, self._gap_from, now))
                 self._gap_from = None
             self._status("connected", f"subscribed to {', '.join(self.channels)}")
-        if len(events) >= _COALESCE_AT:
+        if delivered >= _COALESCE_AT:
             # A short breath after a big reply: the consumers act on it first, and under a
             # flood the server gathers what comes meanwhile into the next reply instead of
             # answering one connect per event; at most _COALESCE_S of added latency. After a
@@ -318,7 +346,7 @@ class EventStream:
             # for that breath on every acknowledgement (bench/replay.py at concurrency 1:
             # x0.71 of the bare POST loop with it, x0.85 without).
             await asyncio.sleep(_COALESCE_S)
-        elif events:
+        elif delivered:
             await asyncio.sleep(0)  # the consumers still act on them before the next connect
         interval = self._advice.interval_ms / 1000.0
         return max(interval, _QUICK_S) if quick else interval
@@ -342,7 +370,7 @@ class EventStream:
             raise _Failure(f"a reply (HTTP {exc.status}) longer than "
                            f"{self._max_reply_bytes / 1048576:g} MiB was dropped unread",
                            delivered=True) from None
-        except httpx.TransportError as exc:
+        except FAILURES as exc:
             error = transport_failure(exc, "POST", self._url, wait_s)
             raise _Failure(str(error), isinstance(error, GwsOutcomeUnknown)) from None
         status = reply.status_code
@@ -354,7 +382,8 @@ class EventStream:
         if status != 200:
             log.warning("HTTP %s from %s: %s", status, self._url, bayeux.snippet(raw))
             raise _Failure(f"HTTP {status} {_http_hint(status)}: {bayeux.snippet(raw, 80)}",
-                           delivered=True)
+                           delivered=True,
+                           retry_after=_retry_after(reply.headers.get("Retry-After")))
         try:
             messages, oversized = bayeux.parse_reply(raw, self._max_message_bytes)
         except MalformedReply as exc:
@@ -386,7 +415,7 @@ class EventStream:
             why = f" ({error})" if isinstance(error, str) and error else ""
             raise _Stop(f"{what}{why} and advised not to reconnect; restart to try again")
 
-    def _check_forgotten(self, forgotten: bool) -> None:
+    def _check_forgotten(self, forgotten: bool, why: str) -> None:
         """Stop after _FORGOTTEN_AT_ONCE new sessions in a row unknown to the server right
         after their handshake: the balancer sends each request to another node [inferred:
         GWS "Load Balancing" requires affinity on JSESSIONID; one node never forgets a
@@ -397,19 +426,25 @@ class EventStream:
         if self._forgotten >= _FORGOTTEN_AT_ONCE:
             raise _Stop(
                 f"GWS forgot each new CometD session right after its handshake "
-                f"({self._forgotten} in a row: 402::session_unknown): the requests are landing "
+                f"({self._forgotten} in a row: {why}): the requests are landing "
                 f"on different GWS nodes, so the load balancer in front of "
                 f"{self.connection.base_url} does not keep a client on one node (GWS needs "
                 "sticky sessions on JSESSIONID). Point the profile's url at one node, or have "
                 "the balancer made sticky; nothing was subscribed")
 
-    def _failed(self, reason: str, delivered: bool) -> float:
-        """Note a failed exchange; the wait before the next request."""
+    def _failed(self, reason: str, delivered: bool, retry_after: float | None = None) -> float:
+        """Note a failed exchange; the wait before the next request (at least what the
+        server's Retry-After asked, up to `max_backoff`)."""
         if delivered and self.subscribed.is_set() and self._last_ok is not None:
             self._open_gap()  # the lost reply may have carried events
         self._backoff = min(self._backoff + self._backoff_step, self._max_backoff)
         delay = self._advice.interval_ms / 1000.0 + self._backoff
-        self._status("reconnecting", f"{reason}; next attempt in {delay:g} s")
+        asked = ""
+        if retry_after is not None and retry_after > delay:
+            delay = min(retry_after, self._max_backoff)
+            asked = f" (the server asked for {retry_after:g} s with Retry-After" + (
+                f", capped at {self._max_backoff:g} s)" if retry_after > delay else ")")
+        self._status("reconnecting", f"{reason}; next attempt in {delay:g} s{asked}")
         return delay
 
     def _drop_session(self) -> None:
@@ -421,26 +456,47 @@ class EventStream:
         if self._gap_from is None:
             self._gap_from = self._last_ok
 
-    async def _deliver(self, messages: list[dict[str, Any]]) -> None:
+    async def _deliver(self, messages: list[dict[str, Any]]) -> int:
+        """Hand out the messages; how many were events (not ignored as malformed)."""
+        delivered = 0
         for count, message in enumerate(messages, 1):
-            self._event(message)
+            delivered += self._event(message)
             if count % _BURST == 0:
                 await asyncio.sleep(0)  # a 10,000-event reply must not freeze a UI
+        return delivered
 
     def _deliver_nowait(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             if not str(message.get("channel", "")).startswith("/meta/"):
                 self._event(message)
 
-    def _event(self, message: dict[str, Any]) -> None:
+    def _event(self, message: dict[str, Any]) -> bool:
+        """Hand out one message as an Event; False when it is ignored as malformed."""
         data = message.get("data")
         channel = message.get("channel")
         if not isinstance(channel, str) or not isinstance(data, dict):
-            self._put(StreamStatus(self._state, f"ignored a malformed message on {channel!r:.80}"
-                                   f": data is not an object", time.time()))
-            return
+            self._ignored += 1
+            self._ignored_why = (f"on {channel!r:.80}: data is not an object"
+                                 if isinstance(channel, str) else "without a channel")
+            self._report_ignored(now=False)
+            return False
         self._seq += 1
         self._put(Event(channel, data, time.time(), self._seq))
+        return True
+
+    def _report_ignored(self, now: bool) -> None:
+        """One status for the malformed messages ignored since the last (at most one per
+        _IGNORED_EVERY_S, unless `now`), saying how many."""
+        clock = time.monotonic()
+        if not self._ignored or (not now and clock - self._ignored_reported < _IGNORED_EVERY_S):
+            return
+        count, self._ignored = self._ignored, 0
+        self._ignored_reported = clock
+        what = "a malformed message" if count == 1 else \
+            f"{count:,} malformed messages (the latest"
+        self._put(StreamStatus(self._state, f"ignored {what} {self._ignored_why}"
+                               + ("" if count == 1 else ")"), time.time(),
+                               extra={"ignored": count}))
 
     def _next_id(self) -> str:
         self._ids += 1
@@ -458,7 +514,14 @@ class EventStream:
 
 
 def _unknown_session(answer: MetaReply) -> bool:
-    return "session_unknown" in str(answer.error or "")
+    """The server no longer knows our session: it advises a new handshake, or (without a
+    reconnect advice) says 402 — the advice decides, not the words, which differ between
+    servers (`402::session_unknown`, CometD 2.x/3.x `402::Unknown client`, `403::Unknown
+    client` with handshake advice)."""
+    reconnect = answer.advice.get("reconnect") if answer.advice else None
+    if reconnect is not None:
+        return bool(reconnect == "handshake")
+    return str(answer.message.get("error") or "").split(":", 1)[0].strip() == "402"
 
 
 def _server_dropped(answer: dict[str, Any]) -> int:
@@ -467,6 +530,23 @@ def _server_dropped(answer: dict[str, Any]) -> int:
     dropped = sim.get("dropped") if isinstance(sim, dict) else None
     return dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0 \
         else 0
+
+
+def _retry_after(value: str | None) -> float | None:
+    """An HTTP Retry-After (seconds, or an HTTP date) as seconds from now; None when absent or
+    unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _http_hint(status: int) -> str:

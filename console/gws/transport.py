@@ -11,7 +11,8 @@ changes speed, never behaviour.
 Failures are sorted here, in one place, into what a person and the engine need to know:
 `GwsUnreachable` when nothing was delivered (connection refused, DNS, TLS handshake, proxy
 refused the tunnel) and `GwsOutcomeUnknown` when the request may have reached GWS (reset,
-timeout after sending, a reply that could not be read).
+timeout after sending, a reply that could not be read, e.g. `Content-Encoding: gzip` over a
+body that is not gzip). `FAILURES` is what a caller catches to get them sorted.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import aiohttp
     import yarl
 
-__all__ = ["AiohttpTransport", "GwsHttp", "GwsTransport", "Posted", "ReplyTooLarge", "BULK_AFTER", "gws_client",
+__all__ = ["AiohttpTransport", "FAILURES", "GwsHttp", "GwsTransport", "Posted", "ReplyTooLarge", "BULK_AFTER", "gws_client",
            "read_bounded", "transport_failure"]
 
 #: POSTs (outside the CometD endpoint) after which, or in flight at once, the session moves to
@@ -39,6 +40,12 @@ BULK_AFTER = 8
 #: Failures in which the request cannot have reached GWS.
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
                  httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+#: What `transport_failure` sorts: the transport's failures, and a reply whose body could not
+#: be decoded (httpx's DecodingError is not a TransportError, but the request was sent all
+#: the same).
+FAILURES = (httpx.TransportError, httpx.DecodingError)
 
 
 class ReplyTooLarge(Exception):
@@ -221,11 +228,17 @@ async def read_bounded(response: httpx.Response, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def transport_failure(exc: httpx.TransportError, method: str, url: str,
+def transport_failure(exc: httpx.TransportError | httpx.DecodingError, method: str, url: str,
                       timeout_s: float) -> GwsError:
     """`GwsUnreachable` when the request never left, `GwsOutcomeUnknown` otherwise, each
     saying what failed and what to check."""
     reason = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.DecodingError):
+        then = "GWS may have acted on it" if method == "POST" else \
+            "is a proxy or gateway in between rewriting replies?"
+        return GwsOutcomeUnknown(f"{method} {url}: sent, but the reply could not be read (its "
+                                 f"Content-Encoding does not match its body: {reason:.120}); "
+                                 + then)
     if isinstance(exc, _NOTHING_SENT):
         if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
             return GwsUnreachable(f"{method} {url}: no connection within {timeout_s:g} s (check "
