@@ -736,3 +736,45 @@ async def test_closing_after_a_refused_password_sends_no_disconnect_and_raises_n
     await c.close()  # raises nothing
     assert [s.channel for s in refused] == ["/meta/connect"]
     assert not server.seen("/meta/disconnect")
+
+
+# -- a subscription the server will never take ------------------------------------------------
+def refuse_subscriptions(server: HostileServer, error: str,
+                         advice: dict[str, Any] | None = None) -> list[Seen]:
+    """Every /meta/subscribe is answered unsuccessful with `error` (and `advice`)."""
+    seen_subscribes: list[Seen] = []
+
+    def script(seen: Seen) -> Reply | None:
+        if seen.channel != "/meta/subscribe":
+            return None
+        seen_subscribes.append(seen)
+        return Reply([{"channel": "/meta/subscribe", "id": m.get("id"), "successful": False,
+                       "subscription": m.get("subscription"), "error": error,
+                       **({"advice": advice} if advice else {})} for m in seen.messages])
+
+    server.script = script
+    return seen_subscribes
+
+
+async def test_a_channel_the_server_calls_invalid_stops_the_stream_saying_so(
+        server: HostileServer) -> None:
+    """`watch --channel nochan` was answered 405::channel_invalid and retried every backoff
+    step, forever, saying "reconnecting"; the same request can only be refused again."""
+    subscribes = refuse_subscriptions(server, "405::channel_invalid")
+    c = open_stream(server)
+    await eventually(lambda: c.stream.failed.is_set(), timeout=10)
+    [failed] = c.statuses("failed")
+    assert "405::channel_invalid" in failed.detail and "channel names" in failed.detail
+    assert len(subscribes) == 1
+    await asyncio.sleep(2 * STEP + NETWORK_DELAY)  # longer than a retry would wait
+    assert len(subscribes) == 1
+    await c.close()
+
+
+async def test_a_refusal_the_server_advises_to_retry_is_retried(server: HostileServer) -> None:
+    subscribes = refuse_subscriptions(server, "403::busy", {"reconnect": "retry",
+                                                           "interval": 0})
+    c = open_stream(server)
+    await eventually(lambda: len(subscribes) >= 2, timeout=15)
+    assert not c.stream.failed.is_set()
+    await c.close()

@@ -288,6 +288,11 @@ class EventStream:
             self._check_forgotten(bool(forgotten), forgotten[0].error if forgotten else "")
             self._drop_session()
             words = ", ".join(f"{c} ({a.error})" for c, a in refused.items())
+            if not forgotten and all(_refused_for_good(a) for a in refused.values()):
+                # The same channel would be refused again, every backoff step, forever.
+                raise _Stop(f"subscription refused: {words}; the server will not take "
+                            "that channel: check the channel names (--channel, the "
+                            "profile's channels); nothing was subscribed")
             return self._failed(f"subscription refused: {words}", False)
         self.subscribed.set()  # what is published from now on is queued for us
         return 0.0
@@ -522,6 +527,16 @@ def _unknown_session(answer: MetaReply) -> bool:
     if reconnect is not None:
         return bool(reconnect == "handshake")
     return str(answer.message.get("error") or "").split(":", 1)[0].strip() == "402"
+
+
+def _refused_for_good(answer: MetaReply) -> bool:
+    """A subscription the server will refuse again: a 4xx Bayeux error (`405::channel_invalid`,
+    `403::denied`...) other than 402 (a session it forgot), with no advice to handshake or
+    retry."""
+    if answer.advice and answer.advice.get("reconnect") in ("handshake", "retry"):
+        return False
+    code = str(answer.message.get("error") or "").split(":", 1)[0].strip()
+    return code.isdigit() and 400 <= int(code) < 500 and code != "402"
 
 
 def _server_dropped(answer: dict[str, Any]) -> int:
