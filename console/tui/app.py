@@ -189,7 +189,9 @@ class OutboundApp(App[None]):
         self._history_bodies: dict[str, dict[str, Any]] = {}
         self.ready = False
         """Connected to GWS, the devices known: a send can go."""
-        self._send_waiting = False
+        self._send_waiting: dict[str, Any] | None = None
+        """The form as it was when ctrl+s was typed ahead of the connection (a send waiting
+        for it), else None."""
         self._untied: list[Tracked] = []
         """Requests sent from the form whose user event is not tied in the pane yet."""
         self.events_seen = 0
@@ -356,6 +358,8 @@ class OutboundApp(App[None]):
         return pane, switcher.mount(pane)
 
     async def action_show(self, view: str) -> None:
+        if self._refused_in_dialog(f"view.{view}", f"show the {view}"):
+            return
         target = {"form": "#f-applicationId", "events": "#events",
                   "templates": "#template-tree", "history": "#history-list"}[view]
         if view in ("templates", "history"):
@@ -405,7 +409,21 @@ class OutboundApp(App[None]):
                 self.main(StatusHeader).status in ("unreachable", "failed")
         return True
 
+    def _refused_in_dialog(self, binding_id: str | None, what: str) -> bool:
+        """True (and a short note) when a dialog is open: the main screen's keys (send, save,
+        curl, the panes...) wait until it is answered, so a ctrl+s typed in a confirmation
+        cannot send the form behind it. The dialog keeps its own keys."""
+        if self.screen is self.main_screen:
+            return False
+        key = f"{self._key(binding_id)} ({what})" if binding_id else what
+        self.notify(f"{key}: not while a dialog is open; answer it or esc first",
+                    severity="warning", timeout=4)
+        return True
+
     async def _run_palette_action(self, entry: PaletteAction) -> None:
+        if entry.action not in ("stop_replay", "reconnect") and \
+                self._refused_in_dialog(entry.binding_id, entry.title.lower()):
+            return
         if not entry.view and self.check_action(entry.action, ()) is not True:
             self.notify(f"{entry.title}: nothing to do now", severity="warning")
             return
@@ -745,35 +763,74 @@ class OutboundApp(App[None]):
 
     # -- sending ---------------------------------------------------------------------------
     async def action_send(self) -> None:
+        if self._refused_in_dialog("request.send", "send"):
+            return
         if self.view != "form":
             await self.action_show("form")
-        if not self.can_send:
-            if self.main(StatusHeader).status == "failed":
-                self.notify("not sent: not connected to GWS", severity="error")
-            elif not self._send_waiting:
-                # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent
-                # once connected, as it would have been by someone who waited.
-                self._send_waiting = True
-                self.notify("not connected yet: sending as soon as the stream is connected")
-                self._send_when_ready()
+        if self.can_send:
+            self._send_form()
             return
-        self._send_form()
+        form = self.main(RecordForm)
+        status = self.main(StatusHeader).status
+        if self._send_waiting is not None:
+            self.notify("already waiting: the form goes as soon as the stream is connected "
+                        "(editing it cancels that)")
+        elif status in ("failed", "unreachable"):
+            form.set_state(f"not sent: GWS {status}; {self._key('request.send')} again once "
+                           "connected", "failed")
+            self.notify(f"not sent: GWS {status}", severity="error")
+        else:
+            # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent once
+            # connected, as it would have been by someone who waited, if the form is still
+            # what it was at the key; said under the form until it goes or is cancelled.
+            self._send_waiting = self._waiting_content(form)
+            form.set_state("waiting to send: as soon as the stream is connected (editing "
+                           "the form cancels it)", "pending")
+            self._send_when_ready()
 
     @property
     def can_send(self) -> bool:
         """Connected and subscribed: an acknowledgement sent now will be seen."""
         return self.ready and self.engine is not None and self.engine.connected
 
+    @staticmethod
+    def _waiting_content(form: RecordForm, *, device: bool = True) -> dict[str, Any]:
+        """What a waiting send compares: the form's fields (the device left out when it was
+        not known yet at the key: the session's device filled in on connecting is no edit)."""
+        content = {k: v for k, v in form.values().items() if k != "referenceId"}
+        if not device:
+            content.pop("devicePath", None)
+        return content
+
+    def _waiting_still_same(self, form: RecordForm) -> bool:
+        waiting = self._send_waiting
+        assert waiting is not None
+        return self._waiting_content(form, device="devicePath" in waiting) == waiting
+
     @work(group="send-wait", exclusive=True)
     async def _send_when_ready(self) -> None:
-        header = self.main(StatusHeader)
-        while not self.can_send and header.status != "failed":
+        """Send the form typed ahead of the connection once connected; cancel it, saying so
+        under the form, when GWS turns out unreachable (or failed) or the form changes: it
+        never goes later with something else than what the key saw."""
+        header, form = self.main(StatusHeader), self.main(RecordForm)
+        why = ""
+        while not self.can_send:
+            if header.status in ("failed", "unreachable"):
+                why = f"GWS {header.status}"
+            elif not self._waiting_still_same(form):
+                why = "the form changed after the key"
+            if why:
+                break
             await asyncio.sleep(0.05)
-        self._send_waiting = False
-        if self.can_send:
-            self._send_form()
-        else:
-            self.notify("not sent: not connected to GWS", severity="error")
+        if not why and not self._waiting_still_same(form):
+            why = "the form changed after the key"
+        self._send_waiting = None
+        if why:
+            form.set_state(f"not sent (waiting cancelled): {why}; "
+                           f"{self._key('request.send')} sends it", "failed")
+            self.notify(f"not sent: {why}", severity="warning")
+            return
+        self._send_form()
 
     def _send_form(self) -> None:
         """Check the form; send it, or show what is wrong and focus the first bad field."""
@@ -835,8 +892,8 @@ class OutboundApp(App[None]):
 
     def _refresh_current(self) -> None:
         tracked = self.current
-        if tracked is None:
-            return
+        if tracked is None or self._send_waiting is not None:
+            return  # (a waiting send's line stays until it goes or is cancelled)
         form = self.main(RecordForm)
         seqs = {tracked.user_event.seq} if tracked.user_event is not None else set()
         self._events().set_highlight({tracked.reference_id}, seqs)
@@ -851,6 +908,8 @@ class OutboundApp(App[None]):
         self.push_screen(EventDetail(message.event))
 
     async def action_filter(self) -> None:
+        if self._refused_in_dialog("events.filter", "filter the events"):
+            return
         if self.view != "events" and self.main("#body").has_class("narrow"):
             await self.action_show("events")
         self._events()
@@ -888,6 +947,8 @@ class OutboundApp(App[None]):
     def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
         from console.tui.dialogs import Confirm
 
+        if self._refused_in_dialog(None, "loading into the form"):
+            return
         if self.main(RecordForm).dirty:
             self.push_screen(Confirm("The form has unsaved changes. Replace them?"),
                              lambda yes: self._fill_form(fields, template) if yes else None)
@@ -915,6 +976,8 @@ class OutboundApp(App[None]):
     def action_save_template(self) -> None:
         from console.tui.dialogs import Ask
 
+        if self._refused_in_dialog("request.save", "save the form"):
+            return
         default = self.loaded_template.name if self.loaded_template else "new-template"
         self.push_screen(Ask("Save the form as template:", default), self._save_form_as)
 
@@ -1117,6 +1180,8 @@ class OutboundApp(App[None]):
         from console.domain.model import AddRecord
         from console.tui.dialogs import ShowText
 
+        if self._refused_in_dialog("request.curl", "copy as curl"):
+            return
         form = self.main(RecordForm)
         # A referenceId of its own: running the curl and then sending the form must not give
         # GWS the same referenceId twice.
