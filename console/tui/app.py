@@ -744,7 +744,10 @@ class OutboundApp(App[None]):
 
     def _event_status(self) -> None:
         event_list = self._events()
-        parts = [f"{self.events_seen} events", f"{len(event_list.view)} shown"]
+        shown, gaps = event_list.shown_counts()
+        parts = [f"{self.events_seen} events", f"{shown} shown"]
+        if gaps:
+            parts.append(f"{gaps} gap" + ("s" if gaps > 1 else ""))
         if not event_list.following:
             parts.append(f"PAUSED {event_list.unseen} new (end: follow)")
         if event_list.left_view:
