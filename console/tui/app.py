@@ -59,6 +59,7 @@ __all__ = ["OutboundApp"]
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 #: Waits between tries when GWS cannot be reached at start (then the last one, repeated).
 RETRY_DELAYS_S = (1, 2, 4, 8, 15, 30)
+PROBLEMS_SHOWN = 1000  # a replay plan's problems listed in its dialog (then: how many more)
 PANES_WAIT_S = 2.0
 """Longest the templates and history panes wait for the stream to connect before they are
 built anyway (on first use they are built at once)."""
@@ -1063,8 +1064,12 @@ class OutboundApp(App[None]):
             self.notify(str(exc), title="replay: nothing sent", severity="error", timeout=20)
             return
         if not run.plan.ok:
-            self.push_screen(ShowText("Replay: nothing sent, the plan has problems:",
-                                      "\n".join(run.plan.problems)[:4000]))
+            problems = run.plan.problems
+            shown = problems[:PROBLEMS_SHOWN]
+            if len(problems) > len(shown):
+                shown.append(f"... and {len(problems) - len(shown)} more problems")
+            self.push_screen(ShowText(f"Replay: nothing sent, the plan has {len(problems)} "
+                                      "problems:", "\n".join(shown)))
             return
         question = run.confirmation()
         if question is None:
