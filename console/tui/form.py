@@ -263,8 +263,11 @@ class RecordForm(VerticalScroll):
                 if name in self._pending_values:
                     fields[name] = self._pending_values[name]
             elif isinstance(widget, Select):
-                if not widget.is_blank():
-                    fields[name] = widget.value
+                # Until it is mounted a Select's value reads blank; what it was given (and
+                # will show) is kept aside: the form does not seem to change meanwhile.
+                value = widget._value if widget.is_blank() else widget.value  # noqa: SLF001
+                if value != Select.NULL:
+                    fields[name] = value
             elif isinstance(widget, Input):
                 text = widget.value.strip()
                 if text:
