@@ -34,6 +34,7 @@ from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.widget import AwaitMount
 
     from console.app.early_sim import EarlySimulator
@@ -123,6 +124,9 @@ class OutboundApp(App[None]):
         Binding("ctrl+c", "stop_replay", "Stop replay", id="replay.stop", priority=True),
         Binding("ctrl+t", "reconnect", "Reconnect", id="target.reconnect", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Shown while notifications are on screen (they can cover the panes at 80x24); works
+        # in a field and in a dialog too (no text box uses it).
+        Binding("ctrl+g", "clear_notes", "Clear notes", id="notes.clear", priority=True),
     ]
 
     view = reactive("form", init=False)
@@ -199,6 +203,8 @@ class OutboundApp(App[None]):
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
         self.user_keymap: dict[str, str] = {}
         """Binding id -> keys from keymap.yaml (the palette shows these keys)."""
+        self._notes_shown = False
+        """Notifications were on screen when the bindings were last refreshed."""
         self.typeahead = TypeAhead(self)
         """Keys typed ahead wait until the previous key has had its effects."""
 
@@ -304,6 +310,7 @@ class OutboundApp(App[None]):
         self.repaint.on_quiet(self._event_status)  # the rate-limit indicator goes
         self.set_interval(0.05, self._drain_stream)
         self.set_interval(0.1, self._show_replay_progress)
+        self.set_interval(0.5, self._notes_changed)
         # After the first frame is on screen: importing the engine takes ~0.3 s. The events
         # pane is built while it imports (a key typed at the first frame echoes first).
         self.call_after_refresh(self._start)
@@ -405,10 +412,30 @@ class OutboundApp(App[None]):
         # The stop key exists while a replay runs; the reconnect key while not connected.
         if action == "stop_replay":
             return self.replay_run is not None
+        if action == "clear_notes":
+            return bool(self._notifications)
         if action == "reconnect":
             return self.opened is None and \
                 self.main(StatusHeader).status in ("unreachable", "failed")
         return True
+
+    def action_clear_notes(self) -> None:
+        """Close every notification on screen at once."""
+        self.clear_notifications()
+        self._notes_changed()
+
+    def _notes_changed(self) -> None:
+        """The clear key shows in the footer exactly while notifications are on screen
+        (checked on the replay-progress timer too: they also go by themselves)."""
+        shown = bool(self._notifications)
+        if shown != self._notes_shown:
+            self._notes_shown = shown
+            self.refresh_bindings()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self._notes_changed()
 
     def _refused_in_dialog(self, binding_id: str | None, what: str) -> bool:
         """True (and a short note) when a dialog is open: the main screen's keys (send, save,
