@@ -67,7 +67,8 @@ async def test_a_send_typed_while_gws_is_unreachable_never_goes_later(tmp_path: 
                       environment="production")
     app = make_app(tmp_path, profile, password=PASSWORD)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.main_screen.query("#f-phoneType"))
+        await wait_until(pilot, lambda: app.main_screen.query(  # the Selects composed
+            "#f-devicePath SelectCurrent #label"))
         fill(app, **GOOD)
         await pilot.press("ctrl+s")  # ahead of the connection
         header = app.main(StatusHeader)

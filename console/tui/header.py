@@ -97,7 +97,7 @@ class StatusHeader(Static):
         wanted = {"server": len(server), "user": len(user), "device": len(device),
                   "gap": len(gap), "detail": len(detail)}
         sizes = dict(wanted)
-        room = width - text.cell_len - 1 - status.cell_len
+        room = width - text.cell_len - 1 - status.cell_len - 1  # a cell spare at the end
         stages = (("device", min(len(device), 2)), ("server", min(len(server), 10)),
                   ("user", min(len(user), 4)), ("gap", min(len(gap), 4)), ("device", 0),
                   ("server", 1), ("user", 1), ("detail", 0), ("gap", 0))
