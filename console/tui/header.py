@@ -1,10 +1,11 @@
 """The header: which server this is (SIMULATOR / PRODUCTION, profile, server, user, device) and
 the stream's status, always on one line.
 
-The target and the status never leave the line: when it is too narrow, the server, user and
-device are cut first, each with an ellipsis, then the last gap's times, then the server, user
-and device again, then the status's detail (see `StatusHeader.render`). The badges are readable by their attributes alone
-(bold, reverse, underline), so they survive NO_COLOR and terminals with 8 colours.
+The badge, the profile and the status never leave the line: when it is too narrow, the server,
+user and device are cut first, each with an ellipsis, then the last gap's times, then the
+server, user and device again, then the status's detail (see `StatusHeader.render`). The
+badges are readable by their attributes alone (bold, reverse, underline), so they survive
+NO_COLOR and terminals with 8 colours.
 """
 
 from __future__ import annotations
