@@ -34,6 +34,7 @@ from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.widget import AwaitMount
 
     from console.app.early_sim import EarlySimulator
@@ -59,6 +60,7 @@ __all__ = ["OutboundApp"]
 NARROW = 110  # below this many columns the panes switch instead of sitting side by side
 #: Waits between tries when GWS cannot be reached at start (then the last one, repeated).
 RETRY_DELAYS_S = (1, 2, 4, 8, 15, 30)
+PROBLEMS_SHOWN = 1000  # a replay plan's problems listed in its dialog (then: how many more)
 PANES_WAIT_S = 2.0
 """Longest the templates and history panes wait for the stream to connect before they are
 built anyway (on first use they are built at once)."""
@@ -122,6 +124,9 @@ class OutboundApp(App[None]):
         Binding("ctrl+c", "stop_replay", "Stop replay", id="replay.stop", priority=True),
         Binding("ctrl+t", "reconnect", "Reconnect", id="target.reconnect", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Shown while notifications are on screen (they can cover the panes at 80x24); works
+        # in a field and in a dialog too (no text box uses it).
+        Binding("ctrl+g", "clear_notes", "Clear notes", id="notes.clear", priority=True),
     ]
 
     view = reactive("form", init=False)
@@ -189,13 +194,17 @@ class OutboundApp(App[None]):
         self._history_bodies: dict[str, dict[str, Any]] = {}
         self.ready = False
         """Connected to GWS, the devices known: a send can go."""
-        self._send_waiting = False
+        self._send_waiting: dict[str, Any] | None = None
+        """The form as it was when ctrl+s was typed ahead of the connection (a send waiting
+        for it), else None."""
         self._untied: list[Tracked] = []
         """Requests sent from the form whose user event is not tied in the pane yet."""
         self.events_seen = 0
         """Every event received (the journal has them all; the pane keeps `max_rows`)."""
         self.user_keymap: dict[str, str] = {}
         """Binding id -> keys from keymap.yaml (the palette shows these keys)."""
+        self._notes_shown = False
+        """Notifications were on screen when the bindings were last refreshed."""
         self.typeahead = TypeAhead(self)
         """Keys typed ahead wait until the previous key has had its effects."""
 
@@ -301,6 +310,7 @@ class OutboundApp(App[None]):
         self.repaint.on_quiet(self._event_status)  # the rate-limit indicator goes
         self.set_interval(0.05, self._drain_stream)
         self.set_interval(0.1, self._show_replay_progress)
+        self.set_interval(0.5, self._notes_changed)
         # After the first frame is on screen: importing the engine takes ~0.3 s. The events
         # pane is built while it imports (a key typed at the first frame echoes first).
         self.call_after_refresh(self._start)
@@ -356,6 +366,8 @@ class OutboundApp(App[None]):
         return pane, switcher.mount(pane)
 
     async def action_show(self, view: str) -> None:
+        if self._refused_in_dialog(f"view.{view}", f"show the {view}"):
+            return
         target = {"form": "#f-applicationId", "events": "#events",
                   "templates": "#template-tree", "history": "#history-list"}[view]
         if view in ("templates", "history"):
@@ -400,12 +412,46 @@ class OutboundApp(App[None]):
         # The stop key exists while a replay runs; the reconnect key while not connected.
         if action == "stop_replay":
             return self.replay_run is not None
+        if action == "clear_notes":
+            return bool(self._notifications)
         if action == "reconnect":
             return self.opened is None and \
                 self.main(StatusHeader).status in ("unreachable", "failed")
         return True
 
+    def action_clear_notes(self) -> None:
+        """Close every notification on screen at once."""
+        self.clear_notifications()
+        self._notes_changed()
+
+    def _notes_changed(self) -> None:
+        """The clear key shows in the footer exactly while notifications are on screen
+        (checked on the replay-progress timer too: they also go by themselves)."""
+        shown = bool(self._notifications)
+        if shown != self._notes_shown:
+            self._notes_shown = shown
+            self.refresh_bindings()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self._notes_changed()
+
+    def _refused_in_dialog(self, binding_id: str | None, what: str) -> bool:
+        """True (and a short note) when a dialog is open: the main screen's keys (send, save,
+        curl, the panes...) wait until it is answered, so a ctrl+s typed in a confirmation
+        cannot send the form behind it. The dialog keeps its own keys."""
+        if self.screen is self.main_screen:
+            return False
+        key = f"{self._key(binding_id)} ({what})" if binding_id else what
+        self.notify(f"{key}: not while a dialog is open; answer it or esc first",
+                    severity="warning", timeout=4)
+        return True
+
     async def _run_palette_action(self, entry: PaletteAction) -> None:
+        if entry.action not in ("stop_replay", "reconnect") and \
+                self._refused_in_dialog(entry.binding_id, entry.title.lower()):
+            return
         if not entry.view and self.check_action(entry.action, ()) is not True:
             self.notify(f"{entry.title}: nothing to do now", severity="warning")
             return
@@ -726,7 +772,10 @@ class OutboundApp(App[None]):
 
     def _event_status(self) -> None:
         event_list = self._events()
-        parts = [f"{self.events_seen} events", f"{len(event_list.view)} shown"]
+        shown, gaps = event_list.shown_counts()
+        parts = [f"{self.events_seen} events", f"{shown} shown"]
+        if gaps:
+            parts.append(f"{gaps} gap" + ("s" if gaps > 1 else ""))
         if not event_list.following:
             parts.append(f"PAUSED {event_list.unseen} new (end: follow)")
         if event_list.left_view:
@@ -745,35 +794,74 @@ class OutboundApp(App[None]):
 
     # -- sending ---------------------------------------------------------------------------
     async def action_send(self) -> None:
+        if self._refused_in_dialog("request.send", "send"):
+            return
         if self.view != "form":
             await self.action_show("form")
-        if not self.can_send:
-            if self.main(StatusHeader).status == "failed":
-                self.notify("not sent: not connected to GWS", severity="error")
-            elif not self._send_waiting:
-                # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent
-                # once connected, as it would have been by someone who waited.
-                self._send_waiting = True
-                self.notify("not connected yet: sending as soon as the stream is connected")
-                self._send_when_ready()
+        if self.can_send:
+            self._send_form()
             return
-        self._send_form()
+        form = self.main(RecordForm)
+        status = self.main(StatusHeader).status
+        if self._send_waiting is not None:
+            self.notify("already waiting: the form goes as soon as the stream is connected "
+                        "(editing it cancels that)")
+        elif status in ("failed", "unreachable"):
+            form.set_state(f"not sent: GWS {status}; {self._key('request.send')} again once "
+                           "connected", "failed")
+            self.notify(f"not sent: GWS {status}", severity="error")
+        else:
+            # Typed ahead of the connection (e.g. Ctrl+S right after the command): sent once
+            # connected, as it would have been by someone who waited, if the form is still
+            # what it was at the key; said under the form until it goes or is cancelled.
+            self._send_waiting = self._waiting_content(form)
+            form.set_state("waiting to send: as soon as the stream is connected (editing "
+                           "the form cancels it)", "pending")
+            self._send_when_ready()
 
     @property
     def can_send(self) -> bool:
         """Connected and subscribed: an acknowledgement sent now will be seen."""
         return self.ready and self.engine is not None and self.engine.connected
 
+    @staticmethod
+    def _waiting_content(form: RecordForm, *, device: bool = True) -> dict[str, Any]:
+        """What a waiting send compares: the form's fields (the device left out when it was
+        not known yet at the key: the session's device filled in on connecting is no edit)."""
+        content = {k: v for k, v in form.values().items() if k != "referenceId"}
+        if not device:
+            content.pop("devicePath", None)
+        return content
+
+    def _waiting_still_same(self, form: RecordForm) -> bool:
+        waiting = self._send_waiting
+        assert waiting is not None
+        return self._waiting_content(form, device="devicePath" in waiting) == waiting
+
     @work(group="send-wait", exclusive=True)
     async def _send_when_ready(self) -> None:
-        header = self.main(StatusHeader)
-        while not self.can_send and header.status != "failed":
+        """Send the form typed ahead of the connection once connected; cancel it, saying so
+        under the form, when GWS turns out unreachable (or failed) or the form changes: it
+        never goes later with something else than what the key saw."""
+        header, form = self.main(StatusHeader), self.main(RecordForm)
+        why = ""
+        while not self.can_send:
+            if header.status in ("failed", "unreachable"):
+                why = f"GWS {header.status}"
+            elif not self._waiting_still_same(form):
+                why = "the form changed after the key"
+            if why:
+                break
             await asyncio.sleep(0.05)
-        self._send_waiting = False
-        if self.can_send:
-            self._send_form()
-        else:
-            self.notify("not sent: not connected to GWS", severity="error")
+        if not why and not self._waiting_still_same(form):
+            why = "the form changed after the key"
+        self._send_waiting = None
+        if why:
+            form.set_state(f"not sent (waiting cancelled): {why}; "
+                           f"{self._key('request.send')} sends it", "failed")
+            self.notify(f"not sent: {why}", severity="warning")
+            return
+        self._send_form()
 
     def _send_form(self) -> None:
         """Check the form; send it, or show what is wrong and focus the first bad field."""
@@ -835,8 +923,8 @@ class OutboundApp(App[None]):
 
     def _refresh_current(self) -> None:
         tracked = self.current
-        if tracked is None:
-            return
+        if tracked is None or self._send_waiting is not None:
+            return  # (a waiting send's line stays until it goes or is cancelled)
         form = self.main(RecordForm)
         seqs = {tracked.user_event.seq} if tracked.user_event is not None else set()
         self._events().set_highlight({tracked.reference_id}, seqs)
@@ -851,6 +939,8 @@ class OutboundApp(App[None]):
         self.push_screen(EventDetail(message.event))
 
     async def action_filter(self) -> None:
+        if self._refused_in_dialog("events.filter", "filter the events"):
+            return
         if self.view != "events" and self.main("#body").has_class("narrow"):
             await self.action_show("events")
         self._events()
@@ -888,6 +978,8 @@ class OutboundApp(App[None]):
     def _load_into_form(self, fields: dict[str, Any], template: Template | None) -> None:
         from console.tui.dialogs import Confirm
 
+        if self._refused_in_dialog(None, "loading into the form"):
+            return
         if self.main(RecordForm).dirty:
             self.push_screen(Confirm("The form has unsaved changes. Replace them?"),
                              lambda yes: self._fill_form(fields, template) if yes else None)
@@ -915,6 +1007,8 @@ class OutboundApp(App[None]):
     def action_save_template(self) -> None:
         from console.tui.dialogs import Ask
 
+        if self._refused_in_dialog("request.save", "save the form"):
+            return
         default = self.loaded_template.name if self.loaded_template else "new-template"
         self.push_screen(Ask("Save the form as template:", default), self._save_form_as)
 
@@ -998,8 +1092,12 @@ class OutboundApp(App[None]):
             self.notify(str(exc), title="replay: nothing sent", severity="error", timeout=20)
             return
         if not run.plan.ok:
-            self.push_screen(ShowText("Replay: nothing sent, the plan has problems:",
-                                      "\n".join(run.plan.problems)[:4000]))
+            problems = run.plan.problems
+            shown = problems[:PROBLEMS_SHOWN]
+            if len(problems) > len(shown):
+                shown.append(f"... and {len(problems) - len(shown)} more problems")
+            self.push_screen(ShowText(f"Replay: nothing sent, the plan has {len(problems)} "
+                                      "problems:", "\n".join(shown)))
             return
         question = run.confirmation()
         if question is None:
@@ -1118,6 +1216,8 @@ class OutboundApp(App[None]):
         from console.domain.model import AddRecord
         from console.tui.dialogs import ShowText
 
+        if self._refused_in_dialog("request.curl", "copy as curl"):
+            return
         form = self.main(RecordForm)
         # A referenceId of its own: running the curl and then sending the form must not give
         # GWS the same referenceId twice.

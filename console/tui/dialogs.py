@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
@@ -22,6 +25,16 @@ _CSS = """
 {name} .title {{ text-style: bold; }}
 {name} .keys {{ color: $text-muted; }}
 """
+
+
+def fit_scroll(screen: ModalScreen[Any], title: str, size: Size) -> None:
+    """Give a dialog's scrolling text (`#text`) what the screen has left once the frame, the
+    title and the keys line are in: a max-height on the frame alone pushed the keys line
+    off the screen at 80x24."""
+    width = max(10, min(100, size.width * 9 // 10) - 4)  # the frame's text width
+    title_lines = max(1, -(-len(title) // width))
+    screen.query_one("#text", VerticalScroll).styles.max_height = \
+        max(3, size.height - 6 - title_lines)
 
 
 class Confirm(ModalScreen[bool]):
@@ -83,7 +96,7 @@ class EventDetail(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "close", "Close"),
                 Binding("c", "copy", "Copy JSON", id="detail.copy")]
     DEFAULT_CSS = _CSS.format(name="EventDetail") + \
-        "EventDetail VerticalScroll { height: auto; max-height: 20; }"
+        "EventDetail VerticalScroll { height: auto; }"
 
     def __init__(self, event: Event) -> None:
         from console.tui.times import iso_local
@@ -98,11 +111,19 @@ class EventDetail(ModalScreen[None]):
         from rich.syntax import Syntax  # pygments: only when a detail is opened
 
         with Vertical():
-            yield Label(f"event #{self.event.seq} on {self.event.channel}, received "
-                        f"{self._received()}", classes="title")
-            with VerticalScroll():
+            yield Label(self._title(), classes="title")
+            with VerticalScroll(id="text"):
                 yield Static(Syntax(self.text, "json", theme="ansi_dark", word_wrap=True))
             yield Label("c copy   esc close", classes="keys")
+
+    def _title(self) -> str:
+        return f"event #{self.event.seq} on {self.event.channel}, received {self._received()}"
+
+    def on_mount(self) -> None:
+        fit_scroll(self, self._title(), self.app.size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        fit_scroll(self, self._title(), event.size)
 
     def _received(self) -> str:
         from console.tui.times import human_time
@@ -118,10 +139,12 @@ class EventDetail(ModalScreen[None]):
 
 
 class ShowText(ModalScreen[None]):
-    """Text the user may want to copy (it is copied already)."""
+    """Text the user may want to copy (it is copied already). Long text scrolls with
+    up/down/pgup/pgdn/home/end; the title and the keys line always stay on screen."""
 
     BINDINGS = [Binding("escape,q,enter", "close", "Close")]
-    DEFAULT_CSS = _CSS.format(name="ShowText")
+    DEFAULT_CSS = _CSS.format(name="ShowText") + \
+        "ShowText VerticalScroll { height: auto; }"
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -130,8 +153,15 @@ class ShowText(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
-            yield Static(self.text)
-            yield Label("esc close", classes="keys")
+            with VerticalScroll(id="text"):
+                yield Static(self.text)
+            yield Label("up/down/pgup/pgdn/home/end scroll   esc close", classes="keys")
+
+    def on_mount(self) -> None:
+        fit_scroll(self, self.title_text, self.app.size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        fit_scroll(self, self.title_text, event.size)
 
     def action_close(self) -> None:
         self.dismiss(None)

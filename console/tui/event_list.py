@@ -227,6 +227,11 @@ class EventList(ScrollView, can_focus=True):
     def view(self) -> list[Row] | deque[Row]:
         return self._visible if self._visible is not None else self.rows
 
+    def shown_counts(self) -> tuple[int, int]:
+        """(events, gap rows) in the view: a gap row is no event."""
+        gaps = sum(isinstance(row, GapRow) for row in self.view)
+        return len(self.view) - gaps, gaps
+
     def set_filter(self, text: str) -> None:
         """Filter by text in the row (channel, types, referenceId, summary); '' shows all.
         Gap rows always stay: they say where events may be missing."""

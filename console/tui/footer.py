@@ -20,8 +20,9 @@ from textual.widgets import Static
 __all__ = ["KeyFooter"]
 
 #: Importance of the app's own bindings by id (lower is kept first); a pane's keys come at 1.
-IMPORTANCE = {"replay.stop": -1, "target.reconnect": -1, "request.send": 0, "app.quit": 2, "view.form": 3, "view.events": 3,
-              "view.templates": 3, "view.history": 3}
+IMPORTANCE = {"replay.stop": -1, "target.reconnect": -1, "request.send": 0, "notes.clear": 3,
+              "app.quit": 2, "view.form": 3, "view.events": 3, "view.templates": 3,
+              "view.history": 3}
 OTHER = 4
 PANE = 1
 

@@ -82,6 +82,20 @@ class KeyButton(Static, can_focus=True):
         self.action_press()
 
 
+class FieldInput(Input):
+    """A form field's text box: focused, its cursor goes to the end, the value not selected.
+
+    Textual's Input selects all on focus, so the first key typed after Tab (or after a
+    refused send focused the field) replaced the whole value, unseen without colour."""
+
+    def __init__(self, value: str | None = None, placeholder: str = "", *,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(value, placeholder, id=id, classes=classes, select_on_focus=False)
+
+    def on_focus(self) -> None:
+        self.cursor_position = len(self.value)
+
+
 class OtherFieldRow(Horizontal):
     """One otherFields entry: name, value, remove."""
 
@@ -96,8 +110,8 @@ class OtherFieldRow(Horizontal):
         self._key, self._value = key, value
 
     def compose(self) -> ComposeResult:
-        yield Input(self._key, placeholder="field name", classes="of-key")
-        yield Input(self._value, placeholder="value", classes="of-value")
+        yield FieldInput(self._key, placeholder="field name", classes="of-key")
+        yield FieldInput(self._value, placeholder="value", classes="of-value")
         remove = KeyButton("del", classes="of-remove")
         remove.tooltip = "Remove this field"
         yield remove
@@ -212,7 +226,7 @@ class RecordForm(VerticalScroll):
                 # A stand-in for the first frame; the Select replaces it right after.
                 yield Static(SELECTS[name], id=f"stub-{name}", classes=f"select-stub {span}")
             else:
-                yield Input(placeholder=placeholder, id=f"f-{name}", classes=span)
+                yield FieldInput(placeholder=placeholder, id=f"f-{name}", classes=span)
             if name in HINTED:
                 yield Static("", id=f"hint-{name}", classes="hint")
             # Error lines are mounted when first needed: fewer widgets, a faster first frame.
@@ -249,8 +263,11 @@ class RecordForm(VerticalScroll):
                 if name in self._pending_values:
                     fields[name] = self._pending_values[name]
             elif isinstance(widget, Select):
-                if not widget.is_blank():
-                    fields[name] = widget.value
+                # Until it is mounted a Select's value reads blank; what it was given (and
+                # will show) is kept aside: the form does not seem to change meanwhile.
+                value = widget._value if widget.is_blank() else widget.value  # noqa: SLF001
+                if value != Select.NULL:
+                    fields[name] = value
             elif isinstance(widget, Input):
                 text = widget.value.strip()
                 if text:

@@ -1,9 +1,11 @@
 """The header: which server this is (SIMULATOR / PRODUCTION, profile, server, user, device) and
 the stream's status, always on one line.
 
-The target and the status never leave the line: when it is too narrow, the server, user and
-device are cut first, each with an ellipsis. The badges are readable by their attributes alone
-(bold, reverse, underline), so they survive NO_COLOR and terminals with 8 colours.
+The badge, the profile and the status never leave the line: when it is too narrow, the server,
+user and device are cut first, each with an ellipsis, then the last gap's times, then the
+server, user and device again, then the status's detail (see `StatusHeader.render`). The
+badges are readable by their attributes alone (bold, reverse, underline), so they survive
+NO_COLOR and terminals with 8 colours.
 """
 
 from __future__ import annotations
@@ -71,44 +73,63 @@ class StatusHeader(Static):
 
     def render(self) -> Text:
         width = max(1, self.content_region.width or self.size.width)
-        # Right: the stream's status, never cut.
+        # Never cut: the badge, the profile and the stream's status (with since when, while
+        # reconnecting). The rest gives way in this order when the line is short: device,
+        # server and user down to a few characters, the last gap's times (down to `gap…`),
+        # the device, server and user down to nothing or an ellipsis, then the status's
+        # detail (next try in N s, why it failed), then the gap mark.
         status = Text(f"● {self.status}", style=STATUS_STYLE.get(self.status, ""))
+        gap = ""
         if self.status == "reconnecting":
             # The previous gap is history: what matters now is since when events are missing.
             if self.since:
                 status.append(f" since {self.since}", style="bold yellow")
         elif self.gap:
-            status.append(f" {self.gap}", style="bold yellow")
-        if self.detail and self.status != "reconnecting":
-            status.append(f" {self.detail}", style="dim")
+            gap = self.gap
+        detail = self.detail if self.status != "reconnecting" else ""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         badge = self._badge()
         if badge is not None:
             text.append(badge[0], style=badge[1])
             text.append(" ")
         text.append(self.profile or "-", style="bold")
-        # What is left for server, user and device once the badge, profile and status fit.
-        room = width - text.cell_len - min(status.cell_len, width // 2) - 2
         device = self.device.rsplit("/", 1)[-1] if self.device else "-"
         server, user = self.server or "-", self.user or "-"
-        wanted = [len(server), len(user), len(device) + 4]
-        minimum = [min(len(server), 10), min(len(user), 4), min(len(device) + 4, 6)]
-        sizes = list(wanted)
-        for index in (2, 0, 1):  # cut the device first, then the server, then the user
-            over = sum(sizes) + 3 - room
+        wanted = {"server": len(server), "user": len(user), "device": len(device),
+                  "gap": len(gap), "detail": len(detail)}
+        sizes = dict(wanted)
+        room = width - text.cell_len - 1 - status.cell_len - 1  # a cell spare at the end
+        stages = (("device", min(len(device), 2)), ("server", min(len(server), 10)),
+                  ("user", min(len(user), 4)), ("gap", min(len(gap), 4)), ("device", 0),
+                  ("server", 1), ("user", 1), ("detail", 0), ("gap", 0))
+        for name, floor in stages:
+            over = _needed(sizes) - room
             if over <= 0:
                 break
-            sizes[index] = max(minimum[index], sizes[index] - over)
-        text.append(" " + _cut(server, sizes[0]))
-        text.append(" " + _cut(user, sizes[1]), style="cyan")
-        text.append(" dev " + _cut(device, max(1, sizes[2] - 4)))
+            sizes[name] = max(floor, sizes[name] - over)
+        text.append(" " + _cut(server, sizes["server"]))
+        text.append(" " + _cut(user, sizes["user"]), style="cyan")
+        if sizes["device"]:
+            text.append(" dev " + _cut(device, sizes["device"]))
         text.append(" ")
         text.append_text(status)
+        if sizes["gap"]:
+            text.append(" " + _cut(gap, sizes["gap"]), style="bold yellow")
+        if sizes["detail"]:
+            text.append(" " + _cut(detail, sizes["detail"]), style="dim")
         if text.cell_len > width:
-            # Still too long: the status must stay whole, so cut what is before it.
+            # Still too long (a profile name longer than the line): the status stays whole,
+            # what is before it is cut.
             keep = max(0, width - status.cell_len - 1)
             head = text[: text.cell_len - status.cell_len - 1]
             head.truncate(keep, overflow="ellipsis")
             text = head + Text(" ") + status
             text.truncate(width, overflow="ellipsis")
         return text
+
+
+def _needed(sizes: dict[str, int]) -> int:
+    """Cells taken by the parts that give way at these sizes (with their spaces)."""
+    return 1 + sizes["server"] + 1 + sizes["user"] + \
+        (5 + sizes["device"] if sizes["device"] else 0) + \
+        (1 + sizes["gap"] if sizes["gap"] else 0) + (1 + sizes["detail"] if sizes["detail"] else 0)

@@ -61,6 +61,8 @@ PALETTE: tuple[PaletteAction, ...] = (
                   "waiting for the next try", None, "reconnect"),
     PaletteAction("templates.mark", "Mark the template under the cursor",
                   "For a replay together", "templates", "templates.mark"),
+    PaletteAction("notes.clear", "Clear the notifications", "Close every note on screen",
+                  None, "clear_notes"),
     PaletteAction("templates.reload", "Reload the templates", "Read the files again",
                   "templates", "templates.reload"),
 )
