@@ -29,6 +29,7 @@ from console.tui.footer import KeyFooter
 from console.tui.form import RecordForm
 from console.tui.header import StatusHeader
 from console.tui.keymap import keymap_path, load_keymap
+from console.tui.plain import Plain
 from console.tui.repaint import RepaintLimiter
 from console.tui.times import human_time
 from console.tui.typeahead import TypeAhead
@@ -257,7 +258,7 @@ class OutboundApp(App[None]):
                     id="filter")
         box.cursor_blink = not self.is_headless
         self.main("#right").mount_all([EventStatus(self.repaint, id="event-status"), box,
-                                       Static("", id="event-headings"), events])
+                                       Plain("", id="event-headings"), events])
         return events
 
     def now(self) -> float:
@@ -434,7 +435,9 @@ class OutboundApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        # Never markup, whoever asks (a widget's notify passes markup=True): messages quote
+        # GWS, files and rows, and a `[/x]` in them raised MarkupError (console/tui/plain.py).
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
         self._notes_changed()
 
     def _refused_in_dialog(self, binding_id: str | None, what: str) -> bool:

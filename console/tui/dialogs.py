@@ -9,12 +9,13 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
 from console.domain.events import Event
+from console.tui.plain import Plain, PlainLabel
 
 __all__ = ["Confirm", "Ask", "EventDetail", "ShowText", "TypeToConfirm"]
 
@@ -54,8 +55,8 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="title")
-            yield Label(self.keys, classes="keys")
+            yield Plain(self.question, classes="title")
+            yield PlainLabel(self.keys, classes="keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -78,10 +79,10 @@ class Ask(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="title")
+            yield Plain(self.question, classes="title")
             yield Input(self.value, placeholder=self.placeholder, id="answer",
                         password=self.password)
-            yield Label("enter ok   esc cancel", classes="keys")
+            yield PlainLabel("enter ok   esc cancel", classes="keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -111,10 +112,10 @@ class EventDetail(ModalScreen[None]):
         from rich.syntax import Syntax  # pygments: only when a detail is opened
 
         with Vertical():
-            yield Label(self._title(), classes="title")
+            yield PlainLabel(self._title(), classes="title")
             with VerticalScroll(id="text"):
-                yield Static(Syntax(self.text, "json", theme="ansi_dark", word_wrap=True))
-            yield Label("c copy   esc close", classes="keys")
+                yield Plain(Syntax(self.text, "json", theme="ansi_dark", word_wrap=True))
+            yield PlainLabel("c copy   esc close", classes="keys")
 
     def _title(self) -> str:
         return f"event #{self.event.seq} on {self.event.channel}, received {self._received()}"
@@ -152,10 +153,10 @@ class ShowText(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield PlainLabel(self.title_text, classes="title")
             with VerticalScroll(id="text"):
-                yield Static(self.text)
-            yield Label("up/down/pgup/pgdn/home/end scroll   esc close", classes="keys")
+                yield Plain(self.text)
+            yield PlainLabel("up/down/pgup/pgdn/home/end scroll   esc close", classes="keys")
 
     def on_mount(self) -> None:
         fit_scroll(self, self.title_text, self.app.size)
@@ -181,10 +182,10 @@ class TypeToConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="title")
-            yield Label(f"type {self.expected} and enter to send   esc cancel", classes="keys")
+            yield Plain(self.question, classes="title")
+            yield PlainLabel(f"type {self.expected} and enter to send   esc cancel", classes="keys")
             yield Input(id="confirm-answer")
-            yield Label("", id="confirm-error")
+            yield PlainLabel("", id="confirm-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -24,9 +24,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
 
 from console.domain.events import Event
+from console.tui.plain import Plain
 from console.tui.repaint import RepaintLimiter, rate_label
 from console.tui.times import human_time, same_day
 
@@ -71,7 +71,7 @@ def _cell(text: str, width: int) -> str:
     return text if len(text) <= width or width <= 0 else text[: max(0, width - 1)] + "…"
 
 
-class EventStatus(Static):
+class EventStatus(Plain):
     """The events pane's status line: counts, paused, filter, and `limited N/s` while the
     stream's repaints are being held back. One line: its text changes without a layout, and
     the same text is not drawn again."""

@@ -15,7 +15,8 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Static
+
+from console.tui.plain import Plain
 
 __all__ = ["KeyFooter"]
 
@@ -27,7 +28,7 @@ OTHER = 4
 PANE = 1
 
 
-class KeyFooter(Static):
+class KeyFooter(Plain):
     """One line of `key description` pairs for the bindings shown (`show=True`)."""
 
     DEFAULT_CSS = """

@@ -15,6 +15,7 @@ from textual.widgets import Input, Select, Static
 
 from console.domain.fields import PHONE_TYPES, format_time_of_day, parse_time_of_day
 from console.errors import FieldProblem, RecordInvalid
+from console.tui.plain import Plain, plain
 
 __all__ = ["RecordForm", "FIELD_ORDER"]
 
@@ -40,7 +41,7 @@ SELECTS = {"phoneType": "choose", "devicePath": "(discovering devices)"}
 HINTED = ("from", "until")
 
 
-class SpanningStatic(Static):
+class SpanningStatic(Plain):
     """A Static spanning all the form's grid columns.
 
     Textual sizes an auto grid row by asking each widget for its height at the width of every
@@ -196,8 +197,8 @@ class RecordForm(VerticalScroll):
 
     def _mount_selects(self) -> None:
         for name, prompt in SELECTS.items():
-            options = [(p, p) for p in PHONE_TYPES] if name == "phoneType" else \
-                [(d, d) for d in self._devices]
+            options: list[tuple[Any, str]] = [(p, p) for p in PHONE_TYPES] \
+                if name == "phoneType" else [(plain(d), d) for d in self._devices]
             pending = self._pending_values.pop(name, None)
             # Given to the constructor: a value set before mounting is kept but not shown.
             select: Select[str] = Select(
@@ -219,18 +220,18 @@ class RecordForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         for name, label, placeholder in FIELD_ORDER:
-            yield Static(label, id=f"l-{name}", classes="label")
+            yield Plain(label, id=f"l-{name}", classes="label")
             # from/until leave the third column to their hint; the others span it.
             span = "" if name in HINTED else "wide"
             if name in SELECTS:
                 # A stand-in for the first frame; the Select replaces it right after.
-                yield Static(SELECTS[name], id=f"stub-{name}", classes=f"select-stub {span}")
+                yield Plain(SELECTS[name], id=f"stub-{name}", classes=f"select-stub {span}")
             else:
                 yield FieldInput(placeholder=placeholder, id=f"f-{name}", classes=span)
             if name in HINTED:
-                yield Static("", id=f"hint-{name}", classes="hint")
+                yield Plain("", id=f"hint-{name}", classes="hint")
             # Error lines are mounted when first needed: fewer widgets, a faster first frame.
-        yield Static("other fields", id="l-otherFields", classes="label")
+        yield Plain("other fields", id="l-otherFields", classes="label")
         yield KeyButton("+ add (^n)", id="other-add", classes="wide")
         yield Vertical(id="other-rows", classes="full")
         yield SpanningStatic("", id="reference", classes="full")
@@ -340,7 +341,7 @@ class RecordForm(VerticalScroll):
             return
         select = self.query_one("#f-devicePath", Select)
         current = select.value
-        select.set_options([(d, d) for d in devices])
+        select.set_options([(plain(d), d) for d in devices])  # GWS's names, not markup
         select.prompt = "choose a device"
         if not select.is_blank() and current in devices:
             select.value = current

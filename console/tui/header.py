@@ -13,7 +13,8 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+
+from console.tui.plain import Plain
 
 __all__ = ["StatusHeader", "BADGES"]
 
@@ -36,7 +37,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-class StatusHeader(Static):
+class StatusHeader(Plain):
     """Always one line, so the layout never jumps."""
 
     DEFAULT_CSS = """

@@ -21,6 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.domain.history import STATE_WORDS, HistoryEntry, ReplayEntry
+from console.tui.plain import Plain
 from console.tui.times import human_time
 
 __all__ = ["HistoryPane", "HistoryList"]
@@ -42,7 +43,7 @@ class HistoryList(OptionList):
             self.text = text
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(id=id, markup=False)  # entries quote GWS and rows (tui/plain.py)
         self.search = ""
 
     def on_key(self, event: events.Key) -> None:
@@ -85,8 +86,8 @@ class HistoryPane(Vertical):
         self._now = now or time.time
 
     def compose(self) -> ComposeResult:
-        yield Static(HELP, id="history-help")
-        yield Static("", id="history-search")
+        yield Plain(HELP, id="history-help")
+        yield Plain("", id="history-search")
         yield HistoryList(id="history-list")
 
     def on_mount(self) -> None:

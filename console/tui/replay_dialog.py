@@ -21,6 +21,7 @@ from console.app.replay_engine import (
     MAX_CONCURRENCY,
     MAX_RATE,
 )
+from console.tui.plain import PlainLabel
 
 if TYPE_CHECKING:
     from console.app.target import Target
@@ -78,8 +79,8 @@ class ReplayDialog(ModalScreen["ReplayRequest | None"]):
             f"{len(self.templates)} templates ({', '.join(x.name for x in self.templates)})"
         badge = f"{t.marker} " if t.marker else ""
         with Vertical():
-            yield Label(f"Replay {which}"[:200], classes="title")
-            yield Label(f"to {badge}{t.profile} {t.url} user {t.user}", id="replay-target")
+            yield PlainLabel(f"Replay {which}"[:200], classes="title")
+            yield PlainLabel(f"to {badge}{t.profile} {t.url} user {t.user}", id="replay-target")
             with VerticalScroll(can_focus=False):
                 yield from self._row("records" + (" each" if len(self.templates) > 1 else ""),
                                      "1", "r-count")
@@ -91,13 +92,13 @@ class ReplayDialog(ModalScreen["ReplayRequest | None"]):
                 for name in self.placeholders:
                     yield from self._row(f"${{{name}}}", "", f"ph-{name}",
                                          "value for every record (or a rows column)")
-            yield Label("", id="replay-error")
-            yield Label("enter check and go on   tab next field   esc cancel", classes="keys")
+            yield PlainLabel("", id="replay-error")
+            yield PlainLabel("enter check and go on   tab next field   esc cancel", classes="keys")
 
     @staticmethod
     def _row(label: str, value: str, id: str, placeholder: str = "") -> ComposeResult:
         with Horizontal():
-            yield Label(label)
+            yield PlainLabel(label)
             yield Input(value, placeholder=placeholder, id=id)
 
     def _value(self, id: str) -> str:

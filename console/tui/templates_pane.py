@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ProgressBar, Static, Tree
 from textual.widgets.tree import TreeNode
+
+from console.tui.plain import Plain
 
 if TYPE_CHECKING:
     from console.domain.templates import Template, TemplateError
@@ -73,6 +76,11 @@ class TemplateTree(Tree["Template | None"]):
         self.typed = ""
         """The name typed so far (type-ahead)."""
         self._typed_at = 0.0
+
+    def process_label(self, label: str | Text) -> Text:
+        # A str label as it is, not markup: folder names and a broken template's YAML error
+        # (which quotes the file, `[` and all) are not ours (console/tui/plain.py).
+        return super().process_label(Text(label) if isinstance(label, str) else label)
 
     def action_mark(self) -> None:
         node = self.cursor_node
@@ -162,9 +170,9 @@ class TemplatesPane(Vertical):
         tree = TemplateTree("templates", id="template-tree")
         tree.show_root = False
         yield tree
-        yield Static(HELP, id="template-info")
+        yield Plain(HELP, id="template-info")
         yield ProgressBar(id="replay-progress", show_eta=False)
-        yield Static("", id="replay-verdict")
+        yield Plain("", id="replay-verdict")
 
     def on_mount(self) -> None:
         # Mounted when first shown, so reading the templates (YAML, the AddRecord model) never
