@@ -46,7 +46,13 @@ async def run_bin(*args: str, env: dict[str, str], cwd: Path,
     proc = await asyncio.create_subprocess_exec(
         BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except BaseException:  # a run that should have ended: no process is left behind
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

@@ -235,8 +235,9 @@ async def test_an_ocs_error_before_the_http_reply_is_one_verdict(sim: Simulator,
     profiles = tmp_path / "profiles"
     write_profile(profiles, "quick", sim.url, sim.user, timeout=1)
     code, out, err = await run_bin("send", "--profiles", str(profiles), "-p", "quick", "--json",
-                                   "--journal", str(tmp_path / "j"), *FIELDS, "--set",
-                                   "campaignName=Nope", env=env, cwd=tmp_path)
+                                   "--journal", str(tmp_path / "j"),
+                                   *[a.replace("campaignName=Campaign1", "campaignName=Nope")
+                                     for a in FIELDS], env=env, cwd=tmp_path)
     assert code == 4, out + err
     final = json_lines(out)[-1]
     assert final["type"] == "verdict" and final["state"] == "failed"

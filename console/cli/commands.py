@@ -26,11 +26,14 @@ from console.cli.exit_codes import (
 )
 from console.cli.options import (
     TargetProblem,
+    given_on_command_line,
     profiles_dir_of,
     target_options,
     with_target,
 )
+from console.cli.numbers import Above
 from console.cli.process import exit_now
+from console.cli.repeats import refuse_repeated_names
 from console.domain.events import Event, StreamStatus
 from console.errors import ConsoleError, ProfileError, RecordInvalid
 from console.profiles import list_profiles, search_path
@@ -41,17 +44,34 @@ if TYPE_CHECKING:
     from console.gws.engine import Engine
 
 __all__ = ["send", "watch", "profiles", "terminal_password", "Printer", "with_target",
-           "parse_sets"]
+           "parse_sets", "ended_by_ctrl_c", "NO_PASSWORD_TYPED"]
+
+NO_PASSWORD_TYPED = ("no password given (the prompt ended with Ctrl-D): nothing was sent; "
+                     "type it, or set OUTBOUND_CONSOLE_PASSWORD")
+
 
 def terminal_password(label: str) -> str:
-    """Ask on the terminal (nothing echoed); ProfileError saying what to set without one."""
+    """Ask on the terminal (nothing echoed); ProfileError saying what to set without one, or
+    when the prompt ends with Ctrl-D (exit 6); KeyboardInterrupt on Ctrl-C (exit 130)."""
     if not sys.stdin.isatty():
         raise ProfileError("no password: set OUTBOUND_CONSOLE_PASSWORD (stdin is not a terminal)")
-    return str(click.prompt(label, hide_input=True, err=True))
+    try:
+        return str(click.prompt(label, hide_input=True, err=True))
+    except click.Abort as exc:  # click's "Aborted!", exit 1, fits no row of the table
+        if ended_by_ctrl_c(exc):
+            raise KeyboardInterrupt from None
+        raise ProfileError(NO_PASSWORD_TYPED) from None
+
+
+def ended_by_ctrl_c(abort: click.Abort) -> bool:
+    """click's prompts end alike on Ctrl-C and on Ctrl-D (end of input): which it was."""
+    return isinstance(abort.__context__, KeyboardInterrupt)
 
 
 def parse_sets(sets: tuple[str, ...], json_values: bool = False) -> dict[str, Any]:
-    """`--set name=value` pairs (UsageError for a malformed one)."""
+    """`--set name=value` pairs (UsageError for a malformed one, or a name given twice with
+    different values)."""
+    refuse_repeated_names("--set", sets)
     values: dict[str, Any] = {}
     for item in sets:
         key, sep, value = item.partition("=")
@@ -171,6 +191,8 @@ def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
         return resolve_target(options, prompt=terminal_password, need_password=need_password)
     except ProfileError as exc:
         out.fail(str(exc), EXIT_UNREACHABLE)
+    except KeyboardInterrupt:  # Ctrl-C at the password prompt
+        sys.exit(_nothing_sent(out))
 
 
 @click.command()
@@ -182,8 +204,8 @@ def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
               help="Set a field or a template placeholder, e.g. --set phoneNumber=5551234 "
               "(repeatable; a name nothing uses is refused).")
 @click.option("--no-wait", is_flag=True, help="Return after the HTTP reply.")
-@click.option("--timeout", default=10.0, show_default=True, type=float,
-              help="Seconds to wait for the acknowledgement.")
+@click.option("--timeout", default=10.0, show_default=True, type=Above(0),
+              help="Seconds to wait for the acknowledgement (not with --no-wait).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
@@ -200,6 +222,10 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     from console.app.send import STAND_IN_DEVICE, check_fields, request_fields
 
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
+    if no_wait and given_on_command_line(ctx, "timeout"):
+        raise click.UsageError("--timeout is how long to wait for the acknowledgement; "
+                               "--no-wait does not wait: give one of them")
+    values = parse_sets(sets, json_values=True)  # malformed or contradictory: before all else
     out = Printer(as_json)
     resolved = resolve_or_exit(options, out, need_password=False)  # the target first
     out.set_target(resolved.target, announce=False)
@@ -211,7 +237,7 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
 
             path = resolve_template(template, template_dirs(search_path(options.profiles_dir)))
             loaded, source = load_template(path), str(path)
-        fields = request_fields(loaded, parse_sets(sets, json_values=True))
+        fields = request_fields(loaded, values)
         check_fields(fields, source, STAND_IN_DEVICE)
     except ConsoleError as exc:  # RecordInvalid or TemplateError: the input, said how
         out.fail(str(exc), EXIT_INVALID)
@@ -356,8 +382,8 @@ def watch(ctx: click.Context, profile_name: str | None, profiles_dir: Path | Non
     resolved = resolve_or_exit(options, out)
     try:
         sys.exit(asyncio.run(_watch(resolved, channels or None, out)))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP (console.cli.process)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 async def _watch(resolved: ResolvedTarget, channels: tuple[str, ...] | None,

@@ -18,9 +18,11 @@ interrupted, then unknown, then not delivered, refused, error notification, no a
 
 from __future__ import annotations
 
-__all__ = ["EXIT_ACK", "EXIT_INVALID", "EXIT_REFUSED", "EXIT_ERROR_NOTIFICATION",
-           "EXIT_NO_ANSWER", "EXIT_UNREACHABLE", "EXIT_UNKNOWN", "EXIT_NOT_CONFIRMED",
-           "EXIT_INTERRUPTED", "for_replay"]
+import click
+
+__all__ = ["InvalidInput", "EXIT_ACK", "EXIT_INVALID", "EXIT_REFUSED",
+           "EXIT_ERROR_NOTIFICATION", "EXIT_NO_ANSWER", "EXIT_UNREACHABLE", "EXIT_UNKNOWN",
+           "EXIT_NOT_CONFIRMED", "EXIT_INTERRUPTED", "for_replay"]
 
 EXIT_ACK = 0
 EXIT_INVALID = 2
@@ -36,6 +38,13 @@ _BY_WORST = {"halted": EXIT_UNREACHABLE, "stopped": EXIT_INTERRUPTED,
              "unknown": EXIT_UNKNOWN, "not_delivered": EXIT_UNREACHABLE, "failed": EXIT_REFUSED,
              "notification": EXIT_ERROR_NOTIFICATION, "no_answer": EXIT_NO_ANSWER,
              "acknowledged": EXIT_ACK}
+
+
+class InvalidInput(click.ClickException):
+    """Bad input refused as click refuses it ("Error: ..."), with this table's code 2, not
+    click's 1."""
+
+    exit_code = EXIT_INVALID
 
 
 def for_replay(worst: str) -> int:

@@ -29,7 +29,7 @@ from console.app.replay import (
 )
 from console.app.replay_engine import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.app.target import ResolvedTarget, Target
-from console.cli.commands import Printer, parse_sets, resolve_or_exit
+from console.cli.commands import Printer, ended_by_ctrl_c, parse_sets, resolve_or_exit
 from console.cli.exit_codes import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
@@ -37,7 +37,8 @@ from console.cli.exit_codes import (
     EXIT_UNREACHABLE,
     for_replay,
 )
-from console.cli.options import target_options, with_target
+from console.cli.numbers import Above
+from console.cli.options import given_on_command_line, target_options, with_target
 from console.errors import ConsoleError
 
 __all__ = ["replay"]
@@ -90,11 +91,11 @@ class _Progress:
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A placeholder value (or field) for every record; wins over rows. A name no "
               "template uses is refused.")
-@click.option("--rate", default=DEFAULT_RATE, show_default=True, type=float,
+@click.option("--rate", default=DEFAULT_RATE, show_default=True, type=Above(0),
               help="At most this many records per second (max 5000).")
 @click.option("--concurrency", default=DEFAULT_CONCURRENCY, show_default=True, type=int,
               help="At most this many POSTs in flight (max 64).")
-@click.option("--timeout", default=10.0, show_default=True, type=float,
+@click.option("--timeout", default=10.0, show_default=True, type=Above(0),
               help="Seconds to wait for each acknowledgement.")
 @click.option("--dry-run", is_flag=True, help="Check everything and print the bodies; send nothing.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True,
@@ -127,8 +128,11 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
     if journal_to_rebuild is not None:
         given = [flag for flag, value in (("TEMPLATE", template_refs), ("--rows", rows_path),
                                           ("--resume", resume_path), ("--count", count),
-                                          ("--set", sets), ("--dry-run", dry_run))
+                                          ("--set", sets), ("--dry-run", dry_run),
+                                          ("--yes", assume_yes))
                  if value]
+        given += [f"--{name}" for name in ("rate", "concurrency", "timeout")
+                  if given_on_command_line(ctx, name)]
         given += options.given()
         if given:
             raise click.UsageError(f"--resume-from-journal sends nothing and rebuilds files "
@@ -137,6 +141,7 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
         sys.exit(_rebuild(journal_to_rebuild, run_id, resume_dir, out))
     if run_id is not None:
         raise click.UsageError("--run goes with --resume-from-journal")
+    values = parse_sets(sets)  # malformed or contradictory: before the target is resolved
     if count is not None and (rows_path or resume_path):
         raise click.UsageError("--count is for replays without --rows/--resume (one record "
                                "per row otherwise)")
@@ -147,10 +152,10 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
     try:
         settings.check()
         inputs = load_inputs(template_refs, rows=rows_path, resume=resume_path,
-                             count=count or 1, sets=parse_sets(sets),
-                             profiles_dir=options.profiles_dir)
+                             count=count or 1, sets=values, profiles_dir=options.profiles_dir)
     except ReplayInputError as exc:
         out.fail(str(exc), EXIT_INVALID)
+    _refuse_twice_named(template_refs, inputs, out)
     # Checked before connecting (and before any password prompt): the session's device only
     # changes devicePath, which every plan gets the same way.
     device = resolved.profile.device_path or STAND_IN_DEVICE
@@ -173,6 +178,21 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
                  f"the journal has what was done{out.tag}")
         code = EXIT_INTERRUPTED
     sys.exit(code)
+
+
+def _refuse_twice_named(refs: tuple[str, ...], inputs: ReplayInputs, out: Printer) -> None:
+    """`replay T T` would send every record twice: refused (--count N is for N records)."""
+    named: dict[Path, str] = {}
+    for ref, template in zip(refs, inputs.templates, strict=False):
+        path = template.path.resolve() if template.path is not None else None
+        if path is None:
+            continue
+        if path in named:
+            same = f"as {named[path]!r} and {ref!r}" if named[path] != ref else f"{ref!r} twice"
+            out.fail(f"the template {path} is named {same}: each of its records would be sent "
+                     "twice; name it once (--count N sends N records per template)",
+                     EXIT_INVALID)
+        named[path] = ref
 
 
 def _dry_run(jobs: list[Any], target: Target, out: Printer, device: str) -> None:
@@ -203,7 +223,14 @@ def _confirm(target: Target, inputs: ReplayInputs, settings: ReplaySettings, rec
         out.fail(f"refused: this replay needs a confirmation and stdin is not a terminal. "
                  f"{question} Add --yes to confirm in a script. Nothing sent.",
                  EXIT_NOT_CONFIRMED)
-    if not click.confirm(question, default=False, err=True):
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort as exc:  # click's "Aborted!", exit 1, fits no row of the table
+        if ended_by_ctrl_c(exc):
+            out.note("interrupted", f"stopped at the confirmation: nothing was sent{out.tag}")
+            sys.exit(EXIT_INTERRUPTED)
+        confirmed = False  # Ctrl-D: no answer is no
+    if not confirmed:
         out.fail("not confirmed: nothing sent", EXIT_NOT_CONFIRMED)
     return True
 

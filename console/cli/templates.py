@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from console.cli.exit_codes import InvalidInput
 from console.cli.options import profiles_dir_of
 from console.domain.templates import (
     Template,
@@ -84,7 +85,7 @@ def show(template: str, profiles_dir: Path | None) -> None:
         # The user's first, then the examples (which the user's shadow).
         loaded = load_template(resolve_template(template, _dirs(profiles_dir)))
     except TemplateError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
     click.echo(f"# {loaded.path}")
     needs = loaded.placeholders()
     if needs:
@@ -131,7 +132,7 @@ def new(campaign: str, calling_list: str, name: str, application_id: int, direct
     """Write a starter template to edit."""
     path = directory / campaign / calling_list / f"{name}.yaml"
     if path.exists() and not force:
-        raise click.ClickException(f"{path} exists (use --force to overwrite)")
+        raise InvalidInput(f"{path} exists (use --force to overwrite)")
     template = Template(
         name=name, description=f"AddRecord to {campaign} / {calling_list}.\n"
         "Give the phone number with --set phone=... or a rows file.\n",
@@ -141,5 +142,5 @@ def new(campaign: str, calling_list: str, name: str, application_id: int, direct
     try:
         saved = save_template(template, path)
     except TemplateError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
     click.echo(f"wrote {saved.path}")

@@ -1,0 +1,154 @@
+"""The exit codes are the README's table (console.cli.exit_codes), also where a prompt ends
+with Ctrl-D or Ctrl-C, where `watch` is stopped, and where a file cannot be used: never
+click's "Aborted!" with exit 1, never a traceback.
+
+Prompts are answered on a pseudo-terminal that is the child's controlling terminal, so that
+Ctrl-C typed there is a SIGINT as on a real one."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import pty
+import signal
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from console.sim import Simulator
+from tests.cli_helpers import (
+    CALLBACK,
+    bin_after,
+    isolated_env,
+    run_bin,
+    sim_state,
+    write_profile,
+)
+from tests.test_cli_engine import BIN, FIELDS
+
+CTRL_C, CTRL_D = b"\x03", b"\x04"
+
+
+def _own_terminal() -> None:
+    """In the child: a session of its own whose controlling terminal is its stdin."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+async def _read(master: int, until: bytes | None, timeout: float = 60.0) -> bytes:
+    """What the terminal shows until `until` appears (None: until the child closes it)."""
+    loop = asyncio.get_running_loop()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while until is None or until not in seen:
+        ready = asyncio.Event()
+        loop.add_reader(master, ready.set)
+        try:
+            await asyncio.wait_for(ready.wait(), max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            raise AssertionError(f"{until!r} not seen; got {seen!r}") from None
+        finally:
+            loop.remove_reader(master)
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+async def on_a_terminal(args: list[str], env: dict[str, str], cwd: Path, prompt: bytes,
+                        *typed: bytes) -> tuple[int, str]:
+    """Run on a pseudo-terminal; once `prompt` shows, type each of `typed` (each after the
+    prompt shows again, for an answer that is asked again); (exit code, what it showed)."""
+    master, slave = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(BIN, *args, stdin=slave, stdout=slave,
+                                                stderr=slave, env=env, cwd=cwd,
+                                                preexec_fn=_own_terminal)
+    os.close(slave)
+    try:
+        seen = b""
+        for keys in typed:
+            seen += await _read(master, prompt)
+            seen = seen.replace(prompt, b"<prompt>", 1)
+            os.write(master, keys)
+        seen += await _read(master, None)
+        code = await asyncio.wait_for(proc.wait(), 60)
+    finally:
+        os.close(master)
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return code, seen.decode(errors="replace")
+
+
+def _production(tmp_path: Path, sim: Simulator) -> list[str]:
+    write_profile(tmp_path / "dir", "eu-prod", sim.url, sim.user, environment="production")
+    return ["--profiles", str(tmp_path / "dir"), "--profile", "eu-prod"]
+
+
+REPLAY = ["replay", str(CALLBACK), "--count", "2", "--set", "phone=5551234"]
+
+
+@pytest.mark.parametrize(("typed", "code", "words"), [
+    ((CTRL_D,), 8, "not confirmed: nothing sent"),
+    ((b"maybe\n", CTRL_D), 8, "not confirmed: nothing sent"),
+    ((CTRL_C,), 130, "stopped at the confirmation: nothing was sent"),
+], ids=["ctrl-d", "invalid-then-ctrl-d", "ctrl-c"])
+async def test_the_production_prompt_ended_without_a_yes(typed: tuple[bytes, ...], code: int,
+                                                         words: str, sim: Simulator,
+                                                         tmp_path: Path) -> None:
+    env = isolated_env(tmp_path, sim.password)
+    got, text = await on_a_terminal([*REPLAY, *_production(tmp_path, sim)], env, tmp_path,
+                                    b"[y/N]", *typed)
+    assert got == code, text
+    assert words in text and "Aborted" not in text and "Traceback" not in text, text
+    assert sim.store.counters["posts"] == 0
+
+
+@pytest.mark.parametrize("command", [["send", *FIELDS], ["watch"], REPLAY, []],
+                         ids=["send", "watch", "replay", "console"])
+@pytest.mark.parametrize(("key", "code"), [(CTRL_D, 6), (CTRL_C, 130)],
+                         ids=["ctrl-d", "ctrl-c"])
+async def test_the_password_prompt_ended_without_a_password(command: list[str], key: bytes,
+                                                            code: int, sim: Simulator,
+                                                            tmp_path: Path) -> None:
+    write_profile(tmp_path / "dir", "lab", sim.url, sim.user)
+    env = isolated_env(tmp_path)  # no OUTBOUND_CONSOLE_PASSWORD: it is asked for
+    got, text = await on_a_terminal(["--profiles", str(tmp_path / "dir"), "-p", "lab",
+                                     *command], env, tmp_path, b"GWS password for", key)
+    assert got == code, text
+    assert "Aborted" not in text and "Traceback" not in text, text
+    assert "nothing was sent" in text, text
+    if key == CTRL_D:
+        assert "OUTBOUND_CONSOLE_PASSWORD" in text, text
+    assert (await sim_state(sim.url))["store"]["accepted"] == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+async def test_watch_stopped_exits_130(signum: int, sim: Simulator, tmp_path: Path) -> None:
+    # The table's "interrupted": a script tells it from the stream failing for good (6).
+    env = isolated_env(tmp_path, sim.password)
+    journal = tmp_path / "j.jsonl"
+
+    def connected() -> bool:
+        return journal.exists() and '"connected"' in journal.read_text()
+
+    code, out, err = await bin_after("watch", "--url", sim.url, "--user", sim.user,
+                                     "--journal", str(journal), env=env, cwd=tmp_path,
+                                     ready=connected,
+                                     then=lambda proc: proc.send_signal(signum))
+    assert code == 130, out + err
+    assert "Traceback" not in err and "Aborted" not in err
+
+
+async def test_templates_show_of_no_such_template_is_invalid_input(tmp_path: Path) -> None:
+    code, out, err = await run_bin("templates", "show", "nope", env=isolated_env(tmp_path),
+                                   cwd=tmp_path)
+    assert code == 2, out + err
+    assert "no template 'nope'" in err and "templates list" in err
