@@ -152,3 +152,38 @@ async def test_templates_show_of_no_such_template_is_invalid_input(tmp_path: Pat
                                    cwd=tmp_path)
     assert code == 2, out + err
     assert "no template 'nope'" in err and "templates list" in err
+
+
+@pytest.mark.parametrize("journal", ["/dev/full", "/proc/version"])
+async def test_a_journal_that_cannot_be_written_is_said_with_its_file(
+        journal: str, sim: Simulator, tmp_path: Path) -> None:
+    # A full disk (/dev/full) or a file that takes no writes: before anything is sent.
+    if not Path(journal).exists():
+        pytest.skip(f"{journal} is not on this system")
+    env = isolated_env(tmp_path, sim.password)
+    target = ["--url", sim.url, "--user", sim.user, "--journal", journal]
+    runs = [["send", *target, *FIELDS], [*REPLAY, *target], ["watch", *target]]
+    results = await asyncio.gather(*[run_bin(*args, env=env, cwd=tmp_path / "work",
+                                             timeout=60) for args in runs])
+    for args, (code, out, err) in zip(runs, results, strict=True):
+        assert code == 6, (args, out, err)
+        assert f"cannot write the journal {journal}" in err, err
+        assert "--journal PATH" in err and "Traceback" not in err, err
+    assert (await sim_state(sim.url))["store"]["accepted"] == 0
+
+
+async def test_the_console_says_its_journal_cannot_be_written(tmp_path: Path) -> None:
+    # Not a crash of the console: the header says why, as for a profile problem.
+    from console.profiles import DEMO
+    from console.tui.app import OutboundApp
+    from console.tui.header import StatusHeader
+    from tests.tui_helpers import profiles_copy, wait_until
+
+    if not Path("/dev/full").exists():
+        pytest.skip("/dev/full is not on this system")
+    app = OutboundApp(DEMO, journal_path=Path("/dev/full"), profiles_dir=profiles_copy(tmp_path),
+                      prompt=lambda label: "")
+    async with app.run_test(size=(80, 24)) as pilot:
+        header = app.main(StatusHeader)
+        await wait_until(pilot, lambda: header.status == "failed", timeout=30)
+        assert "cannot write the journal /dev/full" in header.detail
