@@ -118,6 +118,24 @@ def write_profile(directory: Path, name: str, url: str, user: str,
     return path
 
 
+def with_set(args: list[str], *items: str) -> list[str]:
+    """`args` with `--set NAME=VALUE` for each of `items`, in place of any `--set NAME=...`
+    already there (the same name twice with different values is refused)."""
+    names = {item.partition("=")[0] for item in items}
+    kept: list[str] = []
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg == "--set" and index + 1 < len(args) \
+                and args[index + 1].partition("=")[0] in names:
+            skip = True
+            continue
+        kept.append(arg)
+    return kept + [arg for item in items for arg in ("--set", item)]
+
+
 def journal_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
