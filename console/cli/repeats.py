@@ -47,6 +47,8 @@ class Once(click.Option):
         return super().consume_value(ctx, opts)
 
     def _one(self, ctx: click.Context, given: list[Any]) -> Any:
+        if ctx.resilient_parsing:  # shell completion: nothing is refused there
+            return given[-1]
         for other in given[1:]:
             if not self._same(ctx, given[0], other):
                 raise click.UsageError(
