@@ -11,9 +11,11 @@ import asyncio
 import fcntl
 import os
 import pty
+import resource
 import signal
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,46 @@ async def test_the_console_says_its_journal_cannot_be_written(tmp_path: Path) ->
         header = app.main(StatusHeader)
         await wait_until(pilot, lambda: header.status == "failed", timeout=30)
         assert "cannot write the journal /dev/full" in header.detail
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """In the child: files it writes stop growing at `limit` bytes (EFBIG, as a full disk
+    stops them), without the signal that would kill it."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize(("limit", "code", "words"), [
+    (3000, 6, "The replay stopped: nothing was sent"),  # its plan lines do not fit
+    (9000, 7, "rebuilds the resume and unconfirmed files"),  # records were sent meanwhile
+])
+async def test_a_journal_that_fills_up_during_a_replay_is_said(
+        limit: int, code: int, words: str, sim: Simulator, tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    got, out, err = await bin_after(
+        "replay", str(CALLBACK), "--count", "12", "--set", "phone=5551234", "--url", sim.url,
+        "--user", sim.user, "--journal",
+        str(journal), env=isolated_env(tmp_path, sim.password), cwd=tmp_path,
+        ready=lambda: True, then=lambda proc: None, preexec_fn=_file_size_limit(limit))
+    assert got == code, out + err
+    assert f"cannot write the journal {journal}" in err and words in err, err
+    assert "replay --resume-from-journal" in err or code == 6
+
+
+@pytest.mark.parametrize(("limit", "code", "words"), [
+    (1000, 6, "Nothing was sent"),  # its request line (written before the POST) does not fit
+    (2000, 7, "unknown: no verdict yet when the journal stopped"),  # the POST had left
+])
+async def test_a_journal_that_fills_up_during_a_send_is_said(
+        limit: int, code: int, words: str, sim: Simulator, tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    got, out, err = await bin_after(
+        "send", "--url", sim.url, "--user", sim.user, "--journal", str(journal), *FIELDS,
+        env=isolated_env(tmp_path, sim.password), cwd=tmp_path, ready=lambda: True,
+        then=lambda proc: None, preexec_fn=_file_size_limit(limit))
+    assert got == code, out + err
+    assert f"cannot write the journal {journal}" in err and words in out + err, out + err
+    assert "Traceback" not in out + err
+    assert (await sim_state(sim.url))["store"]["accepted"] == (code == 7)

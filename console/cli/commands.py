@@ -35,7 +35,8 @@ from console.cli.numbers import Above
 from console.cli.process import exit_now
 from console.cli.repeats import refuse_repeated_names
 from console.domain.events import Event, StreamStatus
-from console.errors import ConsoleError, ProfileError, RecordInvalid
+from console.domain.journal import JournalError
+from console.errors import ConsoleError, DuplicateReference, ProfileError, RecordInvalid
 from console.profiles import list_profiles, search_path
 
 if TYPE_CHECKING:
@@ -266,30 +267,53 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
         out.set_target(resolved.target, announce=False)
         return _nothing_sent(out)
     resume_collection()  # the imports are done (console.app.heap)
-    async with opened:
-        out.set_target(opened.target)
-        engine = opened.engine
-        assert engine.me is not None
-        for warning in engine.me.warnings:
-            out.note("warning", warning)
-        fields.setdefault("devicePath", engine.session.device_path)
-        try:
-            record = AddRecord.parse(fields, source)
-        except RecordInvalid as exc:
-            out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
-            return EXIT_INVALID
-        try:
-            return await _send_one(engine, record, no_wait, timeout, out)
-        except asyncio.CancelledError:
-            # Ctrl-C: a verdict all the same, never "refused": the POST may have reached
-            # GWS, or its acknowledgement may still come (the journal gets it too).
-            _uncancel()
-            tracked = engine.tracker.get(record.reference_id)
-            if tracked is None:
-                return _nothing_sent(out)
-            engine.stop_waiting(tracked, "stopped by Ctrl-C")
-            out.verdict(tracked)
-            return EXIT_INTERRUPTED
+    record: AddRecord | None = None
+    try:
+        async with opened:
+            out.set_target(opened.target)
+            engine = opened.engine
+            assert engine.me is not None
+            for warning in engine.me.warnings:
+                out.note("warning", warning)
+            fields.setdefault("devicePath", engine.session.device_path)
+            try:
+                record = AddRecord.parse(fields, source)
+            except RecordInvalid as exc:
+                out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
+                return EXIT_INVALID
+            try:
+                return await _send_one(engine, record, no_wait, timeout, out)
+            except asyncio.CancelledError:
+                # Ctrl-C: a verdict all the same, never "refused": the POST may have reached
+                # GWS, or its acknowledgement may still come (the journal gets it too).
+                _uncancel()
+                tracked = engine.tracker.get(record.reference_id)
+                if tracked is None:
+                    return _nothing_sent(out)
+                engine.stop_waiting(tracked, "stopped by Ctrl-C")
+                out.verdict(tracked)
+                return EXIT_INTERRUPTED
+    except JournalError as exc:  # a full disk mid-send: said, not a traceback
+        return _journal_failed(opened.engine, record, exc, out)
+
+
+def _journal_failed(engine: Engine, record: AddRecord | None, exc: Exception,
+                    out: Printer) -> int:
+    """The journal stopped taking lines: nothing sent (6), or the record's verdict as far as
+    it is known (unknown while it waits: the POST left, 7), its lines maybe not journaled."""
+    tracked = engine.tracker.get(record.reference_id) if record is not None else None
+    if tracked is None or tracked.post is None:  # its request line comes before its POST
+        out.note("error", f"{exc}. Nothing was sent{out.tag}")
+        return EXIT_UNREACHABLE
+    out.note("error", f"{exc}. The journal may lack the lines of {tracked.reference_id}"
+             f"{out.tag}")
+    if tracked.state == "pending":
+        out.emit({"type": "verdict", **tracked.verdict(), "state": "unknown"},
+                 f"{tracked.reference_id}: unknown: no verdict yet when the journal stopped; "
+                 f"it may have been accepted by GWS: check before re-sending{out.tag}")
+        return EXIT_UNKNOWN
+    out.verdict(tracked)
+    return _exit_for(tracked)
 
 
 def _nothing_sent(out: Printer) -> int:
@@ -314,7 +338,7 @@ async def _send_one(engine: Engine, record: AddRecord, no_wait: bool, timeout: f
     try:
         try:
             tracked = await engine.send(record)
-        except ConsoleError as exc:  # DuplicateReference: nothing was sent
+        except DuplicateReference as exc:  # nothing was sent
             out.note("invalid", str(exc))
             return EXIT_INVALID
         out.http(tracked)

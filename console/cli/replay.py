@@ -34,11 +34,13 @@ from console.cli.exit_codes import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_NOT_CONFIRMED,
+    EXIT_UNKNOWN,
     EXIT_UNREACHABLE,
     for_replay,
 )
 from console.cli.numbers import Above
 from console.cli.options import given_on_command_line, target_options, with_target
+from console.domain.journal import JournalError
 from console.errors import ConsoleError
 
 __all__ = ["replay"]
@@ -244,39 +246,57 @@ async def _run(resolved: ResolvedTarget, inputs: ReplayInputs, settings: ReplayS
     except ConsoleError as exc:
         out.note("error", str(exc))
         return EXIT_UNREACHABLE
-    async with opened:
-        progress = _Progress()
+    run: ReplayRun | None = None
+    code: int | None = None
+    try:
+        async with opened:
+            progress = _Progress()
 
-        def on_outcome(outcome: Outcome) -> None:
-            if out.as_json:
-                out.emit({"type": "result", **outcome.as_json()}, "")
-                sys.stdout.flush()
+            def on_outcome(outcome: Outcome) -> None:
+                if out.as_json:
+                    out.emit({"type": "result", **outcome.as_json()}, "")
+                    sys.stdout.flush()
 
-        run = ReplayRun(opened, inputs, settings, resume_dir=resume_dir,
-                        on_outcome=on_outcome, on_progress=progress.update)
-        loop = asyncio.get_running_loop()
-        # Put back afterwards (removing a loop's handler leaves SIGTERM to its default action
-        # and SIGINT to Python's): asyncio's runner, or SIGTERM taken as Ctrl-C (cli.process).
-        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT,
-                                                                    signal.SIGTERM)}
-        loop.add_signal_handler(signal.SIGINT, run.stop)
-        loop.add_signal_handler(signal.SIGTERM, run.stop)
-        try:
-            result = await run.run(confirmed=confirmed)
-        except ReplayInputError as exc:
-            out.note("invalid", str(exc))
-            return EXIT_INVALID
-        except NotConfirmed as exc:
-            out.note("error", str(exc))
-            return EXIT_NOT_CONFIRMED
-        finally:
-            for signum, handler in previous.items():
-                loop.remove_signal_handler(signum)
-                if handler is not None:
-                    signal.signal(signum, handler)
-            progress.close(run.progress)
-        _table(result, out)
-        return for_replay(result.worst())
+            run = ReplayRun(opened, inputs, settings, resume_dir=resume_dir,
+                            on_outcome=on_outcome, on_progress=progress.update)
+            code = await _until_done(run, confirmed, progress, out)
+    except JournalError as exc:  # a full disk mid-run: said, not a traceback
+        sent = run.progress.sent if run is not None else 0
+        out.note("error", f"{exc}. The replay stopped: nothing was sent{out.tag}" if not sent
+                 else f"{exc}. The replay stopped: {sent} record(s) sent, whose lines the "
+                 f"journal may lack; once it can be written, `replay --resume-from-journal "
+                 f"{opened.journal.path}` rebuilds the resume and unconfirmed files{out.tag}")
+        if code is None:  # no verdict table: what was sent may be at GWS
+            code = EXIT_UNKNOWN if sent else EXIT_UNREACHABLE
+    return code
+
+
+async def _until_done(run: ReplayRun, confirmed: bool, progress: _Progress, out: Printer
+                      ) -> int:
+    """Run the replay with Ctrl-C and SIGTERM stopping it; the verdict table and its code."""
+    loop = asyncio.get_running_loop()
+    # Put back afterwards (removing a loop's handler leaves SIGTERM to its default action
+    # and SIGINT to Python's): asyncio's runner, or SIGTERM taken as Ctrl-C (cli.process).
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT,
+                                                                signal.SIGTERM)}
+    loop.add_signal_handler(signal.SIGINT, run.stop)
+    loop.add_signal_handler(signal.SIGTERM, run.stop)
+    try:
+        result = await run.run(confirmed=confirmed)
+    except ReplayInputError as exc:
+        out.note("invalid", str(exc))
+        return EXIT_INVALID
+    except NotConfirmed as exc:
+        out.note("error", str(exc))
+        return EXIT_NOT_CONFIRMED
+    finally:
+        for signum, handler in previous.items():
+            loop.remove_signal_handler(signum)
+            if handler is not None:
+                signal.signal(signum, handler)
+        progress.close(run.progress)
+    _table(result, out)
+    return for_replay(result.worst())
 
 
 def _table(result: ReplayResult, out: Printer) -> None:
