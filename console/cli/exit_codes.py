@@ -8,7 +8,7 @@
 | 4 | an Error notification came back (GWS accepted the POST, OCS failed it) |
 | 5 | no answer: GWS accepted the POST, no acknowledgement within the timeout |
 | 6 | target problem: GWS unreachable (nothing delivered), profile, URL or password problem (Ctrl-D at the password prompt too), a journal file that cannot be written (nothing sent); a replay that stopped by itself: the notification stream stopped for good, or the password refused on records in a row |
-| 7 | unknown: a POST was sent but its outcome was not seen (reset, timeout, unreadable reply) and no acknowledgement came: GWS may have accepted it; check before re-sending |
+| 7 | unknown: a POST was sent but its outcome was not seen (reset, timeout, unreadable reply) and no acknowledgement came: GWS may have accepted it; check before re-sending; also a journal that stopped taking lines after a POST left |
 | 8 | not confirmed: a replay to production was not confirmed (answered no, Ctrl-D at the prompt, or no terminal to ask on and no --yes); nothing sent |
 | 130 | interrupted (Ctrl-C, SIGTERM, SIGHUP; at a prompt too): replay writes its partial verdict and resume files; send prints its verdict (`unknown` once the POST has left); watch, stopped, always ends so |
 
