@@ -232,3 +232,19 @@ async def test_a_journal_that_fills_up_during_a_send_is_said(
     assert f"cannot write the journal {journal}" in err and words in out + err, out + err
     assert "Traceback" not in out + err
     assert (await sim_state(sim.url))["store"]["accepted"] == (code == 7)
+
+
+def test_a_ctrl_c_no_command_handles_ends_with_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C while `templates list` reads files: click said "Aborted!", exit 1.
+    from click.testing import CliRunner
+
+    import console.cli.templates
+    from console.cli.main import main
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(console.cli.templates, "find_templates", interrupted)
+    result = CliRunner().invoke(main, ["templates", "list"])
+    assert result.exit_code == 130, result.output
+    assert "Aborted" not in result.output and "interrupted" in result.output

@@ -50,6 +50,18 @@ class _LazyGroup(click.Group):
             started_as_program()
         return super().__call__(*args, **kwargs)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """A Ctrl-C (or SIGTERM, SIGHUP: console.cli.process) that no command handled itself
+        (while one loads, in `templates list`...) ends with the table's 130, not click's
+        "Aborted!" and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            from console.cli.exit_codes import EXIT_INTERRUPTED
+
+            click.echo("\ninterrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
 
