@@ -76,7 +76,16 @@ def prompt_password(label: str) -> str:
         return ""
     import getpass
 
-    return getpass.getpass(f"{label}: ")
+    try:
+        return getpass.getpass(f"{label}: ")
+    except EOFError:  # Ctrl-D: no password, exit 6 as in every command (not a traceback)
+        from console.cli.commands import NO_PASSWORD_TYPED
+        from console.errors import ProfileError
+
+        raise ProfileError(NO_PASSWORD_TYPED) from None
+    except KeyboardInterrupt:  # Ctrl-C before the console opened: exit 130, not "Aborted!"
+        print("\ninterrupted at the password prompt: nothing was sent", file=sys.stderr)
+        sys.exit(130)
 
 
 def find_start_template(name: str, profiles_dir: Path | None) -> Template:

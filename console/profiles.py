@@ -89,7 +89,10 @@ def load_profile(name: str, dirs: list[Path]) -> Profile:
 
 
 def read_profile(path: Path) -> Profile:
-    from console.domain.yamlfile import YamlError, load_yaml_mapping  # YAML when a file is read
+    from console.domain.yamlfile import (  # YAML when a file is read
+        YamlError,
+        load_yaml_mapping,
+    )
 
     try:
         data, lines = load_yaml_mapping(path)

@@ -46,7 +46,13 @@ async def run_bin(*args: str, env: dict[str, str], cwd: Path,
     proc = await asyncio.create_subprocess_exec(
         BIN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except BaseException:  # a run that should have ended: no process is left behind
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 
@@ -110,6 +116,24 @@ def write_profile(directory: Path, name: str, url: str, user: str,
     lines = [f"url: {url}", f"username: {user}"] + [f"{k}: {v}" for k, v in extra.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def with_set(args: list[str], *items: str) -> list[str]:
+    """`args` with `--set NAME=VALUE` for each of `items`, in place of any `--set NAME=...`
+    already there (the same name twice with different values is refused)."""
+    names = {item.partition("=")[0] for item in items}
+    kept: list[str] = []
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg == "--set" and index + 1 < len(args) \
+                and args[index + 1].partition("=")[0] in names:
+            skip = True
+            continue
+        kept.append(arg)
+    return kept + [arg for item in items for arg in ("--set", item)]
 
 
 def journal_lines(path: Path) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from console.sim import Simulator
-from tests.cli_helpers import BIN, run_bin
+from tests.cli_helpers import BIN, run_bin, with_set
 from tests.helpers import Gws, eventually, sample_request
 
 FIELDS = ["--set", "applicationId=134", "--set", "campaignName=Campaign1",
@@ -54,8 +54,8 @@ async def test_send_json_lines(tmp_path: Path) -> None:
 
 
 async def test_invalid_field_exits_2_naming_it(tmp_path: Path) -> None:
-    code, out, err = await run("send", "--journal", str(tmp_path / "j"), *FIELDS,
-                               "--set", "phoneType=Cell", cwd=tmp_path)
+    code, out, err = await run("send", "--journal", str(tmp_path / "j"),
+                               *with_set(FIELDS, "phoneType=Cell"), cwd=tmp_path)
     assert code == 2
     assert "phoneType: got 'Cell'" in err
 
@@ -72,7 +72,7 @@ async def test_exit_codes_against_a_faulty_gws(sim: Simulator, tmp_path: Path) -
                           "(GSW_ERROR_NUMBER 13)") in out
     sim.clear_faults()
     sim.set_settings({"ocs_refusals": "sync"})  # GWS refuses an unknown campaign at once
-    code, out, _ = await run(*base, "--set", "campaignName=Nope", password=sim.password)
+    code, out, _ = await run(*with_set(base, "campaignName=Nope"), password=sim.password)
     assert code == 3 and "statusCode 6" in out
     code, _, err = await run(*base, password="wrong")
     assert code == 6 and "statusCode 20" in err

@@ -62,7 +62,7 @@ async def test_watch_stopped_by_a_signal_in_a_flood_keeps_every_event_in_its_jou
             await proc.wait()
     printed += [json.loads(line)["seq"] for line in rest.decode().splitlines()
                 if line.startswith('{"type": "event"')]
-    assert proc.returncode == 0, (proc.returncode, err.decode()[-2000:])  # as after Ctrl-C
+    assert proc.returncode == 130, (proc.returncode, err.decode()[-2000:])  # as after Ctrl-C
     assert "Traceback" not in err.decode()
     journaled = {line["seq"] for line in map(json.loads, journal.read_text().splitlines())
                  if line.get("kind") == "event"}

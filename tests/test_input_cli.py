@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import with_set
+
 BIN = str(Path(sys.executable).with_name("outbound-console")) if Path(sys.executable).with_name(
     "outbound-console").exists() else (shutil.which("outbound-console") or "outbound-console")
 SECRET = "Zq8-not-for-journals-41"
@@ -122,7 +124,7 @@ def test_send_refuses_the_variable_a_chosen_profile_reads_its_password_from(
 def test_send_refuses_what_gws_cannot_carry_with_exit_2(tmp_path: Path, value: str,
                                                          words: str) -> None:
     journal = tmp_path / "journal.jsonl"
-    proc = run(tmp_path, "send", *RECORD, "--set", value, "--journal", str(journal))
+    proc = run(tmp_path, "send", *with_set(RECORD, value), "--journal", str(journal))
     no_traceback(proc)
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr

@@ -20,6 +20,7 @@ from tests.cli_helpers import (
     journal_lines,
     json_lines,
     run_bin,
+    with_set,
     write_profile,
 )
 from tests.test_cli_engine import FIELDS
@@ -27,9 +28,10 @@ from tests.test_cli_engine import FIELDS
 SAMPLE_DN = "5001"
 
 
-def send_args(sim: Simulator, tmp_path: Path, *extra: str) -> list[str]:
+def send_args(sim: Simulator, tmp_path: Path, *sets: str) -> list[str]:
+    """`send` of FIELDS, with `sets` (NAME=VALUE) in place of theirs."""
     return ["send", "--url", sim.url, "--user", sim.user, "--journal",
-            str(tmp_path / "j.jsonl"), "--json", *FIELDS, *extra]
+            str(tmp_path / "j.jsonl"), "--json", *with_set(FIELDS, *sets)]
 
 
 def verdicts(path: Path) -> list[dict[str, Any]]:
@@ -41,7 +43,7 @@ async def test_an_unknown_campaign_fails_with_ocs_words_in_both_modes(
         sim: Simulator, tmp_path: Path, mode: str) -> None:
     sim.set_settings({"ocs_refusals": mode})
     env = isolated_env(tmp_path, sim.password)
-    code, out, err = await run_bin(*send_args(sim, tmp_path, "--set", "campaignName=Nope"),
+    code, out, err = await run_bin(*send_args(sim, tmp_path, "campaignName=Nope"),
                                    env=env, cwd=tmp_path)
     [verdict] = [line for line in json_lines(out) if line["type"] == "verdict"] or [
         line for line in json_lines(out) if line["type"] == "http"]
@@ -59,9 +61,8 @@ async def test_an_unknown_campaign_fails_with_ocs_words_in_both_modes(
     else:
         assert code == 3 and verdict["post"] == "refused" and "statusCode 6" in verdict["reason"]
     # The same, as a person reads it.
-    code, out, _ = await run_bin(*[a for a in send_args(sim, tmp_path, "--set",
-                                                        "campaignName=Nope") if a != "--json"],
-                                 env=env, cwd=tmp_path)
+    code, out, _ = await run_bin(*[a for a in send_args(sim, tmp_path, "campaignName=Nope")
+                                   if a != "--json"], env=env, cwd=tmp_path)
     assert "failed: " in out and "Campaign 'Nope' not found" in out
 
 
@@ -235,8 +236,9 @@ async def test_an_ocs_error_before_the_http_reply_is_one_verdict(sim: Simulator,
     profiles = tmp_path / "profiles"
     write_profile(profiles, "quick", sim.url, sim.user, timeout=1)
     code, out, err = await run_bin("send", "--profiles", str(profiles), "-p", "quick", "--json",
-                                   "--journal", str(tmp_path / "j"), *FIELDS, "--set",
-                                   "campaignName=Nope", env=env, cwd=tmp_path)
+                                   "--journal", str(tmp_path / "j"),
+                                   *with_set(FIELDS, "campaignName=Nope"), env=env,
+                                   cwd=tmp_path)
     assert code == 4, out + err
     final = json_lines(out)[-1]
     assert final["type"] == "verdict" and final["state"] == "failed"

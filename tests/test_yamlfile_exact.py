@@ -12,9 +12,18 @@ import pytest
 import yaml
 
 from console.domain import yamlfile
-from console.domain.yamlfile import (MAX_DEPTH, MAX_FILE_BYTES, YamlError, check_size,
-                                     line_of, load_yaml_mapping, parse_yaml, read_utf8,
-                                     scalar_value, yaml_events)
+from console.domain.yamlfile import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    YamlError,
+    check_size,
+    line_of,
+    load_yaml_mapping,
+    parse_yaml,
+    read_utf8,
+    scalar_value,
+    yaml_events,
+)
 
 P = Path("f.yaml")
 

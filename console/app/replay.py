@@ -20,6 +20,7 @@ surely never had) and the unconfirmed file (records it may have) when no end was
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections import Counter
@@ -118,7 +119,7 @@ class ReplaySettings:
             raise ReplayInputError(f"--rate must be above 0 and at most {MAX_RATE:g}")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise ReplayInputError(f"--concurrency must be 1..{MAX_CONCURRENCY}")
-        if self.timeout_s <= 0:
+        if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):  # nan too
             raise ReplayInputError("--timeout must be above 0 seconds")
 
 

@@ -22,7 +22,12 @@ from console.domain.urls import has_credentials, safe_url
 from console.errors import ConsoleError, ProfileError
 from console.gws.connection import Connection, Secret
 from console.profile import Profile, is_production
-from console.profiles import load_profile, missing_password, resolve_password, search_path
+from console.profiles import (
+    load_profile,
+    missing_password,
+    resolve_password,
+    search_path,
+)
 
 if TYPE_CHECKING:  # the engine is imported when a target is opened, not when it is resolved
     from console.app.early_sim import EarlySimulator

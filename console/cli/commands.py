@@ -24,16 +24,20 @@ from console.cli.exit_codes import (
     EXIT_UNKNOWN,
     EXIT_UNREACHABLE,
 )
+from console.cli.numbers import Above
 from console.cli.options import (
     TargetProblem,
+    given_on_command_line,
     profiles_dir_of,
     target_options,
     with_target,
 )
 from console.cli.process import exit_now
+from console.cli.repeats import refuse_repeated_names
 from console.cli.terminal_text import terminal_safe
 from console.domain.events import Event, StreamStatus
-from console.errors import ConsoleError, ProfileError, RecordInvalid
+from console.domain.journal import JournalError
+from console.errors import ConsoleError, DuplicateReference, ProfileError, RecordInvalid
 from console.profiles import list_profiles, search_path
 
 if TYPE_CHECKING:
@@ -42,17 +46,34 @@ if TYPE_CHECKING:
     from console.gws.engine import Engine
 
 __all__ = ["send", "watch", "profiles", "terminal_password", "Printer", "with_target",
-           "parse_sets"]
+           "parse_sets", "ended_by_ctrl_c", "NO_PASSWORD_TYPED"]
+
+NO_PASSWORD_TYPED = ("no password given (the prompt ended with Ctrl-D): nothing was sent; "
+                     "type it, or set OUTBOUND_CONSOLE_PASSWORD")
+
 
 def terminal_password(label: str) -> str:
-    """Ask on the terminal (nothing echoed); ProfileError saying what to set without one."""
+    """Ask on the terminal (nothing echoed); ProfileError saying what to set without one, or
+    when the prompt ends with Ctrl-D (exit 6); KeyboardInterrupt on Ctrl-C (exit 130)."""
     if not sys.stdin.isatty():
         raise ProfileError("no password: set OUTBOUND_CONSOLE_PASSWORD (stdin is not a terminal)")
-    return str(click.prompt(label, hide_input=True, err=True))
+    try:
+        return str(click.prompt(label, hide_input=True, err=True))
+    except click.Abort as exc:  # click's "Aborted!", exit 1, fits no row of the table
+        if ended_by_ctrl_c(exc):
+            raise KeyboardInterrupt from None
+        raise ProfileError(NO_PASSWORD_TYPED) from None
+
+
+def ended_by_ctrl_c(abort: click.Abort) -> bool:
+    """click's prompts end alike on Ctrl-C and on Ctrl-D (end of input): which it was."""
+    return isinstance(abort.__context__, KeyboardInterrupt)
 
 
 def parse_sets(sets: tuple[str, ...], json_values: bool = False) -> dict[str, Any]:
-    """`--set name=value` pairs (UsageError for a malformed one)."""
+    """`--set name=value` pairs (UsageError for a malformed one, or a name given twice with
+    different values)."""
+    refuse_repeated_names("--set", sets)
     values: dict[str, Any] = {}
     for item in sets:
         key, sep, value = item.partition("=")
@@ -190,6 +211,8 @@ def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
         out.set_target(resolved.target, announce=False)
         out.target_failed(str(exc))
         sys.exit(EXIT_UNREACHABLE)
+    except KeyboardInterrupt:  # Ctrl-C at the password prompt
+        sys.exit(_nothing_sent(out))
 
 
 @click.command()
@@ -201,8 +224,8 @@ def resolve_or_exit(options: TargetOptions | ResolvedTarget, out: Printer,
               help="Set a field or a template placeholder, e.g. --set phoneNumber=5551234 "
               "(repeatable; a name nothing uses is refused).")
 @click.option("--no-wait", is_flag=True, help="Return after the HTTP reply.")
-@click.option("--timeout", default=10.0, show_default=True, type=float,
-              help="Seconds to wait for the acknowledgement.")
+@click.option("--timeout", default=10.0, show_default=True, type=Above(0),
+              help="Seconds to wait for the acknowledgement (not with --no-wait).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None,
@@ -219,6 +242,10 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     from console.app.send import STAND_IN_DEVICE, check_fields, request_fields
 
     options = target_options(ctx, profile_name, profiles_dir, url, user, journal_path)
+    if no_wait and given_on_command_line(ctx, "timeout"):
+        raise click.UsageError("--timeout is how long to wait for the acknowledgement; "
+                               "--no-wait does not wait: give one of them")
+    values = parse_sets(sets, json_values=True)  # malformed or contradictory: before all else
     out = Printer(as_json)
     resolved = resolve_or_exit(options, out, need_password=False)  # the target first
     out.set_target(resolved.target, announce=False)
@@ -226,11 +253,15 @@ def send(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
     try:
         loaded = None
         if template is not None:  # templates (and YAML) only for a send that has one
-            from console.domain.templates import load_template, resolve_template, template_dirs
+            from console.domain.templates import (
+                load_template,
+                resolve_template,
+                template_dirs,
+            )
 
             path = resolve_template(template, template_dirs(search_path(options.profiles_dir)))
             loaded, source = load_template(path), str(path)
-        fields = request_fields(loaded, parse_sets(sets, json_values=True))
+        fields = request_fields(loaded, values)
         check_fields(fields, source, STAND_IN_DEVICE)
     except ConsoleError as exc:  # RecordInvalid or TemplateError: the input, said how
         out.fail(str(exc), EXIT_INVALID)
@@ -258,39 +289,62 @@ async def _send(resolved: ResolvedTarget, fields: dict[str, Any], no_wait: bool,
     except asyncio.CancelledError:  # Ctrl-C while starting the simulator: nothing was sent
         _uncancel()
         return _nothing_sent(out)
-    async with opened:
-        out.set_target(opened.target)  # before logging in: a failure names the server
-        engine = opened.engine
-        try:
-            await engine.open()
-        except ConsoleError as exc:
-            out.target_failed(str(exc))
-            return EXIT_UNREACHABLE
-        except asyncio.CancelledError:  # Ctrl-C while logging in: nothing was sent
-            _uncancel()
-            return _nothing_sent(out)
-        resume_collection()  # the imports are done (console.app.heap)
-        assert engine.me is not None
-        for warning in engine.me.warnings:
-            out.note("warning", warning)
-        fields.setdefault("devicePath", engine.session.device_path)
-        try:
-            record = AddRecord.parse(fields, source)
-        except RecordInvalid as exc:
-            out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
-            return EXIT_INVALID
-        try:
-            return await _send_one(engine, record, no_wait, timeout, out)
-        except asyncio.CancelledError:
-            # Ctrl-C: a verdict all the same, never "refused": the POST may have reached
-            # GWS, or its acknowledgement may still come (the journal gets it too).
-            _uncancel()
-            tracked = engine.tracker.get(record.reference_id)
-            if tracked is None:
+    record: AddRecord | None = None
+    try:
+        async with opened:
+            out.set_target(opened.target)  # before logging in: a failure names the server
+            engine = opened.engine
+            try:
+                await engine.open()
+            except ConsoleError as exc:
+                out.target_failed(str(exc))
+                return EXIT_UNREACHABLE
+            except asyncio.CancelledError:  # Ctrl-C while logging in: nothing was sent
+                _uncancel()
                 return _nothing_sent(out)
-            engine.stop_waiting(tracked, "stopped by Ctrl-C")
-            out.verdict(tracked)
-            return EXIT_INTERRUPTED
+            resume_collection()  # the imports are done (console.app.heap)
+            assert engine.me is not None
+            for warning in engine.me.warnings:
+                out.note("warning", warning)
+            fields.setdefault("devicePath", engine.session.device_path)
+            try:
+                record = AddRecord.parse(fields, source)
+            except RecordInvalid as exc:
+                out.note("invalid", str(exc), problems=[str(p) for p in exc.problems])
+                return EXIT_INVALID
+            try:
+                return await _send_one(engine, record, no_wait, timeout, out)
+            except asyncio.CancelledError:
+                # Ctrl-C: a verdict all the same, never "refused": the POST may have reached
+                # GWS, or its acknowledgement may still come (the journal gets it too).
+                _uncancel()
+                tracked = engine.tracker.get(record.reference_id)
+                if tracked is None:
+                    return _nothing_sent(out)
+                engine.stop_waiting(tracked, "stopped by Ctrl-C")
+                out.verdict(tracked)
+                return EXIT_INTERRUPTED
+    except JournalError as exc:  # a full disk mid-send: said, not a traceback
+        return _journal_failed(opened.engine, record, exc, out)
+
+
+def _journal_failed(engine: Engine, record: AddRecord | None, exc: Exception,
+                    out: Printer) -> int:
+    """The journal stopped taking lines: nothing sent (6), or the record's verdict as far as
+    it is known (unknown while it waits: the POST left, 7), its lines maybe not journaled."""
+    tracked = engine.tracker.get(record.reference_id) if record is not None else None
+    if tracked is None or tracked.post is None:  # its request line comes before its POST
+        out.note("error", f"{exc}. Nothing was sent{out.tag}")
+        return EXIT_UNREACHABLE
+    out.note("error", f"{exc}. The journal may lack the lines of {tracked.reference_id}"
+             f"{out.tag}")
+    if tracked.state == "pending":
+        out.emit({"type": "verdict", **tracked.verdict(), "state": "unknown"},
+                 f"{tracked.reference_id}: unknown: no verdict yet when the journal stopped; "
+                 f"it may have been accepted by GWS: check before re-sending{out.tag}")
+        return EXIT_UNKNOWN
+    out.verdict(tracked)
+    return _exit_for(tracked)
 
 
 def _nothing_sent(out: Printer) -> int:
@@ -315,7 +369,7 @@ async def _send_one(engine: Engine, record: AddRecord, no_wait: bool, timeout: f
     try:
         try:
             tracked = await engine.send(record)
-        except ConsoleError as exc:  # DuplicateReference: nothing was sent
+        except DuplicateReference as exc:  # nothing was sent
             out.note("invalid", str(exc))
             return EXIT_INVALID
         out.http(tracked)
@@ -384,8 +438,8 @@ def watch(ctx: click.Context, profile_name: str | None, profiles_dir: Path | Non
     out.set_target(resolved.target, announce=False)
     try:
         sys.exit(asyncio.run(_watch(resolved, channels or None, out)))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP (console.cli.process)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 async def _watch(resolved: ResolvedTarget, channels: tuple[str, ...] | None,

@@ -12,6 +12,7 @@ import click
 from console import __version__
 from console.app.heap import resume_collection
 from console.cli.process import started_as_program
+from console.cli.repeats import refuse_repeated_names, refuse_repeats
 from console.tui.repaint import DEFAULT_OVER_SSH
 
 SIM_PASSWORD_ENV = "OUTBOUND_CONSOLE_SIM_PASSWORD"
@@ -49,6 +50,18 @@ class _LazyGroup(click.Group):
             started_as_program()
         return super().__call__(*args, **kwargs)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """A Ctrl-C (or SIGTERM, SIGHUP: console.cli.process) that no command handled itself
+        (while one loads, in `templates list`...) ends with the table's 130, not click's
+        "Aborted!" and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            from console.cli.exit_codes import EXIT_INTERRUPTED
+
+            click.echo("\ninterrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
 
@@ -76,7 +89,7 @@ class _LazyGroup(click.Group):
             module, attr = self.LAZY[name].split(":")
             command = getattr(importlib.import_module(module), attr)
             assert isinstance(command, click.Command)
-            return command
+            return refuse_repeats(command)
         return super().get_command(ctx, name)
 
 
@@ -136,8 +149,11 @@ def main(ctx: click.Context, profile_name: str | None, profiles_dir: Path | None
                       max_repaint_rate)
     except ProfileError as exc:
         raise TargetProblem(str(exc)) from None
+
     except ConsoleError as exc:
-        raise _Refused(str(exc)) from None
+        from console.cli.exit_codes import InvalidInput
+
+        raise InvalidInput(str(exc)) from None  # a --template that can't be used: as `send`
 
 
 def _repaint_rate(value: str | None) -> str | None:
@@ -152,16 +168,11 @@ def _repaint_rate(value: str | None) -> str | None:
     return value
 
 
-class _Refused(click.ClickException):
-    """Bad input for the console (a --template that can't be used): exit 2, as `send`."""
-
-    exit_code = 2
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind (loopback unless you mean otherwise).")
-@click.option("--port", default=8090, show_default=True, type=int, help="Port (0 picks one).")
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks one).")
 @click.option("--user", "user_name", default="demo", show_default=True, help="Demo user name.")
 @click.option("--fault", "faults", multiple=True, metavar="NAME=VALUE",
               help="Inject a fault, e.g. ack_drop=0.1, ack_delay_ms=200 (repeatable).")
@@ -189,6 +200,9 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
     from console.sim.faults import apply_settings, parse_assignments
     from console.sim.settings import apply_gws_settings, parse_setting_assignments
 
+    refuse_repeated_names("--fault", faults,
+                          {"seed": ("--seed", str(seed))} if seed is not None else None)
+    refuse_repeated_names("--setting", settings)
     try:
         changes: dict[str, object] = {}
         if faults_file is not None:
@@ -250,6 +264,8 @@ def sim(host: str, port: int, user_name: str, faults: tuple[str, ...],
     except KeyboardInterrupt:
         click.echo("simulator stopped")
 
+
+refuse_repeats(main)  # the console's own options and sim's (the lazy commands' when loaded)
 
 if __name__ == "__main__":
     main()

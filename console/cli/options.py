@@ -18,7 +18,7 @@ from console.app.target import OptionConflict, TargetOptions
 from console.cli.exit_codes import EXIT_UNREACHABLE
 
 __all__ = ["with_target", "TargetProblem", "check_before", "target_options", "profiles_dir_of",
-           "APPLIES"]
+           "APPLIES", "given_on_command_line"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,3 +95,8 @@ def target_options(ctx: click.Context, profile_name: str | None, profiles_dir: P
 def profiles_dir_of(ctx: click.Context, profiles_dir: Path | None) -> Path | None:
     """--profiles given before or after the command (refused if both, differently)."""
     return target_options(ctx, None, profiles_dir, None, None, None).profiles_dir
+
+
+def given_on_command_line(ctx: click.Context, name: str) -> bool:
+    """Whether the option `name` (its parameter name) was typed, not left at its default."""
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE

@@ -31,16 +31,19 @@ from console.app.replay import (
 )
 from console.app.replay_engine import DEFAULT_CONCURRENCY, DEFAULT_RATE, Outcome
 from console.app.target import ResolvedTarget, Target
-from console.cli.commands import Printer, parse_sets, resolve_or_exit
+from console.cli.commands import Printer, ended_by_ctrl_c, parse_sets, resolve_or_exit
 from console.cli.exit_codes import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_NOT_CONFIRMED,
+    EXIT_UNKNOWN,
     EXIT_UNREACHABLE,
     for_replay,
 )
-from console.cli.options import target_options, with_target
+from console.cli.numbers import Above
+from console.cli.options import given_on_command_line, target_options, with_target
 from console.cli.terminal_text import terminal_safe
+from console.domain.journal import JournalError
 from console.errors import ConsoleError
 
 __all__ = ["replay"]
@@ -99,11 +102,11 @@ class _Progress:
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A placeholder value (or field) for every record; wins over rows. A name no "
               "template uses is refused.")
-@click.option("--rate", default=DEFAULT_RATE, show_default=True, type=float,
+@click.option("--rate", default=DEFAULT_RATE, show_default=True, type=Above(0),
               help="At most this many records per second (max 5000).")
 @click.option("--concurrency", default=DEFAULT_CONCURRENCY, show_default=True, type=int,
               help="At most this many POSTs in flight (max 64).")
-@click.option("--timeout", default=10.0, show_default=True, type=float,
+@click.option("--timeout", default=10.0, show_default=True, type=Above(0),
               help="Seconds to wait for each acknowledgement.")
 @click.option("--dry-run", is_flag=True, help="Check everything and print the bodies; send nothing.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True,
@@ -136,8 +139,11 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
     if journal_to_rebuild is not None:
         given = [flag for flag, value in (("TEMPLATE", template_refs), ("--rows", rows_path),
                                           ("--resume", resume_path), ("--count", count),
-                                          ("--set", sets), ("--dry-run", dry_run))
+                                          ("--set", sets), ("--dry-run", dry_run),
+                                          ("--yes", assume_yes))
                  if value]
+        given += [f"--{name}" for name in ("rate", "concurrency", "timeout")
+                  if given_on_command_line(ctx, name)]
         given += options.given()
         if given:
             raise click.UsageError(f"--resume-from-journal sends nothing and rebuilds files "
@@ -146,6 +152,7 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
         sys.exit(_rebuild(journal_to_rebuild, run_id, resume_dir, out))
     if run_id is not None:
         raise click.UsageError("--run goes with --resume-from-journal")
+    values = parse_sets(sets)  # malformed or contradictory: before the target is resolved
     if count is not None and (rows_path or resume_path):
         raise click.UsageError("--count is for replays without --rows/--resume (one record "
                                "per row otherwise)")
@@ -156,10 +163,10 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
     try:
         settings.check()
         inputs = load_inputs(template_refs, rows=rows_path, resume=resume_path,
-                             count=count or 1, sets=parse_sets(sets),
-                             profiles_dir=options.profiles_dir)
+                             count=count or 1, sets=values, profiles_dir=options.profiles_dir)
     except ReplayInputError as exc:
         out.fail(str(exc), EXIT_INVALID)
+    _refuse_twice_named(template_refs, inputs, out)
     mismatch = resume_mismatch(inputs, target)  # before any password prompt
     if mismatch is not None:
         out.fail(f"nothing sent: {mismatch}", EXIT_INVALID)
@@ -185,6 +192,21 @@ def replay(ctx: click.Context, template_refs: tuple[str, ...], profile_name: str
                  f"the journal has what was done{out.tag}")
         code = EXIT_INTERRUPTED
     sys.exit(code)
+
+
+def _refuse_twice_named(refs: tuple[str, ...], inputs: ReplayInputs, out: Printer) -> None:
+    """`replay T T` would send every record twice: refused (--count N is for N records)."""
+    named: dict[Path, str] = {}
+    for ref, template in zip(refs, inputs.templates, strict=False):
+        path = template.path.resolve() if template.path is not None else None
+        if path is None:
+            continue
+        if path in named:
+            same = f"as {named[path]!r} and {ref!r}" if named[path] != ref else f"{ref!r} twice"
+            out.fail(f"the template {path} is named {same}: each of its records would be sent "
+                     "twice; name it once (--count N sends N records per template)",
+                     EXIT_INVALID)
+        named[path] = ref
 
 
 def _dry_run(jobs: list[Any], target: Target, out: Printer, device: str) -> None:
@@ -215,7 +237,14 @@ def _confirm(target: Target, inputs: ReplayInputs, settings: ReplaySettings, rec
         out.fail(f"refused: this replay needs a confirmation and stdin is not a terminal. "
                  f"{question} Add --yes to confirm in a script. Nothing sent.",
                  EXIT_NOT_CONFIRMED)
-    if not click.confirm(question, default=False, err=True):
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort as exc:  # click's "Aborted!", exit 1, fits no row of the table
+        if ended_by_ctrl_c(exc):
+            out.note("interrupted", f"stopped at the confirmation: nothing was sent{out.tag}")
+            sys.exit(EXIT_INTERRUPTED)
+        confirmed = False  # Ctrl-D: no answer is no
+    if not confirmed:
         out.fail("not confirmed: nothing sent", EXIT_NOT_CONFIRMED)
     return True
 
@@ -229,39 +258,57 @@ async def _run(resolved: ResolvedTarget, inputs: ReplayInputs, settings: ReplayS
     except ConsoleError as exc:
         out.note("error", str(exc))
         return EXIT_UNREACHABLE
-    async with opened:
-        progress = _Progress()
+    run: ReplayRun | None = None
+    code: int | None = None
+    try:
+        async with opened:
+            progress = _Progress()
 
-        def on_outcome(outcome: Outcome) -> None:
-            if out.as_json:
-                out.emit({"type": "result", **outcome.as_json()}, "")
-                sys.stdout.flush()
+            def on_outcome(outcome: Outcome) -> None:
+                if out.as_json:
+                    out.emit({"type": "result", **outcome.as_json()}, "")
+                    sys.stdout.flush()
 
-        run = ReplayRun(opened, inputs, settings, resume_dir=resume_dir,
-                        on_outcome=on_outcome, on_progress=progress.update)
-        loop = asyncio.get_running_loop()
-        # Put back afterwards (removing a loop's handler leaves SIGTERM to its default action
-        # and SIGINT to Python's): asyncio's runner, or SIGTERM taken as Ctrl-C (cli.process).
-        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT,
-                                                                    signal.SIGTERM)}
-        loop.add_signal_handler(signal.SIGINT, run.stop)
-        loop.add_signal_handler(signal.SIGTERM, run.stop)
-        try:
-            result = await run.run(confirmed=confirmed)
-        except ReplayInputError as exc:
-            out.note("invalid", str(exc))
-            return EXIT_INVALID
-        except NotConfirmed as exc:
-            out.note("error", str(exc))
-            return EXIT_NOT_CONFIRMED
-        finally:
-            for signum, handler in previous.items():
-                loop.remove_signal_handler(signum)
-                if handler is not None:
-                    signal.signal(signum, handler)
-            progress.close(run.progress)
-        _table(result, out)
-        return for_replay(result.worst())
+            run = ReplayRun(opened, inputs, settings, resume_dir=resume_dir,
+                            on_outcome=on_outcome, on_progress=progress.update)
+            code = await _until_done(run, confirmed, progress, out)
+    except JournalError as exc:  # a full disk mid-run: said, not a traceback
+        sent = run.progress.sent if run is not None else 0
+        out.note("error", f"{exc}. The replay stopped: nothing was sent{out.tag}" if not sent
+                 else f"{exc}. The replay stopped: {sent} record(s) sent, whose lines the "
+                 f"journal may lack; once it can be written, `replay --resume-from-journal "
+                 f"{opened.journal.path}` rebuilds the resume and unconfirmed files{out.tag}")
+        if code is None:  # no verdict table: what was sent may be at GWS
+            code = EXIT_UNKNOWN if sent else EXIT_UNREACHABLE
+    return code
+
+
+async def _until_done(run: ReplayRun, confirmed: bool, progress: _Progress, out: Printer
+                      ) -> int:
+    """Run the replay with Ctrl-C and SIGTERM stopping it; the verdict table and its code."""
+    loop = asyncio.get_running_loop()
+    # Put back afterwards (removing a loop's handler leaves SIGTERM to its default action
+    # and SIGINT to Python's): asyncio's runner, or SIGTERM taken as Ctrl-C (cli.process).
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT,
+                                                                signal.SIGTERM)}
+    loop.add_signal_handler(signal.SIGINT, run.stop)
+    loop.add_signal_handler(signal.SIGTERM, run.stop)
+    try:
+        result = await run.run(confirmed=confirmed)
+    except ReplayInputError as exc:
+        out.note("invalid", str(exc))
+        return EXIT_INVALID
+    except NotConfirmed as exc:
+        out.note("error", str(exc))
+        return EXIT_NOT_CONFIRMED
+    finally:
+        for signum, handler in previous.items():
+            loop.remove_signal_handler(signum)
+            if handler is not None:
+                signal.signal(signum, handler)
+        progress.close(run.progress)
+    _table(result, out)
+    return for_replay(result.worst())
 
 
 def _table(result: ReplayResult, out: Printer) -> None:

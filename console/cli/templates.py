@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from console.cli.exit_codes import EXIT_INVALID
+from console.cli.exit_codes import InvalidInput
 from console.cli.options import profiles_dir_of
 from console.domain.templates import (
     Template,
@@ -35,12 +35,6 @@ def _dirs(profiles_dir: Path | None) -> list[Path]:
     """Template folders for --profiles given before or after the command."""
     return template_dirs(search_path(profiles_dir_of(click.get_current_context(),
                                                      profiles_dir)))
-
-
-class _Invalid(click.ClickException):
-    """Bad input: exit 2, as the README's table says (nothing was written)."""
-
-    exit_code = EXIT_INVALID
 
 
 @click.group()
@@ -92,7 +86,7 @@ def show(template: str, profiles_dir: Path | None) -> None:
         # The user's first, then the examples (which the user's shadow).
         loaded = load_template(resolve_template(template, _dirs(profiles_dir)))
     except TemplateError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
     click.echo(f"# {loaded.path}")
     needs = loaded.placeholders()
     if needs:
@@ -141,9 +135,9 @@ def new(campaign: str, calling_list: str, name: str, application_id: int, direct
     try:
         path = template_path(directory, campaign, calling_list, name)
     except TemplateError as exc:
-        raise _Invalid(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
     if path.exists() and not force:
-        raise _Invalid(f"{path} exists (use --force to overwrite)")
+        raise InvalidInput(f"{path} exists (use --force to overwrite)")
     template = Template(
         name=name, description=f"AddRecord to {campaign} / {calling_list}.\n"
         "Give the phone number with --set phone=... or a rows file.\n",
@@ -153,5 +147,5 @@ def new(campaign: str, calling_list: str, name: str, application_id: int, direct
     try:
         saved = save_template(template, path)
     except TemplateError as exc:
-        raise _Invalid(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
     click.echo(f"wrote {saved.path}")

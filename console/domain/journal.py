@@ -45,9 +45,10 @@ if TYPE_CHECKING:
 import platformdirs
 
 from console.domain.jsontext import make_encoder, quote
+from console.errors import ConsoleError
 
-__all__ = ["Journal", "default_journal_dir", "redact", "has_secret_key", "secret_key",
-           "flush_all", "REDACTED"]
+__all__ = ["Journal", "JournalError", "default_journal_dir", "redact", "has_secret_key",
+           "secret_key", "flush_all", "REDACTED"]
 
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|cookie|credential|api[-_]?key",
                          re.IGNORECASE)
@@ -72,6 +73,19 @@ _BATCH = 256
 # The fraction part of every timestamp, made once: ".000+00:00" ... ".999+00:00".
 _MILLIS = tuple(f".{n:03d}+00:00" for n in range(1000))
 _CONTROL = re.compile("[\x00-\x1f]")
+
+
+class JournalError(ConsoleError, OSError):
+    """The journal file cannot be opened or written (a full disk, a read-only file, a
+    directory): said with the file and the fix, never a traceback. Still an OSError with the
+    failed write's errno."""
+
+    def __init__(self, message: str, cause: OSError) -> None:
+        super().__init__(message)
+        self.errno = cause.errno
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # the message, not OSError's "[Errno N] ..."
 
 
 def default_journal_dir() -> Path:
@@ -311,11 +325,18 @@ class Journal:
             # A lone surrogate (only ever inside a JSON string): written as its JSON escape
             # \udXXX, which keeps the line valid JSON and the engine running.
             data = text.encode("utf-8", "backslashreplace")
-        fd = self._fd()
-        written = os.write(fd, data)
-        while written < len(data):  # a short write (a full disk, a signal): the rest
-            data = data[written:]
+        try:
+            fd = self._fd()
             written = os.write(fd, data)
+            while written < len(data):  # a short write (a full disk, a signal): the rest
+                data = data[written:]
+                written = os.write(fd, data)
+        except JournalError:
+            raise
+        except OSError as exc:
+            raise JournalError(f"cannot write the journal {self.path}: "
+                               f"{exc.strerror or exc}; free space or fix the file there, or "
+                               "give another file with --journal PATH", exc) from exc
 
     def _fd(self) -> int:
         if self._file is not None and (self._fixed is not None

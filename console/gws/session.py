@@ -27,7 +27,13 @@ from console.errors import (
     GwsStatusError,
 )
 from console.gws.connection import Connection
-from console.gws.transport import FAILURES, GwsHttp, Posted, ReplyTooLarge, transport_failure
+from console.gws.transport import (
+    FAILURES,
+    GwsHttp,
+    Posted,
+    ReplyTooLarge,
+    transport_failure,
+)
 
 __all__ = ["GwsSession", "Me", "PostResult", "STATUS_MEANINGS", "explain_status"]
 

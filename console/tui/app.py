@@ -527,6 +527,7 @@ class OutboundApp(App[None]):
         from dataclasses import replace
 
         from console.app.target import ResolvedTarget, open_target
+        from console.domain.journal import JournalError
         from console.errors import GwsError, ProfileError
 
         header = self.main(StatusHeader)
@@ -558,7 +559,7 @@ class OutboundApp(App[None]):
                     continue
                 tries = await self._try_again_later(exc, tries)
                 continue
-            except ProfileError as exc:
+            except (ProfileError, JournalError) as exc:  # trying again cannot fix them
                 header.status, header.detail = "failed", str(exc)[:200]
                 self.notify(str(exc), title="cannot start", severity="error", timeout=30)
                 return None
