@@ -215,6 +215,12 @@ async def test_a_journal_that_fills_up_during_a_replay_is_said(
     assert got == code, out + err
     assert f"cannot write the journal {journal}" in err and words in err, err
     assert "replay --resume-from-journal" in err or code == 6
+    # It stops at the first line it cannot write: no record leaves without its request line,
+    # and none that never left is counted as sent (and "unknown") or logged as a traceback.
+    assert "Traceback" not in out + err, out + err
+    accepted = (await sim_state(sim.url))["store"]["accepted"]
+    assert accepted < 12, out + err
+    assert f"{accepted} record(s) sent" in err or accepted == 0, (accepted, err)
 
 
 @pytest.mark.parametrize(("limit", "code", "words"), [

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from console.domain.correlation import Tracked
+from console.domain.journal import JournalError
 from console.domain.model import AddRecord
 from console.domain.rows import Row
 from console.domain.templates import Template, TemplateError, unused_names
@@ -487,6 +488,18 @@ class Replay:
             self._finish(Outcome(job, "unconfirmed", "stopped while its POST was in flight: "
                                  "GWS may have accepted it", accepted=True))
             raise
+        except JournalError as exc:
+            # A full disk (or a lost file): no more records without their journal lines.
+            self._halt(f"the journal cannot be written: {exc}")
+            known = self.engine.tracker.get(job.record.reference_id)
+            if known is None or known.post is None:
+                # Its request line is written before its POST: this one never left.
+                self.sent -= 1
+                if self.on_sent is not None:
+                    self.on_sent(self.sent)
+                self._finish(Outcome(job, "not_sent", f"not sent: {exc}"))
+                return
+            tracked = known  # it left: GWS's answer is known here, journaled or not
         except Exception as exc:  # a bug of ours: the POST may have left, so never "refused"
             log.exception("sending record %s failed", job.seq)
             self._finish(Outcome(job, "unknown", f"{type(exc).__name__}: {exc} (the POST may "
