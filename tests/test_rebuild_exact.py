@@ -120,8 +120,10 @@ def test_each_fate_goes_where_it_belongs(tmp_path: Path) -> None:
     assert set(unsure) == {"notified", "no_answer", "unknown", "resp_accepted",
                            "resp_unknown", "request_only"}
     assert rebuilt.counts == Counter({"resume": 6, "unconfirmed": 6, "acknowledged": 1})
-    # The resume rows are the planned rows as they were (what `replay --resume` reads).
-    assert safe["5550001"] == {"_template": "/t/cb.yaml", "_seq": "1", "phone": "5550001"}
+    # The resume rows are the planned rows as they were (what `replay --resume` reads), with
+    # the target they were going to (which `replay --resume` holds them to).
+    assert safe["5550001"] == {"_target": "prod | agent007 | https://gws.example:8090",
+                               "_template": "/t/cb.yaml", "_seq": "1", "phone": "5550001"}
     # Each unconfirmed row says its state and why.
     assert {ref: (r["_state"], r["_reason"]) for ref, r in unsure.items()} == {
         "notified": ("failed", "OCS error 1"),
