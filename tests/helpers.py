@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -189,3 +190,27 @@ def simulator_children(pid: int) -> list[int]:
         if ppid == pid and b"console.sim.child" in cmdline:
             found.append(int(entry.name))
     return found
+
+
+async def read_terminal(master: int, until: bytes | None, timeout: float = 60.0) -> bytes:
+    """What the terminal shows until `until` appears (None: until the child closes it)."""
+    loop = asyncio.get_running_loop()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while until is None or until not in seen:
+        ready = asyncio.Event()
+        loop.add_reader(master, ready.set)
+        try:
+            await asyncio.wait_for(ready.wait(), max(0.01, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            raise AssertionError(f"{until!r} not seen; got {seen!r}") from None
+        finally:
+            loop.remove_reader(master)
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen

@@ -14,7 +14,6 @@ import pty
 import resource
 import signal
 import termios
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tests.cli_helpers import (
     sim_state,
     write_profile,
 )
+from tests.helpers import read_terminal
 from tests.test_cli_engine import BIN, FIELDS
 
 CTRL_C, CTRL_D = b"\x03", b"\x04"
@@ -38,30 +38,6 @@ def _own_terminal() -> None:
     """In the child: a session of its own whose controlling terminal is its stdin."""
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-async def _read(master: int, until: bytes | None, timeout: float = 60.0) -> bytes:
-    """What the terminal shows until `until` appears (None: until the child closes it)."""
-    loop = asyncio.get_running_loop()
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while until is None or until not in seen:
-        ready = asyncio.Event()
-        loop.add_reader(master, ready.set)
-        try:
-            await asyncio.wait_for(ready.wait(), max(0.01, deadline - time.monotonic()))
-        except TimeoutError:
-            raise AssertionError(f"{until!r} not seen; got {seen!r}") from None
-        finally:
-            loop.remove_reader(master)
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    return seen
 
 
 async def on_a_terminal(args: list[str], env: dict[str, str], cwd: Path, prompt: bytes,
@@ -76,10 +52,10 @@ async def on_a_terminal(args: list[str], env: dict[str, str], cwd: Path, prompt:
     try:
         seen = b""
         for keys in typed:
-            seen += await _read(master, prompt)
+            seen += await read_terminal(master, prompt)
             seen = seen.replace(prompt, b"<prompt>", 1)
             os.write(master, keys)
-        seen += await _read(master, None)
+        seen += await read_terminal(master, None)
         code = await asyncio.wait_for(proc.wait(), 60)
     finally:
         os.close(master)

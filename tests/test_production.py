@@ -8,11 +8,11 @@ import asyncio
 import os
 import pty
 import re
-import time
 from pathlib import Path
 
 from console.sim import Simulator
 from tests.cli_helpers import CALLBACK, isolated_env, json_lines, run_bin, write_profile
+from tests.helpers import read_terminal
 from tests.test_cli_engine import BIN, FIELDS
 
 
@@ -60,30 +60,6 @@ async def test_a_single_send_and_a_dry_run_do_not_ask(sim: Simulator, tmp_path: 
     assert len(sim.store.records) == 1
 
 
-async def _read(master: int, until: bytes | None, timeout: float = 60.0) -> bytes:
-    """What the terminal shows until `until` appears (None: until the child closes it)."""
-    loop = asyncio.get_running_loop()
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while until is None or until not in seen:
-        ready = asyncio.Event()
-        loop.add_reader(master, ready.set)
-        try:
-            await asyncio.wait_for(ready.wait(), max(0.01, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
-            raise AssertionError(f"{until!r} not seen; got {seen!r}") from None
-        finally:
-            loop.remove_reader(master)
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    return seen
-
-
 async def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path,
                          answer: bytes) -> tuple[int, str]:
     """Run with a pseudo-terminal as stdin/stdout/stderr; answer the prompt."""
@@ -92,9 +68,9 @@ async def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path,
                                                 stderr=slave, env=env, cwd=cwd)
     os.close(slave)
     try:
-        seen = await _read(master, b"[y/N]")
+        seen = await read_terminal(master, b"[y/N]")
         os.write(master, answer + b"\n")
-        seen += await _read(master, None)
+        seen += await read_terminal(master, None)
         code = await asyncio.wait_for(proc.wait(), 60)
     finally:
         os.close(master)
