@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from console.tui.app import OutboundApp
@@ -19,6 +20,16 @@ def sent(app: OutboundApp) -> int:
     return len(app.engine.tracker)
 
 
+async def filled(pilot: Pilot[None], app: OutboundApp, quit_question: bool = False) -> None:
+    """Connected, the form filled with a good record (and the quit question open)."""
+    await ready(pilot)
+    fill(app, **GOOD)
+    await pilot.pause(0.05)
+    if quit_question:
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+
+
 def notes(app: OutboundApp) -> str:
     return "\n".join(str(n.message) for n in app._notifications)  # noqa: SLF001
 
@@ -26,11 +37,7 @@ def notes(app: OutboundApp) -> str:
 async def test_ctrl_s_in_the_quit_question_sends_nothing(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        fill(app, **GOOD)
-        await pilot.pause(0.05)
-        await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await filled(pilot, app, quit_question=True)
         await pilot.press("ctrl+s", "ctrl+o", "ctrl+y", "f4", "f3")
         await pilot.pause(0.2)
         assert sent(app) == 0
@@ -46,9 +53,7 @@ async def test_ctrl_s_in_the_quit_question_sends_nothing(tmp_path: Path) -> None
 async def test_ctrl_s_in_the_replace_question_sends_nothing(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        fill(app, **GOOD)
-        await pilot.pause(0.05)
+        await filled(pilot, app)
         await pilot.press("f4", "down", "down", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("ctrl+s")
@@ -61,9 +66,7 @@ async def test_typed_confirmation_takes_its_keys_and_ctrl_s_sends_nothing(
     app = make_app(tmp_path)
     answers: list[bool | None] = []
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        fill(app, **GOOD)
-        await pilot.pause(0.05)
+        await filled(pilot, app)
         app.push_screen(TypeToConfirm("Send 3 records to PRODUCTION?", "3",
                                       purpose="replay"), answers.append)
         await wait_until(pilot, lambda: isinstance(app.focused, Input)
@@ -83,11 +86,7 @@ async def test_typed_confirmation_takes_its_keys_and_ctrl_s_sends_nothing(
 async def test_palette_actions_do_not_act_behind_a_dialog(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        fill(app, **GOOD)
-        await pilot.pause(0.05)
-        await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await filled(pilot, app, quit_question=True)
         entry = next(e for e in PALETTE if e.action == "send")
         await app._run_palette_action(entry)  # noqa: SLF001
         await pilot.pause(0.2)
