@@ -53,6 +53,7 @@ from console.domain.templates import (
     unused_names,
 )
 from console.errors import ProfileError
+from console.gws.engine import check_seconds
 from console.profile import PASSWORD_ENV
 from console.profiles import search_path
 
@@ -149,6 +150,8 @@ class Console:
 
     async def send_and_wait(self, record: AddRecord | dict[str, Any],
                             timeout_s: float | None = None) -> Tracked:
+        if timeout_s is not None:
+            check_seconds(timeout_s, "timeout_s")  # before the POST, not after it
         return await self.wait(await self.send(record), timeout_s)
 
     def on_item(self, callback: Callable[[StreamItem], None]) -> None:

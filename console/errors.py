@@ -96,3 +96,7 @@ class DuplicateReference(ConsoleError):
                          "waiting for its acknowledgement: not sent (give each record its own "
                          "referenceId, or leave it out and one is generated)")
         self.reference_id = reference_id
+
+
+class EngineClosed(ConsoleError):
+    """A send or a replay asked of a connection already closed: nothing was sent."""

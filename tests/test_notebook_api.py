@@ -231,3 +231,31 @@ async def test_the_progress_bar_counts_sent_records_and_its_button_stops(
     assert result.stopped and bar.bar.n == result.progress.sent < 40
     assert bar.stop_button.description == "stopped"
     assert "stopped:" in bar.bar.postfix
+
+
+async def test_a_closed_console_sends_nothing_and_says_so(tmp_path: Path) -> None:
+    """Found by a newcomer: after close(), send still POSTed (GWS stored the record) and,
+    with nobody listening any more, its verdict was "no answer": an invitation to send it
+    again. A replay after close() hung for good."""
+    from console.errors import EngineClosed
+
+    console = await connect(journal=tmp_path / "j.jsonl")
+    await console.close()
+    with pytest.raises(EngineClosed, match="closed"):
+        await console.send(SAMPLE)
+    with pytest.raises(EngineClosed, match="closed"):
+        await asyncio.wait_for(console.replay("doc-sample"), 10)
+    journal = (tmp_path / "j.jsonl").read_text()
+    assert '"kind": "request"' not in journal
+
+
+@pytest.mark.parametrize("bad", [float("nan"), 0, -1.0, float("inf")])
+async def test_a_wait_of_no_sensible_length_is_refused(console: Console, bad: float,
+                                                       tmp_path: Path) -> None:
+    """`timeout_s=nan` (or 0, -1) returned "no answer" at once for a record acknowledged a
+    moment later."""
+    with pytest.raises(ValueError, match="finite number of seconds above 0"):
+        await console.send_and_wait(SAMPLE, timeout_s=bad)
+    assert len(console.engine.tracker) == 0  # refused before the POST, not after it
+    with pytest.raises(ValueError, match="finite number of seconds above 0"):
+        await connect(journal=tmp_path / "k.jsonl", ack_timeout_s=bad)

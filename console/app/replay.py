@@ -57,7 +57,7 @@ from console.domain.templates import (
     resolve_template,
     template_dirs,
 )
-from console.errors import ConsoleError
+from console.errors import ConsoleError, EngineClosed
 from console.profiles import search_path
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class ReplaySettings:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise ReplayInputError(f"--concurrency must be 1..{MAX_CONCURRENCY}")
         if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):  # nan too
-            raise ReplayInputError("--timeout must be above 0 seconds")
+            raise ReplayInputError("--timeout must be a finite number of seconds above 0")
 
 
 def load_inputs(template_refs: Sequence[str] = (), *, rows: Path | None = None,
@@ -424,6 +424,9 @@ class ReplayRun:
     async def run(self, *, confirmed: bool = False) -> ReplayResult:
         """Send the plan. ReplayInputError when the plan has problems, NotConfirmed when it
         needs a confirmation that `confirmed` does not give; nothing is sent then."""
+        if self.opened.engine.closed:
+            raise EngineClosed(f"replay: nothing sent: the connection to {self.target.url} is "
+                               "closed; open it again to replay")
         if not self.plan.ok:
             raise ReplayInputError("nothing sent:\n  " + "\n  ".join(self.plan.problems))
         if self.confirmation() is not None and not confirmed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from console.domain.events import Event, StreamItem, StreamStatus
 from console.domain.journal import Journal
 from console.domain.model import AddRecord
 from console.errors import (
+    EngineClosed,
     GwsError,
     GwsHttpError,
     GwsOutcomeUnknown,
@@ -32,7 +34,7 @@ from console.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "check_seconds"]
 
 
 class Engine:
@@ -41,8 +43,12 @@ class Engine:
     def __init__(self, connection: Connection, *, journal: Journal | None = None,
                  ack_timeout_s: float = 10.0, channels: tuple[str, ...] | None = None,
                  stream: bool = True, clock: Callable[[], float] | None = None) -> None:
+        check_seconds(ack_timeout_s, "ack_timeout_s")
         self.connection = connection
         self.journal = journal
+        self.closed = False
+        """Closed: `send` refuses (a POST then would be sent with nobody to hear its
+        acknowledgement, and called "no answer")."""
         self.session = GwsSession(connection)
         self.tracker = Tracker(ack_timeout_s, clock=clock) if clock else Tracker(ack_timeout_s)
         self.stream: EventStream | None = (
@@ -103,6 +109,7 @@ class Engine:
                        + (f" ({self.status.detail})" if self.status else ""))
 
     async def close(self) -> None:
+        self.closed = True
         if self.stream is not None:
             await self.stream.close()
         await cancel_and_wait(self._pump)
@@ -197,6 +204,9 @@ class Engine:
         waiting. The POST's outcome is in `Tracked.post`: accepted, refused (GWS said no),
         not_delivered (it never left) or unknown (sent, reply lost: it keeps waiting for the
         acknowledgement, which decides)."""
+        if self.closed:
+            raise EngineClosed(f"not sent: the connection to {self.connection.base_url} is "
+                               "closed; open it again (connect) to send")
         if isinstance(record, dict):
             record = self.record(record)
         tracked = self.tracker.sent(record)
@@ -235,6 +245,8 @@ class Engine:
         return tracked
 
     async def wait(self, tracked: Tracked, timeout_s: float | None = None) -> Tracked:
+        if timeout_s is not None:
+            check_seconds(timeout_s, "timeout_s")
         await self.tracker.wait(tracked, timeout_s)
         self._verdict(tracked)
         return tracked
@@ -255,3 +267,10 @@ class Engine:
     def _journal(self, kind: str, **fields: Any) -> None:
         if self.journal is not None:
             self.journal.write(kind, **fields)
+
+
+def check_seconds(value: float, name: str) -> None:
+    """A wait must be a finite number of seconds above 0: nan, 0 or -1 made every record
+    "no answer" at once, acknowledged a moment later."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number of seconds above 0, got {value!r}")
