@@ -77,6 +77,15 @@ async def test_a_resume_file_goes_only_to_the_target_it_was_written_for(
     assert code == 0, out + err
     assert len(sim.store.records) == 40
     assert not sim.store.summary()["duplicateReferenceIds"]
+    # Resumed once, the file is set aside: resumed again by mistake (a recalled command, the
+    # console's dialog), it sent every record a second time.
+    used = resume.with_name(resume.name + ".used")
+    assert not resume.exists() and used.is_file(), out
+    assert f"set aside as {used}" in out, out
+    code, out, err = await run_bin("replay", "--resume", str(resume), *target, env=env,
+                                   cwd=tmp_path)
+    assert code == 2 and str(resume) in err, out + err
+    assert len(sim.store.records) == 40
 
 
 async def test_values_the_journal_redacted_are_refused_until_filled_in(

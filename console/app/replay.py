@@ -20,6 +20,7 @@ surely never had) and the unconfirmed file (records it may have) when no end was
 from __future__ import annotations
 
 import json
+import logging
 import math
 import secrets
 import time
@@ -69,6 +70,8 @@ __all__ = ["ReplayInputError", "NotConfirmed", "ReplayInputs", "ReplaySettings",
            "new_run_id", "STAND_IN_DEVICE", "target_cell", "resume_command", "resume_mismatch"]
 
 UNCONFIRMED_COLUMNS = ("_referenceId", "_state")
+
+log = logging.getLogger(__name__)
 
 
 class ReplayInputError(ConsoleError):
@@ -188,6 +191,22 @@ def resume_mismatch(inputs: ReplayInputs, target: Target) -> str | None:
     return (f"{inputs.rows_path}: its records were going to profile {profile}, user {user}, "
             f"{where}; this replay goes to {target.describe().removeprefix('target: ')}. "
             f"Resume it on its own target: {command}")
+
+
+def _set_aside(inputs: ReplayInputs) -> Path | None:
+    """A resume file that was replayed, renamed `<name>.used`: resumed again by mistake (the
+    console's dialog offers it, a command line is recalled), it would send its records a
+    second time — to production, with one typed number."""
+    path = inputs.rows_path
+    if not inputs.resumed or path is None:
+        return None
+    used = path.with_name(path.name + ".used")
+    try:
+        path.replace(used)
+    except OSError as exc:  # read-only folder: say so instead of failing the verdict
+        log.warning("could not set %s aside after resuming it: %s", path, exc)
+        return None
+    return used
 
 
 def _target_of(path: Path, table: list[Row]) -> str:
@@ -334,6 +353,10 @@ class ReplayResult:
     """Records GWS surely never had: safe to send again (`replay --resume`)."""
     unconfirmed_file: Path | None = None
     """Records GWS may have (accepted or unknown, no acknowledgement): check first."""
+    used_file: Path | None = None
+    """The resume file this run was given, renamed once the run had its verdict (`.used`
+    added), so that the same records are not sent twice by resuming it again; what is left
+    is in `resume_file`."""
     halted: str = ""
     """Why the run stopped by itself ("" when it did not): the notification stream stopped for
     good, or GWS refused the password on records in a row."""
@@ -455,11 +478,13 @@ class ReplayRun:
                 result.resume_file = path
             else:
                 result.unconfirmed_file = path
+        result.used_file = _set_aside(self.inputs)
         self._journal("end", stopped=stopped, sent=replay.sent,
                       counts=dict(summary.counts), halted=replay.halted or None,
                       resumeFile=str(result.resume_file) if result.resume_file else None,
                       unconfirmedFile=str(result.unconfirmed_file)
-                      if result.unconfirmed_file else None)
+                      if result.unconfirmed_file else None,
+                      usedFile=str(result.used_file) if result.used_file else None)
         return result
 
     def _sent(self, sent: int) -> None:

@@ -327,6 +327,9 @@ def _table(result: ReplayResult, out: Printer) -> None:
     if result.resume_file is not None:
         lines.append(f"rows written to {result.resume_file} (GWS never had them, safe to send "
                      f"again): {resume_command(result.resume_file, result.target.as_json())}")
+    if result.used_file is not None:
+        lines.append(f"the resume file given is set aside as {result.used_file} (resumed once: "
+                     "not to be sent again)")
     if result.unconfirmed_file is not None:
         lines.append(f"rows written to {result.unconfirmed_file} (GWS may have them: accepted "
                      "or outcome unknown, no acknowledgement; check each by its referenceId "

@@ -1311,6 +1311,8 @@ def verdict_lines(result: ReplayResult) -> list[str]:
     lines += [f"  {n} x {reason}" for reason, n in result.summary.reasons.most_common(5)]
     if result.resume_file is not None:
         lines.append(f"resume (GWS never had them, safe to send again): {result.resume_file}")
+    if result.used_file is not None:
+        lines.append(f"the resume file given, set aside (resumed once): {result.used_file}")
     if result.unconfirmed_file is not None:
         lines.append(f"unconfirmed (GWS may have them: check each first): "
                      f"{result.unconfirmed_file}")
