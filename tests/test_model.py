@@ -285,6 +285,9 @@ def test_a_control_character_in_a_text_field_is_refused_naming_it(field: str,
 def test_a_control_character_in_an_other_field_name_is_refused() -> None:
     with pytest.raises(RecordInvalid, match="field names without control characters"):
         AddRecord.parse({**sample_request(), "otherFields": {"Tic\rket": "1"}})
-    # A value may hold a tab or a newline (free text): kept as given.
-    record = AddRecord.parse({**sample_request(), "otherFields": {"Note": "a\tb\nc"}})
-    assert record.body()["otherFields"]["Note"] == "a\tb\nc"
+    # A value may hold tabs and line breaks (free text, a CSV cell's CRLF): kept as given...
+    record = AddRecord.parse({**sample_request(), "otherFields": {"Note": "a\tb\r\nc"}})
+    assert record.body()["otherFields"]["Note"] == "a\tb\r\nc"
+    # ...but no other control character (an ESC from a terminal paste would be stored).
+    with pytest.raises(RecordInvalid, match="Note: text without control characters other"):
+        AddRecord.parse({**sample_request(), "otherFields": {"Note": "a\x1b[31mb"}})

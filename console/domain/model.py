@@ -49,6 +49,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DEVICE = re.compile(r"^/devices/[A-Za-z0-9._:-]+$")
 # C0 controls, DEL and C1 controls: never meant in a campaign, list, phone or field name.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # but \t \n \r
 #: GWS/Configuration Server DBIDs are 32-bit signed integers.
 MAX_DBID = 2**31 - 1
 #: `otherFields` integers: what a Java long (GWS) holds.
@@ -242,6 +243,16 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _free_text(value: str, what: str) -> str:
+    """`value` unless it holds a control character other than tab, newline and carriage
+    return (free text keeps its lines; an ESC from a terminal paste would be stored)."""
+    found = _CONTROL_IN_TEXT.search(value)
+    if found is not None:
+        raise _Refusal(f"{what} without control characters other than tab and line breaks: "
+                       f"{found.group()!r} at position {found.start() + 1}; retype it")
+    return value
+
+
 def _printable(value: str, what: str) -> str:
     """`value` unless it holds a control character (a `\r` from a Windows paste or a CSV
     cell, an ESC from a terminal): sent, GWS would store it in the calling list."""
@@ -307,7 +318,8 @@ def _other(value: Any) -> Any:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise ValueError(f"{key}: not text or a number")
         if isinstance(item, str):
-            _bounded(_unicode(item, f"{key}: text"), MAX_OTHER_TEXT, key)
+            _bounded(_unicode(_free_text(item, f"{key}: text"), f"{key}: text"), MAX_OTHER_TEXT,
+                     key)
         elif isinstance(item, float) and not math.isfinite(item):
             raise _Refusal(f"{key}: a finite number or text ({item!r} is not a number JSON "
                            "can carry)")
