@@ -53,6 +53,20 @@ async def test_send_json_lines(tmp_path: Path) -> None:
     assert {e["channel"] for e in events} == {"/v2/me/outbound", "/me/internal"}
 
 
+async def test_send_json_ends_with_a_verdict_line_when_gws_refuses(
+        sim: Simulator, tmp_path: Path) -> None:
+    """A refusal printed only its `http` line with --json: a script filtering on
+    type == "verdict" (as for every other outcome) missed it."""
+    sim.set_faults({"status_code": 4, "status_rate": 1.0})
+    code, out, err = await run("send", "--json", "--url", sim.url, "--user", sim.user,
+                               "--journal", str(tmp_path / "j"), *FIELDS, cwd=tmp_path,
+                               password=sim.password)
+    assert code == 3, out + err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["type"] for line in lines] == ["http", "verdict"], lines
+    assert lines[-1]["state"] == "failed" and lines[-1]["target"]["url"] == sim.url
+
+
 async def test_invalid_field_exits_2_naming_it(tmp_path: Path) -> None:
     code, out, err = await run("send", "--journal", str(tmp_path / "j"),
                                *with_set(FIELDS, "phoneType=Cell"), cwd=tmp_path)

@@ -374,6 +374,8 @@ async def _send_one(engine: Engine, record: AddRecord, no_wait: bool, timeout: f
             return EXIT_INVALID
         out.http(tracked)
         if tracked.state == "failed" and tracked.post in ("refused", "not_delivered"):
+            if out.as_json:  # every outcome ends with its verdict line (scripts filter on it)
+                out.verdict(tracked)
             return _exit_for(tracked)
         # OCS's Error may overtake the HTTP reply: then it is the verdict, printed below.
         if no_wait and tracked.post != "unknown" and tracked.state != "failed":
