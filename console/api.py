@@ -277,6 +277,11 @@ def rows_from_records(records: _Records | Iterable[Mapping[str, Any]],
     `DataFrame:N` in messages. A column that no template uses is refused (ReplayInputError
     with a "did you mean"), never dropped; an empty cell (NaN, None) is an empty value, as in
     a CSV file; numpy numbers become Python numbers."""
+    names = [str(c) for c in getattr(records, "columns", ())]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:  # to_dict keeps one of them, silently
+        raise ReplayInputError(f"DataFrame: column {', '.join(repr(c) for c in twice)} appears "
+                               "more than once; keep one")
     table = records.to_dict("records") if hasattr(records, "to_dict") else list(records)
     columns: list[str] = []
     for record in table:

@@ -259,3 +259,10 @@ async def test_a_wait_of_no_sensible_length_is_refused(console: Console, bad: fl
     assert len(console.engine.tracker) == 0  # refused before the POST, not after it
     with pytest.raises(ValueError, match="finite number of seconds above 0"):
         await connect(journal=tmp_path / "k.jsonl", ack_timeout_s=bad)
+
+
+async def test_a_dataframe_with_a_column_twice_is_refused(console: Console) -> None:
+    """pandas' to_dict kept one of two `phone` columns, silently (a CSV file is refused)."""
+    frame = pd.DataFrame([["5550101", "5550199"]], columns=["phone", "phone"])
+    with pytest.raises(ReplayInputError, match="'phone' appears more than once"):
+        await console.replay("callback-mobile", rows=frame)

@@ -163,3 +163,16 @@ async def test_the_live_table_shows_gaps_and_status(console: Console) -> None:
     assert "1 gap" in table.header.value
     assert "events may be missing" in table.body.value
     assert "gap" in table.header.value
+
+
+async def test_two_other_fields_of_the_same_name_are_a_problem_not_a_silent_loss(
+        console: Console) -> None:
+    """Found by a newcomer: Ticket=INC-1 and Ticket=INC-2 sent only INC-2, with no word."""
+    form = RecordForm(console)
+    fill_sample(form)
+    form.add_other_field("Ticket", "INC-1")
+    form.add_other_field("Ticket", "INC-2")
+    before = len(await sim_records(console))
+    assert await form.send() is None
+    assert "Ticket&#x27; is in two rows" in form.problems()["otherFields"]
+    assert len(await sim_records(console)) == before

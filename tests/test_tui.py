@@ -513,3 +513,21 @@ async def test_checks_held_while_the_engine_imports_are_made_once_released() -> 
         await pilot.pause(0.05)
         assert "HH:MM" in form.error_text("until")  # checked at once now
         assert form.error_text("campaignName") == ""  # untouched
+
+
+async def test_two_other_fields_rows_of_one_name_are_refused_not_merged(tmp_path: Path) -> None:
+    """Ticket=INC-1 then Ticket=INC-2 sent only INC-2, with no word (the map kept the last)."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        fill(app, **GOOD)
+        form = app.query_one(RecordForm)
+        for value in ("INC-1", "INC-2"):
+            await pilot.press("ctrl+n")
+            await wait_until(pilot, lambda: app.focused is form.query(".of-key").last())
+            await pilot.press(*"Ticket", "tab", *value)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert app.engine is not None and len(app.engine.tracker) == 0  # nothing sent
+        assert "'Ticket' is in two rows" in str(
+            form.query_one("#err-otherFields", Static).render())

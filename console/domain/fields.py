@@ -10,7 +10,9 @@ import os
 import re
 from typing import Any
 
-__all__ = ["PHONE_TYPES", "SECONDS_PER_DAY", "parse_time_of_day", "format_time_of_day",
+from console.errors import FieldProblem
+
+__all__ = ["repeated_name", "PHONE_TYPES", "SECONDS_PER_DAY", "parse_time_of_day", "format_time_of_day",
            "new_reference_id"]
 
 #: The twelve phoneType values of the GWS documentation, in its order.
@@ -56,3 +58,15 @@ _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 def new_reference_id() -> str:
     """A fresh, unique referenceId: a random UUID as 32 hex digits (`uuid.uuid4().hex`)."""
     return f"{int.from_bytes(os.urandom(16), 'big') & _UUID4_CLEAR | _UUID4_SET:032x}"
+
+
+def repeated_name(names: list[str]) -> FieldProblem | None:
+    """The problem of otherFields rows typed with the same name (a map keeps only the last,
+    so the first row's value would be dropped without a word), or None."""
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            return FieldProblem("otherFields", name, f"each field name once: {name!r} is in "
+                                "two rows; remove or rename one")
+        seen.add(name)
+    return None

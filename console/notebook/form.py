@@ -26,7 +26,7 @@ import ipywidgets as w
 
 from console.api import Console
 from console.domain.correlation import Tracked
-from console.domain.fields import PHONE_TYPES, parse_time_of_day
+from console.domain.fields import PHONE_TYPES, parse_time_of_day, repeated_name
 from console.domain.templates import (
     Template,
     TemplateError,
@@ -234,6 +234,9 @@ class RecordForm(w.VBox):  # type: ignore[misc]
         """The AddRecord the form makes, or None with a message beside each bad field."""
         self.clear_messages()
         try:
+            repeated = repeated_name([row.pair()[0] for row in self.other_rows.children])
+            if repeated is not None:
+                raise RecordInvalid([repeated])
             return self.console.record(self.values())
         except RecordInvalid as exc:
             for problem in exc.problems:

@@ -13,7 +13,12 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from console.domain.fields import PHONE_TYPES, format_time_of_day, parse_time_of_day
+from console.domain.fields import (
+    PHONE_TYPES,
+    format_time_of_day,
+    parse_time_of_day,
+    repeated_name,
+)
 from console.errors import FieldProblem, RecordInvalid
 from console.tui.plain import Plain, plain
 
@@ -384,6 +389,9 @@ class RecordForm(VerticalScroll):
             problems: list[FieldProblem] = []
         except RecordInvalid as exc:
             problems = exc.problems
+        repeated = repeated_name([row.pair()[0] for row in self.query(OtherFieldRow)])
+        if repeated is not None:
+            problems = [*problems, repeated]
         by_field = {p.field: p for p in problems}
         for name in [n for n, _, _ in FIELD_ORDER] + ["otherFields"]:
             problem = by_field.get(name)
