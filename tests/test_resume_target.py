@@ -132,3 +132,27 @@ async def test_values_the_journal_redacted_are_refused_until_filled_in(
     passports = {r.body["phoneNumber"]: r.body["otherFields"]["Passport"]
                  for r in sim.store.records}
     assert passports == real
+
+
+async def test_a_run_that_was_resumed_is_not_rebuilt_as_if_its_rest_were_never_sent(
+        sim: Simulator, tmp_path: Path) -> None:
+    """Found by a newcomer: `--resume-from-journal J --run FIRST` after FIRST had been resumed
+    offered FIRST's unsent records again as "GWS never had them, safe to send again", though
+    the resuming run had sent them."""
+    journal = tmp_path / "j.jsonl"
+    flags = ("--url", sim.url, "--user", sim.user, "--journal", str(journal))
+    await interrupted_replay(sim, tmp_path, str(CALLBACK), "--count", "30", "--set",
+                             "phone=5551234", "--rate", "20", *flags, at_least=5)
+    [resume] = tmp_path.glob("replay-*.resume.csv")
+    first = resume.name.removeprefix("replay-").removesuffix(".resume.csv")
+    env = isolated_env(tmp_path, sim.password)
+    code, out, err = await run_bin("replay", "--resume", str(resume), "--rate", "500", *flags,
+                                   env=env, cwd=tmp_path)
+    assert code == 0 and len(sim.store.records) == 30, out + err
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    code, out, err = await run_bin("replay", "--resume-from-journal", str(journal), "--run",
+                                   first, "--resume-dir", str(rebuilt), env=env, cwd=tmp_path)
+    assert code == 2, out + err
+    assert f"replay {first} was resumed by replay " in err and "--run" in err, err
+    assert not list(rebuilt.iterdir())  # nothing offered to send again

@@ -585,6 +585,7 @@ def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
                     run["ended"] = True
                 elif entry.get("event") == "start":
                     run["dir"] = entry.get("resumeDir")
+                    run["rows"] = entry.get("rows")
             elif kind == "planned" and entry.get("run") in runs:
                 runs[entry["run"]]["planned"].append(entry)
             elif kind in ("request", "response", "verdict"):
@@ -598,6 +599,15 @@ def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
         raise ReplayInputError(f"{journal}: no replay {chosen!r} (replays there: "
                                f"{', '.join(order)})")
     run = runs[chosen]
+    own = f"replay-{chosen}.resume.csv"
+    later = [r for r in order if r != chosen
+             and Path(str(runs[r].get("rows") or "")).name.startswith(own)]
+    if later:
+        # Its records left unsent were given to that run: rebuilt here, they would be offered
+        # as "never had by GWS" although that run sent them.
+        raise ReplayInputError(
+            f"{journal}: replay {chosen} was resumed by replay {later[-1]} (from {own}): what it "
+            f"left was that run's to send. Rebuild that one instead: --run {later[-1]}")
     safe: list[dict[str, Any]] = []
     unsure: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
