@@ -127,3 +127,17 @@ def test_keymap_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     keymap, problem = load_keymap(path, KNOWN)
     assert keymap == {}
     assert problem is not None and f"{path}:" in problem and "ignored" in problem
+
+
+def test_keymap_a_key_that_is_no_key_is_named_and_the_rest_applied(tmp_path: Path) -> None:
+    """Found by a newcomer: `request.send: "ctrl+nonsense key"` was taken as it was: the footer
+    said `^nonsense key Send` and ctrl+s sent nothing any more, without a word. And one value
+    that was not text (`app.quit: 9`) made the whole file ignored, naming no line."""
+    path = tmp_path / "keymap.yaml"
+    path.write_text('request.send: "ctrl+nonsense key"\napp.quit: 9\n'
+                    "request.curl: ctrl+y,f7,shift+tab,question_mark,a\n")
+    keymap, problem = load_keymap(path, (*KNOWN, "request.curl"))
+    assert keymap == {"request.curl": "ctrl+y,f7,shift+tab,question_mark,a"}
+    assert problem is not None
+    assert f"{path}:1: request.send: 'ctrl+nonsense key' is no key" in problem, problem
+    assert f"{path}:2:" in problem and "'9'" in problem, problem
