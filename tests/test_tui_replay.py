@@ -90,11 +90,16 @@ async def test_production_replay_asks_for_the_count_is_stopped_and_resumes_the_r
             resume = tmp_path / f"replay-{run.run_id}.resume.csv"
             assert str(resume) in verdict
             assert requests_without_verdict(tmp_path / "journal.jsonl") == []
-            # Resume from the TUI: the rows file is the resume file; exactly the rest goes.
+            # Resume from the TUI: the rows file is the resume file; exactly the rest goes. The
+            # file names its template: the cursor on another one (up: a calling list, its
+            # templates) does not change what is sent, nor what the question names.
+            await pilot.press("up")
             dialog = await open_replay(pilot, "1", rate="50", again=True)
             dialog.query_one("#r-rows", Input).value = str(resume)
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, TypeToConfirm))
+            name = run.inputs.templates[0].name
+            assert f"({name})" in app.screen.question, app.screen.question
             expected = str(len(read_rows(resume)))
             for char in expected:
                 await pilot.press(char)

@@ -1167,8 +1167,11 @@ class OutboundApp(App[None]):
 
         if request.rows is None:
             return ReplayInputs(templates, count=request.count, sets=dict(request.sets))
-        refs = [str(t.path) for t in templates if t.path is not None]
         resume = request.rows.name.endswith(".resume.csv")
+        # A resume file names its own templates (`_template`), as `replay --resume FILE` takes
+        # them: the template under the cursor refused every row of another one, and the
+        # tree's root listed all five in the production question though one was sent.
+        refs = [] if resume else [str(t.path) for t in templates if t.path is not None]
         return load_inputs(refs, rows=None if resume else request.rows,
                            resume=request.rows if resume else None, sets=dict(request.sets),
                            profiles_dir=self.profiles_dir)
