@@ -4,6 +4,7 @@ console shows its first screen before anything heavier is loaded."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,9 @@ def is_production(environment: str | None) -> bool:
     journal's target): any word of the environment (`_WORD_BREAK`), in any case, is a
     production name: `production-eu`, `EU_PROD`, `prod2`, `live 2`, and also `pre-prod`
     (asking once too often is the safe mistake); `preprod`, `staging` are not."""
-    return any(word.casefold() in PRODUCTION_NAMES
-               for word in _WORD_BREAK.split(environment or ""))
+    # NFKC first: a full-width ＰＲＯＤ (an IME, a paste) is PROD to a reader.
+    text = unicodedata.normalize("NFKC", environment or "")
+    return any(word.casefold() in PRODUCTION_NAMES for word in _WORD_BREAK.split(text))
 
 
 @dataclass(frozen=True)

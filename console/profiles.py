@@ -45,6 +45,8 @@ CONTACT_CENTER_KEYS = ("start", "place", "device_path", "end_on_exit")
 SECRET_KEYS = {"password", "passwd", "secret", "token"}
 #: Longest REST timeout a profile may set (a longer wait is a hung session, not patience).
 MAX_TIMEOUT_S = 600.0
+#: Digits that YAML keeps as text (`2.50`, `010`): the message says how to write them.
+_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 #: A PEM file larger than this is not a certificate bundle (the Mozilla bundle is ~220 KB).
 MAX_PEM_BYTES = 10 * 1024 * 1024
 
@@ -173,8 +175,12 @@ def read_profile(path: Path) -> Profile:
     timeout = data.get("timeout", 10.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
             math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT_S):
+        hint = ""
+        if isinstance(timeout, str) and _DECIMAL.match(timeout.strip()):
+            # `2.50`, `010`: text to YAML here (they would not write back as typed).
+            hint = f" (text: write it as {float(timeout):g}, without quotes or extra zeros)"
         raise ProfileError(f"{where('timeout')}: timeout must be a number of seconds above 0 "
-                           f"and at most {MAX_TIMEOUT_S:g}, got {timeout!r}")
+                           f"and at most {MAX_TIMEOUT_S:g}, got {timeout!r}{hint}")
     proxy_from_env = data.get("proxy_from_env", True)
     if not isinstance(proxy_from_env, bool):
         raise ProfileError(f"{where('proxy_from_env')}: proxy_from_env must be true or false, "

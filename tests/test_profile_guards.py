@@ -207,3 +207,26 @@ async def test_an_empty_user_on_the_command_line_is_refused(tmp_path: Path) -> N
     done = subprocess.run([BIN, "--user", ""], env=env, cwd=tmp_path, capture_output=True,
                           stdin=subprocess.DEVNULL, text=True, timeout=60)
     assert done.returncode == 6 and "--user is empty" in done.stderr, done.stdout + done.stderr
+
+
+def test_a_full_width_production_word_is_production() -> None:
+    """`ＰＲＯＤ` (typed with an IME, pasted) read as PROD but did not ask before a bulk send."""
+    assert is_production("ＰＲＯＤ") and is_production("eu-ｌｉｖｅ")
+    assert not is_production("ｓｔａｇｉｎｇ")
+
+
+def test_a_timeout_written_as_text_says_how_to_write_it(tmp_path: Path) -> None:
+    """`timeout: 2.50` (YAML keeps it as text: it does not write back as typed) was refused
+    with a message that did not say why."""
+    path = write(tmp_path, "lab", "url: https://gws.example.com\nusername: a\ntimeout: 2.50\n")
+    with pytest.raises(ProfileError, match=r"got '2.50' \(text: write it as 2.5,"):
+        read_profile(path)
+
+
+async def test_profiles_show_prints_a_control_character_as_an_escape(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    write_profile(profiles, "lab", "https://gws.example.com", "a", environment='"live\\r"')
+    code, out, err = await run_bin("profiles", "show", "lab", "--profiles", str(profiles),
+                                   env=isolated_env(tmp_path), cwd=tmp_path)
+    assert code == 0, out + err
+    assert "live\\x0d" in out and "\r" not in out, repr(out)

@@ -518,12 +518,13 @@ def profiles_list(ctx: click.Context, profiles_dir: Path | None) -> None:
     """Profiles on the search path, with their environment (PRODUCTION, SIMULATOR...)."""
     for item in list_profiles(search_path(profiles_dir_of(ctx, profiles_dir))):
         if isinstance(item, ProfileError):
-            click.echo(f"! {item}")
+            click.echo(terminal_safe(f"! {item}"))
         else:
             where = item.url or "embedded simulator"
             mark = "SIMULATOR" if item.simulator else (
                 "PRODUCTION" if item.production else item.environment.upper() or "-")
-            click.echo(f"{item.name:<20} {mark:<11} {where:<40} {item.username or ''}")
+            click.echo(terminal_safe(f"{item.name:<20} {mark:<11} {where:<40} "
+                                     f"{item.username or ''}"))
 
 
 @profiles.command("show")
@@ -540,4 +541,4 @@ def profiles_show(ctx: click.Context, name: str, profiles_dir: Path | None) -> N
     except ProfileError as exc:
         raise TargetProblem(str(exc)) from None
     for key, value in profile.describe().items():
-        click.echo(f"{key}: {value}")
+        click.echo(terminal_safe(f"{key}: {value}"))  # a profile's text, as it was typed
