@@ -109,7 +109,8 @@ _EXPECTED: dict[str, str] = {
     "until": "seconds since midnight 0..86399 or HH:MM[:SS]",
     "otherFields": "a map of field names to text or numbers",
     "devicePath": "a device path like /devices/<id>",
-    "referenceId": "non-empty text without spaces (or leave the field out: one is generated; an empty value is not left out)",
+    "referenceId": "non-empty text without spaces (or leave the field out: one is generated; "
+                   "an empty value is not left out)",
     "operationName": "AddRecord",
 }
 
