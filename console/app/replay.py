@@ -45,12 +45,13 @@ from console.app.replay_engine import (
     Summary,
     job_row,
     make_plan,
+    resume_rows,
     summarise,
     write_resume,
 )
 from console.app.send import STAND_IN_DEVICE
 from console.domain.journal import REDACTED
-from console.domain.rows import Row, RowsError, read_rows, write_rows
+from console.domain.rows import Row, RowsError, read_rows
 from console.domain.templates import (
     Template,
     TemplateError,
@@ -472,12 +473,9 @@ class ReplayRun:
         summary = summarise(outcomes, time.monotonic() - started)
         result = ReplayResult(self.run_id, self.target, outcomes, summary, self.progress,
                               stopped, halted=replay.halted)
-        for path in write_resume(outcomes, self.resume_dir / f"replay-{self.run_id}",
-                                 target_cell(self.target.as_json())):
-            if path.name.endswith(".resume.csv"):
-                result.resume_file = path
-            else:
-                result.unconfirmed_file = path
+        result.resume_file, result.unconfirmed_file = write_resume(
+            *resume_rows(outcomes, target_cell(self.target.as_json())),
+            self.resume_dir / f"replay-{self.run_id}")
         result.used_file = _set_aside(self.inputs)
         self._journal("end", stopped=stopped, sent=replay.sent,
                       counts=dict(summary.counts), halted=replay.halted or None,
@@ -640,12 +638,7 @@ def rebuild_from_journal(journal: Path, resume_dir: Path | None = None,
                          run["ended"], missing=missing)
     folder = resume_dir or Path(run.get("dir") or ".")
     stem = folder / f"replay-{chosen}"
-    if safe:
-        rebuilt.resume_file = stem.with_name(stem.name + ".resume.csv")
-        write_rows(rebuilt.resume_file, safe)
-    if unsure:
-        rebuilt.unconfirmed_file = stem.with_name(stem.name + ".unconfirmed.csv")
-        write_rows(rebuilt.unconfirmed_file, unsure)
+    rebuilt.resume_file, rebuilt.unconfirmed_file = write_resume(safe, unsure, stem)
     return rebuilt
 
 

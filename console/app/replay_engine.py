@@ -472,15 +472,11 @@ class Replay:
 
     async def _send(self, job: Job) -> None:
         assert job.record is not None
-        self.sent += 1
-        if self.on_sent is not None:
-            self.on_sent(self.sent)
+        self._count_sent(1)
         try:
             tracked = await self.engine.send(job.record)
         except DuplicateReference as exc:
-            self.sent -= 1  # refused before anything was sent
-            if self.on_sent is not None:
-                self.on_sent(self.sent)
+            self._count_sent(-1)  # refused before anything was sent
             self._finish(Outcome(job, "not_sent", str(exc)))
             return
         except asyncio.CancelledError:
@@ -494,9 +490,7 @@ class Replay:
             known = self.engine.tracker.get(job.record.reference_id)
             if known is None or known.post is None:
                 # Its request line is written before its POST: this one never left.
-                self.sent -= 1
-                if self.on_sent is not None:
-                    self.on_sent(self.sent)
+                self._count_sent(-1)
                 self._finish(Outcome(job, "not_sent", f"not sent: {exc}"))
                 return
             tracked = known  # it left: GWS's answer is known here, journaled or not
@@ -513,6 +507,11 @@ class Replay:
         tracked.on_done = functools.partial(self._settled, job)
         self._waiting.append((job, tracked))
         self._more.set()
+
+    def _count_sent(self, change: int) -> None:
+        self.sent += change
+        if self.on_sent is not None:
+            self.on_sent(self.sent)
 
     def _settled(self, job: Job, tracked: Tracked) -> None:
         # Called inside the tracker (the stream's task): the outcome's consumers run in a
@@ -639,19 +638,18 @@ def _resolved(path: Path, cwd: str) -> str:
     return str(path.resolve())
 
 
-def write_resume(outcomes: list[Outcome], stem: Path, target: str) -> list[Path]:
-    """`<stem>.resume.csv` and `<stem>.unconfirmed.csv`, each only when it has rows; `target`
-    is their `_target`."""
+def write_resume(safe: list[dict[str, Any]], unsure: list[dict[str, Any]], stem: Path
+                 ) -> tuple[Path | None, Path | None]:
+    """`<stem>.resume.csv` with `safe`, `<stem>.unconfirmed.csv` with `unsure` (a run's
+    `resume_rows`, or rows rebuilt from a journal), each only when it has rows: the paths
+    written (None: not written)."""
     from console.domain.rows import write_rows
 
-    safe, unsure = resume_rows(outcomes, target)
-    written: list[Path] = []
-    if safe:
-        path = stem.with_name(stem.name + ".resume.csv")
-        write_rows(path, safe)
-        written.append(path)
-    if unsure:
-        path = stem.with_name(stem.name + ".unconfirmed.csv")
-        write_rows(path, unsure)
-        written.append(path)
-    return written
+    def one(rows: list[dict[str, Any]], suffix: str) -> Path | None:
+        if not rows:
+            return None
+        path = stem.with_name(stem.name + suffix)
+        write_rows(path, rows)
+        return path
+
+    return one(safe, ".resume.csv"), one(unsure, ".unconfirmed.csv")
