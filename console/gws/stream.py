@@ -526,7 +526,12 @@ def _unknown_session(answer: MetaReply) -> bool:
     reconnect = answer.advice.get("reconnect") if answer.advice else None
     if reconnect is not None:
         return bool(reconnect == "handshake")
-    return str(answer.message.get("error") or "").split(":", 1)[0].strip() == "402"
+    return _error_code(answer) == "402"
+
+
+def _error_code(answer: MetaReply) -> str:
+    """The code of a Bayeux error (`402` of `402::session_unknown`), "" when it has none."""
+    return str(answer.message.get("error") or "").split(":", 1)[0].strip()
 
 
 def _refused_for_good(answer: MetaReply) -> bool:
@@ -535,7 +540,7 @@ def _refused_for_good(answer: MetaReply) -> bool:
     retry."""
     if answer.advice and answer.advice.get("reconnect") in ("handshake", "retry"):
         return False
-    code = str(answer.message.get("error") or "").split(":", 1)[0].strip()
+    code = _error_code(answer)
     return code.isdigit() and 400 <= int(code) < 500 and code != "402"
 
 
